@@ -1,0 +1,258 @@
+// Package engine is the owner loop: the one goroutine that owns the live
+// scheduler state. Adapters (HTTP, NATS) send it commands; each turn it
+// drains the pending commands, applies them to the scheduler, writes all
+// their records to the store in one synced batch (group commit), and only
+// then answers every caller and publishes the events. It is the only place
+// that reads the clock.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/store"
+)
+
+// ErrStopped is returned to callers once the engine has stopped.
+var ErrStopped = errors.New("engine: stopped")
+
+// ErrStore wraps a store failure: the command was not applied.
+var ErrStore = errors.New("engine: store write failed")
+
+// Options configures an Engine. Config and Store are required.
+type Options struct {
+	Config *scheduler.Config
+	Store  store.Store
+	// Clock is the time source; nil means the wall clock.
+	Clock Clock
+	// Publish is called with the events of a turn after its records are
+	// durable, from the owner goroutine; it must not block for long.
+	Publish func(scheduler.Event)
+	Logger  *slog.Logger
+	// Registerer receives the engine's metrics; nil means none.
+	Registerer prometheus.Registerer
+	// MaxBatch is the most commands applied in one turn (default 256).
+	MaxBatch int
+	// TickEvery is how often a Tick command is applied (default 5s of clock time).
+	TickEvery time.Duration
+}
+
+// Engine owns the scheduler state.
+type Engine struct {
+	opts    Options
+	cfg     *scheduler.Config
+	st      store.Store
+	clock   Clock
+	log     *slog.Logger
+	m       *metrics
+	calls   chan *call
+	stopped chan struct{}
+	state   *scheduler.State // owned by the run goroutine
+}
+
+type call struct {
+	cmd   scheduler.Command
+	read  func(*scheduler.State, time.Time)
+	reply chan reply
+}
+
+type reply struct {
+	res scheduler.Result
+	err error
+}
+
+// New loads the stored state and rebuilds the scheduler from it.
+func New(opts Options) (*Engine, error) {
+	if opts.Config == nil || opts.Store == nil {
+		return nil, errors.New("engine: Config and Store are required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = WallClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.TickEvery <= 0 {
+		opts.TickEvery = 5 * time.Second
+	}
+	if opts.Publish == nil {
+		opts.Publish = func(scheduler.Event) {}
+	}
+	e := &Engine{
+		opts:    opts,
+		cfg:     opts.Config,
+		st:      opts.Store,
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		m:       newMetrics(opts.Registerer),
+		calls:   make(chan *call, 4096),
+		stopped: make(chan struct{}),
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(&stateCollector{e: e})
+	}
+	start := time.Now()
+	if err := e.reload(); err != nil {
+		return nil, err
+	}
+	e.log.Info("state recovered", "bookings", e.state.BookingCount(), "took", time.Since(start).Round(time.Millisecond))
+	return e, nil
+}
+
+func (e *Engine) reload() error {
+	snap, err := e.st.Load()
+	if err != nil {
+		return fmt.Errorf("engine: load state: %w", err)
+	}
+	s, err := scheduler.Restore(e.cfg, snap)
+	if err != nil {
+		return fmt.Errorf("engine: rebuild state: %w", err)
+	}
+	e.state = s
+	return nil
+}
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+// Clock is the engine's time source.
+func (e *Engine) Clock() Clock { return e.clock }
+
+// Config is the site configuration.
+func (e *Engine) Config() *scheduler.Config { return e.cfg }
+
+// Do applies a command and returns its result once its records are durable.
+// The error is non-nil only if the command could not be applied (engine
+// stopped, store failure, ctx done); a refusal is in Result.Err.
+func (e *Engine) Do(ctx context.Context, cmd scheduler.Command) (scheduler.Result, error) {
+	c := &call{cmd: cmd, reply: make(chan reply, 1)}
+	return e.send(ctx, c)
+}
+
+// Read runs fn on the owner goroutine with the state and the current time.
+// fn must not keep references into the state after it returns, nor modify it.
+func (e *Engine) Read(ctx context.Context, fn func(s *scheduler.State, now time.Time)) error {
+	c := &call{read: fn, reply: make(chan reply, 1)}
+	_, err := e.send(ctx, c)
+	return err
+}
+
+func (e *Engine) send(ctx context.Context, c *call) (scheduler.Result, error) {
+	select {
+	case e.calls <- c:
+	case <-e.stopped:
+		return scheduler.Result{}, ErrStopped
+	case <-ctx.Done():
+		return scheduler.Result{}, ctx.Err()
+	}
+	// Once queued the command will be applied; wait for it even if ctx ends,
+	// unless the engine stops, so that the caller never misses a durable
+	// change it asked for... but do not block forever on a cancelled ctx.
+	select {
+	case r := <-c.reply:
+		return r.res, r.err
+	case <-e.stopped:
+		select {
+		case r := <-c.reply:
+			return r.res, r.err
+		default:
+			return scheduler.Result{}, ErrStopped
+		}
+	case <-ctx.Done():
+		return scheduler.Result{}, ctx.Err()
+	}
+}
+
+// Run is the owner loop; it returns when ctx is done.
+func (e *Engine) Run(ctx context.Context) error {
+	defer close(e.stopped)
+	ticker := e.clock.NewTicker(e.opts.TickEvery)
+	defer ticker.Stop()
+	e.turn([]*call{{cmd: scheduler.Tick{}}})
+	batch := make([]*call, 0, e.opts.MaxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C():
+			batch = append(batch[:0], &call{cmd: scheduler.Tick{}})
+		case c := <-e.calls:
+			batch = append(batch[:0], c)
+		}
+		// Drain what else is pending: one synced write serves them all.
+	drain:
+		for len(batch) < e.opts.MaxBatch {
+			select {
+			case c := <-e.calls:
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		e.turn(batch)
+		clear(batch)
+	}
+}
+
+// turn applies a batch of calls, commits their records in one synced write,
+// then answers the callers and publishes the events.
+func (e *Engine) turn(batch []*call) {
+	now := e.clock.Now()
+	results := make([]reply, len(batch))
+	var records []scheduler.Effect
+	var events []scheduler.Event
+	for i, c := range batch {
+		if c.read != nil {
+			c.read(e.state, now)
+			continue
+		}
+		res, effects := e.state.Apply(now, c.cmd)
+		results[i] = reply{res: res}
+		e.m.observeResult(c.cmd, res)
+		for _, ef := range effects {
+			if ev, ok := ef.(scheduler.Event); ok {
+				events = append(events, ev)
+			} else {
+				records = append(records, ef)
+			}
+		}
+	}
+	if len(records) > 0 {
+		start := time.Now()
+		err := e.st.Commit(records)
+		e.m.storeWrite(time.Since(start), len(records), err)
+		if err != nil {
+			// Nothing of this turn is durable: drop it from memory by
+			// rebuilding from the store, and tell every caller.
+			e.log.Error("store commit failed; rolling back the turn", "err", err, "records", len(records))
+			if rerr := e.reload(); rerr != nil {
+				e.log.Error("reload after failed commit", "err", rerr)
+			}
+			for i, c := range batch {
+				if c.read == nil && c.reply != nil {
+					c.reply <- reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
+				} else if c.reply != nil {
+					c.reply <- results[i]
+				}
+			}
+			return
+		}
+	}
+	for i, c := range batch {
+		if c.reply != nil {
+			c.reply <- results[i]
+		}
+	}
+	for _, ev := range events {
+		e.opts.Publish(ev)
+	}
+}

@@ -1,0 +1,57 @@
+package scheduler
+
+import (
+	"strings"
+	"time"
+)
+
+// Messages shown to visitors and gate staff, in English and Arabic. A "%t"
+// stands for the time that goes with the reason (the wave, or when to come
+// back), written with Latin digits in English and Arabic-Indic in Arabic.
+var messages = map[string]Text{
+	ReasonOK:               {EN: "Welcome — wave %t", AR: "أهلاً وسهلاً — فوج %t"},
+	ReasonTooEarly:         {EN: "Too early — please come back at %t", AR: "مبكر جداً — يرجى العودة الساعة %t"},
+	ReasonTooLate:          {EN: "Too late for this wave and no later wave has room today", AR: "تأخرتم عن موعد الفوج ولا يوجد مكان في فوج لاحق اليوم"},
+	ReasonRebooked:         {EN: "Late — moved to the wave at %t", AR: "تأخرتم — نُقلتم إلى فوج الساعة %t"},
+	ReasonAlreadyUsed:      {EN: "Ticket already used for the whole group", AR: "استُخدمت التذكرة لكامل المجموعة"},
+	ReasonUnknownTicket:    {EN: "Unknown ticket", AR: "تذكرة غير معروفة"},
+	ReasonInvalidSignature: {EN: "Invalid ticket — signature does not match", AR: "تذكرة غير صالحة — التوقيع غير مطابق"},
+	ReasonWrongGate:        {EN: "Wrong gate for this ticket", AR: "البوابة غير صحيحة لهذه التذكرة"},
+	ReasonWrongDay:         {EN: "This ticket is for another day", AR: "هذه التذكرة ليوم آخر"},
+	ReasonCancelled:        {EN: "This booking was cancelled", AR: "أُلغي هذا الحجز"},
+	ReasonHeld:             {EN: "Wave held — the route is crowded; please come back at %t", AR: "الفوج متوقف مؤقتاً بسبب الازدحام — يرجى العودة الساعة %t"},
+	ReasonClosed:           {EN: "Closed — the route is closed for safety", AR: "مغلق — المسار مغلق حفاظاً على السلامة"},
+	ReasonBadRequest:       {EN: "Scan not understood — please scan again", AR: "تعذّرت قراءة المسح — يرجى المسح مرة أخرى"},
+}
+
+// message renders the visitor message for reason; t is the time it names,
+// shown in the site's zone.
+func message(reason string, t time.Time, loc *time.Location) Text {
+	m, ok := messages[reason]
+	if !ok {
+		return Text{EN: reason, AR: reason}
+	}
+	hhmm := "--:--"
+	if !t.IsZero() {
+		hhmm = t.In(loc).Format("15:04")
+	}
+	return Text{
+		EN: strings.ReplaceAll(m.EN, "%t", hhmm),
+		AR: strings.ReplaceAll(m.AR, "%t", arabicDigits(hhmm)),
+	}
+}
+
+// Message returns the visitor message for a scan reason (for adapters that
+// answer before the scheduler is asked, e.g. a forged ticket).
+func Message(reason string) Text { return message(reason, time.Time{}, time.UTC) }
+
+func arabicDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			r = '٠' + (r - '0')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

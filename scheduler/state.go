@@ -1,0 +1,306 @@
+package scheduler
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"time"
+)
+
+// dayMinutes is the span of one day's timeline: a route entered late in the
+// evening may run past midnight.
+const dayMinutes = 2 * 24 * 60
+
+// State is the scheduler's whole live state. It is not safe for concurrent
+// use: one goroutine owns it and drives it with Apply.
+type State struct {
+	cfg *Config
+	res int // timeline resolution in minutes
+
+	bookings map[string]*Booking
+	days     map[string]*day
+	idem     map[idemKey]*Idempotency
+	scans    map[string]*ScanRecord
+	sensors  map[string]*SensorState
+	zones    map[string]*ZoneState
+	closures map[string]*Closure
+
+	lastTick time.Time
+}
+
+type idemKey struct{ operator, key string }
+
+// day is the capacity picture of one date.
+type day struct {
+	date    string
+	base    time.Time          // local midnight
+	zone    map[string][]int32 // zone → visitors per timeline bucket
+	zoneOp  map[string][]int32 // the same, operators only (not walk-ins)
+	wave    map[string][]int32 // gate → visitors per slot
+	waveOp  map[string][]int32 // the same, operators only
+	opDay   map[string]int     // operator → visitors booked that day
+	opWave  map[opWave]int     // operator, gate, slot → visitors
+	entries int                // total entry capacity of the day over all gates
+}
+
+type opWave struct {
+	operator, gate string
+	slot           int
+}
+
+// New returns an empty state for the site.
+func New(cfg *Config) *State {
+	s := &State{
+		cfg:      cfg,
+		res:      resolution(cfg),
+		bookings: map[string]*Booking{},
+		days:     map[string]*day{},
+		idem:     map[idemKey]*Idempotency{},
+		scans:    map[string]*ScanRecord{},
+		sensors:  map[string]*SensorState{},
+		zones:    map[string]*ZoneState{},
+		closures: map[string]*Closure{},
+	}
+	for _, z := range cfg.Zones {
+		s.zones[z.ID] = &ZoneState{Zone: z.ID}
+	}
+	return s
+}
+
+// resolution is the coarsest bucket (in minutes) that represents every slot
+// start, arrival and stay exactly.
+func resolution(cfg *Config) int {
+	g := cfg.SlotMinutes
+	for _, r := range cfg.Routes {
+		for _, st := range r.Stops {
+			g = gcd(g, st.Arrive)
+			g = gcd(g, st.Stay)
+		}
+	}
+	if g <= 0 {
+		g = 1
+	}
+	return g
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// Restore rebuilds a state from a snapshot. Bookings are placed as stored,
+// without checking capacity (the configuration may have changed since).
+func Restore(cfg *Config, snap Snapshot) (*State, error) {
+	s := New(cfg)
+	for i := range snap.Bookings {
+		b := snap.Bookings[i]
+		if _, dup := s.bookings[b.ID]; dup {
+			return nil, fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
+		}
+		if _, ok := cfg.Route(b.Route); !ok {
+			return nil, fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
+		}
+		loc := cfg.Location()
+		b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
+		bp := &b
+		s.bookings[b.ID] = bp
+		if bp.Active() {
+			d, err := s.day(b.Date)
+			if err != nil {
+				return nil, fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
+			}
+			s.place(d, bp)
+		}
+	}
+	for i := range snap.Idempotency {
+		r := snap.Idempotency[i]
+		s.idem[idemKey{r.Operator, r.Key}] = &r
+	}
+	for i := range snap.Scans {
+		r := snap.Scans[i]
+		s.scans[r.ScanID] = &r
+	}
+	for i := range snap.Sensors {
+		r := snap.Sensors[i]
+		s.sensors[r.Sensor] = &r
+	}
+	for i := range snap.Zones {
+		r := snap.Zones[i]
+		if _, ok := cfg.Zone(r.Zone); ok {
+			s.zones[r.Zone] = &r
+		}
+	}
+	for i := range snap.Closures {
+		r := snap.Closures[i]
+		s.closures[r.ID] = &r
+	}
+	return s, nil
+}
+
+// Snapshot returns a deep copy of everything durable, sorted for
+// comparison.
+func (s *State) Snapshot() Snapshot {
+	var snap Snapshot
+	for _, id := range slices.Sorted(maps.Keys(s.bookings)) {
+		snap.Bookings = append(snap.Bookings, *s.bookings[id])
+	}
+	for _, r := range s.idem {
+		snap.Idempotency = append(snap.Idempotency, *r)
+	}
+	sort.Slice(snap.Idempotency, func(i, j int) bool {
+		a, b := snap.Idempotency[i], snap.Idempotency[j]
+		return a.Operator < b.Operator || a.Operator == b.Operator && a.Key < b.Key
+	})
+	for _, id := range slices.Sorted(maps.Keys(s.scans)) {
+		snap.Scans = append(snap.Scans, *s.scans[id])
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.sensors)) {
+		st := *s.sensors[id]
+		st.PastBoots = slices.Clone(st.PastBoots)
+		snap.Sensors = append(snap.Sensors, st)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.zones)) {
+		snap.Zones = append(snap.Zones, *s.zones[id])
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.closures)) {
+		c := *s.closures[id]
+		c.Zones = slices.Clone(c.Zones)
+		snap.Closures = append(snap.Closures, c)
+	}
+	return snap
+}
+
+// Config is the site configuration the state was built with.
+func (s *State) Config() *Config { return s.cfg }
+
+// BookingCount is the number of stored bookings, of any status.
+func (s *State) BookingCount() int { return len(s.bookings) }
+
+// day returns the capacity picture of a date, creating it empty.
+func (s *State) day(date string) (*day, error) {
+	if d, ok := s.days[date]; ok {
+		return d, nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, date, s.cfg.Location())
+	if err != nil {
+		return nil, fmt.Errorf("date %q is not a date of the form YYYY-MM-DD", date)
+	}
+	d := &day{
+		date:   date,
+		base:   t,
+		zone:   map[string][]int32{},
+		zoneOp: map[string][]int32{},
+		wave:   map[string][]int32{},
+		waveOp: map[string][]int32{},
+		opDay:  map[string]int{},
+		opWave: map[opWave]int{},
+	}
+	buckets := dayMinutes / s.res
+	slots := dayMinutes / s.cfg.SlotMinutes
+	for _, z := range s.cfg.Zones {
+		d.zone[z.ID] = make([]int32, buckets)
+		d.zoneOp[z.ID] = make([]int32, buckets)
+	}
+	nslots := len(s.daySlots(t))
+	for _, g := range s.cfg.Gates {
+		d.wave[g.ID] = make([]int32, slots)
+		d.waveOp[g.ID] = make([]int32, slots)
+		d.entries += g.WaveCapacity * nslots
+	}
+	s.days[date] = d
+	return d, nil
+}
+
+// daySlots are the minutes of the day's regular entry slots (empty when
+// the site is closed that day).
+func (s *State) daySlots(date time.Time) []int {
+	open, last, _, ok := s.cfg.HoursOn(date)
+	if !ok {
+		return nil
+	}
+	var out []int
+	for m := open; m <= last; m += s.cfg.SlotMinutes {
+		out = append(out, m)
+	}
+	return out
+}
+
+// routeSlots are the minutes at which a route may enter on a date.
+func (s *State) routeSlots(date time.Time, r *Route) []int {
+	if !r.Evening {
+		return s.daySlots(date)
+	}
+	ev, ok := s.cfg.EveningOn(date, r.ID)
+	if !ok {
+		return nil
+	}
+	var out []int
+	for _, e := range ev.Entries {
+		if m, err := ParseClock(e); err == nil {
+			out = append(out, m)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// place counts booking b's whole party at its slot, gate and route. A
+// party counts in full even once partly admitted: the plan is what was
+// allotted, the counters say who is really there.
+func (s *State) place(d *day, b *Booking) {
+	s.add(d, b.Operator, b.Route, b.Gate, s.minuteOf(d, b.Slot), b.PartySize)
+}
+
+func (s *State) unplace(d *day, b *Booking) {
+	s.add(d, b.Operator, b.Route, b.Gate, s.minuteOf(d, b.Slot), -b.PartySize)
+}
+
+// add changes the load of a route's group of n visitors entering at minute
+// m through gate g.
+func (s *State) add(d *day, operator, route, gate string, m, n int) {
+	r, _ := s.cfg.Route(route)
+	slot := m / s.cfg.SlotMinutes
+	d.wave[gate][slot] += int32(n)
+	walkIn := operator == WalkInOperator
+	if !walkIn {
+		d.waveOp[gate][slot] += int32(n)
+		d.opDay[operator] += n
+		k := opWave{operator, gate, slot}
+		d.opWave[k] += n
+		if d.opWave[k] == 0 {
+			delete(d.opWave, k)
+		}
+		if d.opDay[operator] == 0 {
+			delete(d.opDay, operator)
+		}
+	}
+	for _, st := range r.Stops {
+		from, to := s.span(m, st)
+		z := d.zone[st.Zone]
+		zo := d.zoneOp[st.Zone]
+		for i := from; i < to; i++ {
+			z[i] += int32(n)
+			if !walkIn {
+				zo[i] += int32(n)
+			}
+		}
+	}
+}
+
+// span is the bucket range [from, to) a stop occupies for a group entering
+// at minute m, clipped to the timeline.
+func (s *State) span(m int, st Stop) (int, int) {
+	from := (m + st.Arrive) / s.res
+	to := (m + st.Arrive + st.Stay) / s.res
+	max := dayMinutes / s.res
+	if to > max {
+		to = max
+	}
+	if from > max {
+		from = max
+	}
+	return from, to
+}

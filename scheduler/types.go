@@ -1,0 +1,213 @@
+package scheduler
+
+import (
+	"time"
+)
+
+// Status of a booking.
+type Status string
+
+const (
+	StatusConfirmed   Status = "confirmed"
+	StatusCancelled   Status = "cancelled"
+	StatusRescheduled Status = "rescheduled" // confirmed, but moved from its first slot
+	StatusCompleted   Status = "completed"   // the whole party was admitted
+)
+
+// WalkInOperator is the operator id of the ticket office. Its bookings may
+// use the walk-in share of every wave and zone.
+const WalkInOperator = "ticket-office"
+
+// Window is an acceptable entry window, in minutes after local midnight.
+type Window struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// Booking is one group's entry.
+type Booking struct {
+	ID        string    `json:"id"`
+	Operator  string    `json:"operator"`
+	Date      string    `json:"date"` // YYYY-MM-DD in the site's zone
+	Route     string    `json:"route"`
+	PartySize int       `json:"party_size"`
+	Window    Window    `json:"window"`
+	Language  string    `json:"language,omitempty"`
+	Guide     string    `json:"guide,omitempty"`
+	Reference string    `json:"reference,omitempty"`
+	Slot      time.Time `json:"slot"` // start of the allotted wave
+	Gate      string    `json:"gate"`
+	Status    Status    `json:"status"`
+	Admitted  int       `json:"admitted"`
+	// Reason says why the booking was last moved or cancelled by the site
+	// (e.g. "closure: flood"), empty for an operator's own change.
+	Reason    string    `json:"reason,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int       `json:"version"`
+}
+
+// Active reports whether the booking holds capacity.
+func (b *Booking) Active() bool {
+	return b.Status == StatusConfirmed || b.Status == StatusRescheduled
+}
+
+// Idempotency is the record of a create request made with an
+// Idempotency-Key: a retry with the same key and the same request hash gets
+// the same booking back; with another hash it is refused.
+type Idempotency struct {
+	Operator    string    `json:"operator"`
+	Key         string    `json:"key"`
+	RequestHash string    `json:"request_hash"`
+	Booking     Booking   `json:"booking"` // as it was created
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ScanRecord is a processed gate scan, kept so that a retried scan_id gets
+// the same reply and admits nobody twice.
+type ScanRecord struct {
+	ScanID  string     `json:"scan_id"`
+	Gate    string     `json:"gate"`
+	Device  string     `json:"device,omitempty"`
+	Booking string     `json:"booking,omitempty"`
+	Result  ScanResult `json:"result"`
+	At      time.Time  `json:"at"`
+}
+
+// SensorState is the checkpoint of one people counter: the last applied
+// message and the totals of earlier boots folded into a base.
+type SensorState struct {
+	Sensor  string    `json:"sensor"`
+	Zone    string    `json:"zone"`
+	Boot    string    `json:"boot"`
+	Seq     uint64    `json:"seq"`
+	In      int64     `json:"in_total"`
+	Out     int64     `json:"out_total"`
+	BaseIn  int64     `json:"base_in"`  // totals of earlier boots
+	BaseOut int64     `json:"base_out"` // totals of earlier boots
+	At      time.Time `json:"at"`
+	// PastBoots are the latest earlier boots, so that a late message of an
+	// old boot is recognised as stale rather than taken for a new boot.
+	PastBoots []string `json:"past_boots,omitempty"`
+}
+
+// ZoneState is the live state of a zone kept across restarts.
+type ZoneState struct {
+	Zone string `json:"zone"`
+	// Offset corrects counter drift: live occupancy is the counters' net
+	// count plus Offset, never below zero.
+	Offset    int64     `json:"offset"`
+	Held      bool      `json:"held"`
+	HeldSince time.Time `json:"held_since,omitzero"`
+	// ManualHold is a hold set by operations, released only by operations.
+	ManualHold bool `json:"manual_hold,omitempty"`
+	// LastReset is the date (YYYY-MM-DD) the zone was last declared empty
+	// after closing time.
+	LastReset string `json:"last_reset,omitempty"`
+}
+
+// Closure closes zones (all zones when Zones is empty) from From until
+// Until (open-ended when zero) or until it is lifted.
+type Closure struct {
+	ID     string    `json:"id"`
+	Zones  []string  `json:"zones,omitempty"`
+	Reason string    `json:"reason"`
+	Source string    `json:"source,omitempty"` // "ops", "alert:flood_warning"
+	From   time.Time `json:"from"`
+	Until  time.Time `json:"until,omitzero"`
+	Lifted time.Time `json:"lifted,omitzero"`
+}
+
+// Active reports whether the closure is in force at t.
+func (c *Closure) Active(t time.Time) bool {
+	if !c.Lifted.IsZero() && !t.Before(c.Lifted) {
+		return false
+	}
+	if t.Before(c.From) {
+		return false
+	}
+	return c.Until.IsZero() || t.Before(c.Until)
+}
+
+// Covers reports whether the closure closes the zone.
+func (c *Closure) Covers(zone string) bool {
+	if len(c.Zones) == 0 {
+		return true
+	}
+	for _, z := range c.Zones {
+		if z == zone {
+			return true
+		}
+	}
+	return false
+}
+
+// Snapshot is everything the scheduler needs to rebuild its state; the store
+// persists its parts and returns it at start.
+type Snapshot struct {
+	Bookings    []Booking     `json:"bookings"`
+	Idempotency []Idempotency `json:"idempotency"`
+	Scans       []ScanRecord  `json:"scans"`
+	Sensors     []SensorState `json:"sensors"`
+	Zones       []ZoneState   `json:"zones"`
+	Closures    []Closure     `json:"closures"`
+}
+
+// Effect is something the owner of the state must do after a command: persist
+// a record (all Put effects of one command in one synced transaction, before
+// anyone is answered) and then publish events.
+type Effect interface{ isEffect() }
+
+// PutBooking persists a booking (create or replace).
+type PutBooking struct{ Booking Booking }
+
+// PutIdempotency persists an idempotency record.
+type PutIdempotency struct{ Record Idempotency }
+
+// DeleteIdempotency removes an expired idempotency record.
+type DeleteIdempotency struct{ Operator, Key string }
+
+// PutScan persists a scan record.
+type PutScan struct{ Record ScanRecord }
+
+// DeleteScan removes an expired scan record.
+type DeleteScan struct{ ScanID string }
+
+// PutSensor persists a counter checkpoint.
+type PutSensor struct{ State SensorState }
+
+// PutZone persists a zone's live state.
+type PutZone struct{ State ZoneState }
+
+// PutClosure persists a closure.
+type PutClosure struct{ Closure Closure }
+
+// Event is published on tafweej.<site>.events.<Kind> after the command's
+// records are durable.
+type Event struct {
+	Kind string    `json:"kind"`
+	At   time.Time `json:"at"`
+	Data any       `json:"data"`
+}
+
+func (PutBooking) isEffect()        {}
+func (PutIdempotency) isEffect()    {}
+func (DeleteIdempotency) isEffect() {}
+func (PutScan) isEffect()           {}
+func (DeleteScan) isEffect()        {}
+func (PutSensor) isEffect()         {}
+func (PutZone) isEffect()           {}
+func (PutClosure) isEffect()        {}
+func (Event) isEffect()             {}
+
+// Event kinds, as in DESIGN.md.
+const (
+	EventWaveReleased       = "wave.released"
+	EventWaveHeld           = "wave.held"
+	EventZoneClosed         = "zone.closed"
+	EventZoneReopened       = "zone.reopened"
+	EventBookingConfirmed   = "booking.confirmed"
+	EventBookingRescheduled = "booking.rescheduled"
+	EventBookingCancelled   = "booking.cancelled"
+	EventAdmission          = "admission"
+)

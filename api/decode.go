@@ -1,0 +1,171 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// body describes the JSON object an endpoint accepts: its fields, and the
+// fields a client may not send with why.
+type body struct {
+	fields    []string
+	forbidden map[string]string // lower-case name → reason
+}
+
+// serverFields are a booking's fields that the server assigns.
+var serverFields = []string{"id", "operator", "status", "slot", "gate", "admitted", "reason",
+	"created_at", "updated_at", "version", "ticket", "ticket_url"}
+
+func forbid(reason string, names ...string) map[string]string {
+	m := map[string]string{}
+	for _, n := range names {
+		m[n] = reason
+	}
+	return m
+}
+
+const assigned = "the server assigns them"
+
+var (
+	bookingBody = body{
+		fields:    []string{"date", "route", "party_size", "window", "language", "guide", "reference"},
+		forbidden: forbid(assigned, serverFields...),
+	}
+	patchBody = func() body {
+		b := body{fields: []string{"party_size", "window"}, forbidden: forbid(assigned, serverFields...)}
+		for _, f := range []string{"date", "route", "language", "guide", "reference"} {
+			b.forbidden[f] = "only party_size and window can be changed; cancel the booking and book again to change the others"
+		}
+		return b
+	}()
+	closureBody = body{fields: []string{"zones", "reason", "until"}, forbidden: forbid(assigned, "id", "source", "from", "lifted")}
+	holdBody    = body{fields: []string{"zone", "on"}}
+	keyBody     = body{fields: []string{"role", "operator", "gates", "name"}, forbidden: forbid(assigned, "key", "hash", "prefix", "created_at")}
+	scanBody    = body{fields: []string{"gate", "ticket", "count", "scan_id", "device", "at"}}
+)
+
+// decode reads the request's JSON object into dst strictly: the content
+// type must be JSON, the body within the size limit, one object with only
+// the accepted fields, each of the right type. It returns the names of the
+// fields present.
+func decode(r *http.Request, spec body, dst any) (map[string]bool, *apiError) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return nil, errf(http.StatusUnsupportedMediaType, CodeMediaType, "Content-Type",
+			"Content-Type %q is not accepted: send the body as JSON with \"Content-Type: application/json\"", ct)
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, errf(http.StatusRequestEntityTooLarge, CodeTooLarge, "",
+				"the request body is larger than %d bytes", tooBig.Limit)
+		}
+		return nil, badRequest("", "the request body could not be read: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, badRequest("", "the request body is empty: send a JSON object with the fields %s", strings.Join(spec.fields, ", "))
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			return nil, badRequest("", "the request body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
+		case errors.As(err, &typ):
+			return nil, badRequest("", "the request body must be a JSON object, not %s", typ.Value)
+		}
+		return nil, badRequest("", "the request body is not valid JSON: %v", err)
+	}
+	if raw == nil {
+		return nil, badRequest("", "the request body must be a JSON object, not null")
+	}
+	present := map[string]bool{}
+	var forbidden, unknown []string
+	for name := range raw {
+		present[name] = true
+		if _, ok := spec.forbidden[strings.ToLower(name)]; ok {
+			forbidden = append(forbidden, name)
+		} else if !slices.Contains(spec.fields, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(forbidden) > 0 {
+		sort.Strings(forbidden)
+		byReason := map[string][]string{}
+		var reasons []string
+		for _, f := range forbidden {
+			why := spec.forbidden[strings.ToLower(f)]
+			if byReason[why] == nil {
+				reasons = append(reasons, why)
+			}
+			byReason[why] = append(byReason[why], f)
+		}
+		var parts []string
+		for _, why := range reasons {
+			parts = append(parts, quoteAll(byReason[why])+": "+why)
+		}
+		return nil, badRequest(forbidden[0], "a client may not set %s", strings.Join(parts, "; "))
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, badRequest(unknown[0], "unknown field %s (accepted: %s)", quoteAll(unknown), strings.Join(spec.fields, ", "))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			field := typ.Field
+			return nil, badRequest(field, "field %q must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name = strings.Trim(name, `"`)
+			return nil, badRequest(name, "unknown field %q in a nested object", name)
+		}
+		return nil, badRequest("", "the request body does not decode: %v", err)
+	}
+	if dec.More() {
+		return nil, badRequest("", "the request body has data after its JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, badRequest("", "the request body has data after its JSON object")
+	}
+	return present, nil
+}
+
+func quoteAll(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(kind string) string {
+	switch kind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "a list"
+	case "struct", "map", "ptr":
+		return "an object"
+	}
+	return "of another type"
+}

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tafweej/tafweej/store"
+)
+
+// Key roles.
+const (
+	RoleOperator = "operator" // a tour operator: its own bookings
+	RoleGate     = "gate"     // gate staff: scans, at its gates
+	RoleOps      = "ops"      // operations: everything
+)
+
+// SecretPrefix starts every API key's secret.
+const SecretPrefix = "tfw_"
+
+// operatorID is what an operator id may look like: it appears in booking
+// records, logs and idempotency scopes.
+var operatorID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// HashSecret is the stored form of a key's secret: its hex SHA-256.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateKey makes an API key, stores its hash in st (synced) and returns the
+// secret, which is not kept anywhere and must be shown to its owner once.
+// Role "operator" needs the operator id; role "gate" may name the gates the
+// key may scan at (none: every gate); role "ops" takes neither. Gate ids are
+// not checked against a site configuration here: callers that have one
+// check them first.
+func CreateKey(st store.Store, role, operator string, gates []string, name string, now time.Time) (secret string, key store.APIKey, err error) {
+	if err := checkKey(role, operator, gates, name); err != nil {
+		return "", store.APIKey{}, err
+	}
+	secret, err = newSecret()
+	if err != nil {
+		return "", store.APIKey{}, err
+	}
+	key = newAPIKey(secret, role, operator, gates, name, now)
+	if err := st.PutKey(key); err != nil {
+		return "", store.APIKey{}, fmt.Errorf("api: store key: %w", err)
+	}
+	return secret, key, nil
+}
+
+// KeyError is a key request that CreateKey refuses. Field names the
+// offending argument (role, operator, gates, name).
+type KeyError struct{ Field, Message string }
+
+func (e *KeyError) Error() string { return "api: " + e.Message }
+
+func keyErr(field, format string, args ...any) *KeyError {
+	return &KeyError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func checkKey(role, operator string, gates []string, name string) error {
+	switch role {
+	case RoleOperator:
+		if !operatorID.MatchString(operator) {
+			return keyErr("operator", "operator %q is not an operator id: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", operator)
+		}
+		if len(gates) > 0 {
+			return keyErr("gates", "gates are only for a key of role %q", RoleGate)
+		}
+	case RoleGate, RoleOps:
+		if operator != "" {
+			return keyErr("operator", "operator %q is only for a key of role %q", operator, RoleOperator)
+		}
+		if role == RoleOps && len(gates) > 0 {
+			return keyErr("gates", "gates are only for a key of role %q", RoleGate)
+		}
+		for _, g := range gates {
+			if g == "" || len(g) > 64 {
+				return keyErr("gates", "gate %q is not a gate id", g)
+			}
+		}
+	default:
+		return keyErr("role", "role %q is not a key role (accepted: operator, gate, ops)", role)
+	}
+	if len(name) > 100 {
+		return keyErr("name", "name has %d bytes; at most 100 are accepted", len(name))
+	}
+	return nil
+}
+
+func newSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("api: random key: %w", err)
+	}
+	return SecretPrefix + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+func newAPIKey(secret, role, operator string, gates []string, name string, now time.Time) store.APIKey {
+	return store.APIKey{
+		Hash:      HashSecret(secret),
+		Prefix:    secret[:len(SecretPrefix)+6],
+		Role:      role,
+		Operator:  operator,
+		Gates:     slices.Clone(gates),
+		Name:      name,
+		CreatedAt: now,
+	}
+}
+
+// EnsureOpsKey makes the first ops key on the first start: if no file is at
+// path, it creates an ops key, writes its secret (and a newline) to path
+// with mode 0600 (creating the directory with mode 0700) and stores its
+// hash. If the file exists it is kept and nothing is done. The file is
+// written before the key is stored, so a key in the store always has its
+// file; if storing fails, the file is removed.
+func EnsureOpsKey(st store.Store, path string, now time.Time) (created bool, err error) {
+	if _, err := os.Stat(path); err == nil {
+		return false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("api: ops key file: %w", err)
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, fmt.Errorf("api: ops key file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("api: ops key file: %w", err)
+	}
+	_, werr := f.WriteString(secret + "\n")
+	if serr := f.Sync(); werr == nil {
+		werr = serr
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(path)
+		return false, fmt.Errorf("api: write ops key file %s: %w", path, werr)
+	}
+	if err := st.PutKey(newAPIKey(secret, RoleOps, "", nil, "first ops key ("+filepath.Base(path)+")", now)); err != nil {
+		os.Remove(path)
+		return false, fmt.Errorf("api: store ops key: %w", err)
+	}
+	return true, nil
+}
+
+// bearer extracts the secret of an "Authorization: Bearer <key>" header.
+func bearer(h string) (string, bool) {
+	scheme, secret, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	secret = strings.TrimSpace(secret)
+	return secret, secret != ""
+}

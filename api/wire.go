@@ -1,0 +1,190 @@
+package api
+
+import (
+	"time"
+
+	"github.com/tafweej/tafweej/scheduler"
+)
+
+// The JSON shapes of the API, exported for clients (the command line).
+// Times are RFC 3339 in the site's time zone; clock times of day are
+// "HH:MM".
+
+// Window is an acceptable entry window, "HH:MM" to "HH:MM" in the site's
+// time zone; To may be "24:00".
+type Window struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// BookingRequest is the body of POST /v1/bookings.
+type BookingRequest struct {
+	Date      string `json:"date"`
+	Route     string `json:"route"`
+	PartySize int    `json:"party_size"`
+	Window    Window `json:"window"`
+	Language  string `json:"language,omitempty"`
+	Guide     string `json:"guide,omitempty"`
+	Reference string `json:"reference,omitempty"`
+}
+
+// BookingPatch is the body of PATCH /v1/bookings/{id}: the fields to
+// change, at least one.
+type BookingPatch struct {
+	PartySize *int    `json:"party_size,omitempty"`
+	Window    *Window `json:"window,omitempty"`
+}
+
+// Booking is a booking as the API answers it. Ticket (the signed code for
+// the QR) is set in the answers about one booking, for a booking that can
+// still admit; TicketURL is the path of its QR code PNG.
+type Booking struct {
+	ID        string           `json:"id"`
+	Operator  string           `json:"operator"`
+	Date      string           `json:"date"`
+	Route     string           `json:"route"`
+	PartySize int              `json:"party_size"`
+	Window    Window           `json:"window"`
+	Language  string           `json:"language,omitempty"`
+	Guide     string           `json:"guide,omitempty"`
+	Reference string           `json:"reference,omitempty"`
+	Slot      time.Time        `json:"slot"`
+	Gate      string           `json:"gate"`
+	Status    scheduler.Status `json:"status"`
+	Admitted  int              `json:"admitted"`
+	Reason    string           `json:"reason,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+	Version   int              `json:"version"`
+	Ticket    string           `json:"ticket,omitempty"`
+	TicketURL string           `json:"ticket_url,omitempty"`
+}
+
+// BookingList is the answer of GET /v1/bookings.
+type BookingList struct {
+	Bookings []Booking `json:"bookings"`
+}
+
+// Availability is the answer of GET /v1/availability.
+type Availability struct {
+	Date     string               `json:"date"`
+	Route    string               `json:"route"`
+	Operator string               `json:"operator"`
+	Slots    []scheduler.SlotRoom `json:"slots"`
+}
+
+// Occupancy is the answer of GET /v1/occupancy.
+type Occupancy struct {
+	At    time.Time                 `json:"at"`
+	Zones []scheduler.ZoneOccupancy `json:"zones"`
+}
+
+// Status is the answer of GET /v1/status: the picture of the site now.
+type Status struct {
+	At         time.Time                 `json:"at"`
+	Clock      string                    `json:"clock"`
+	SiteClosed bool                      `json:"site_closed"`
+	Zones      []scheduler.ZoneOccupancy `json:"zones"`
+	// Waves are today's waves with bookings from the current slot to four
+	// hours ahead.
+	Waves []scheduler.Wave `json:"waves"`
+	// Closures are the closures in force.
+	Closures   []scheduler.Closure `json:"closures"`
+	Evacuation Evacuation          `json:"evacuation"`
+}
+
+// Evacuation is how many people are in the reserve now, by the counters
+// (live) and by the admissions placed along their routes (inside).
+type Evacuation struct {
+	Live   int              `json:"live"`
+	Inside int              `json:"inside"`
+	Zones  []EvacuationZone `json:"zones"`
+}
+
+// EvacuationZone is one zone's share of the evacuation view.
+type EvacuationZone struct {
+	Zone   string `json:"zone"`
+	Live   int    `json:"live"`
+	Inside int    `json:"inside"`
+	Closed bool   `json:"closed"`
+}
+
+// ClosureRequest is the body of POST /v1/closures. No zones closes the
+// whole site; Until (RFC 3339) is optional.
+type ClosureRequest struct {
+	Zones  []string `json:"zones"`
+	Reason string   `json:"reason"`
+	Until  string   `json:"until,omitempty"`
+}
+
+// ClosureList is the answer of GET /v1/closures.
+type ClosureList struct {
+	Closures []scheduler.Closure `json:"closures"`
+}
+
+// HoldRequest is the body of POST /v1/holds.
+type HoldRequest struct {
+	Zone string `json:"zone"`
+	On   *bool  `json:"on"`
+}
+
+// KeyRequest is the body of POST /v1/keys.
+type KeyRequest struct {
+	Role     string   `json:"role"`
+	Operator string   `json:"operator,omitempty"`
+	Gates    []string `json:"gates,omitempty"`
+	Name     string   `json:"name,omitempty"`
+}
+
+// KeyCreated is the answer of POST /v1/keys. Key is the secret, shown this
+// once: the server keeps only its hash.
+type KeyCreated struct {
+	Key       string    `json:"key"`
+	Prefix    string    `json:"prefix"`
+	Role      string    `json:"role"`
+	Operator  string    `json:"operator,omitempty"`
+	Gates     []string  `json:"gates,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ScanRequest is a gate scan as DESIGN.md's wire contract has it (the NATS
+// request). Count 0 means 1; At is RFC 3339.
+type ScanRequest struct {
+	Ticket string `json:"ticket"`
+	Count  int    `json:"count"`
+	ScanID string `json:"scan_id"`
+	Device string `json:"device"`
+	At     string `json:"at"`
+}
+
+// ScanBody is the body of POST /v1/scans: a scan and the gate it was made
+// at.
+type ScanBody struct {
+	Gate string `json:"gate"`
+	ScanRequest
+}
+
+// Health is the answer of GET /healthz.
+type Health struct {
+	Status string    `json:"status"`
+	Clock  string    `json:"clock"`
+	Time   time.Time `json:"time"`
+}
+
+// ErrorResponse is the body of every error answer.
+type ErrorResponse struct {
+	Error Error `json:"error"`
+}
+
+// Error is an error answer: Code is the scheduler's refusal code or one of
+// the API's (unauthorized, forbidden, not_found, method_not_allowed,
+// idempotency_key_in_flight, request_too_large, unsupported_media_type,
+// rate_limited, not_ready, unavailable, internal); Field names the
+// offending request field or header.
+type Error struct {
+	Code         string                  `json:"code"`
+	Message      string                  `json:"message"`
+	Field        string                  `json:"field,omitempty"`
+	Alternatives []scheduler.Alternative `json:"alternatives,omitempty"`
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+type bookingJS struct {
+	ID        string    `json:"id"`
+	Operator  string    `json:"operator"`
+	Date      string    `json:"date"`
+	Route     string    `json:"route"`
+	PartySize int       `json:"party_size"`
+	Slot      time.Time `json:"slot"`
+	Gate      string    `json:"gate"`
+	Status    string    `json:"status"`
+	Admitted  int       `json:"admitted"`
+	Reason    string    `json:"reason"`
+	Ticket    string    `json:"ticket"`
+	TicketURL string    `json:"ticket_url"`
+	Reference string    `json:"reference"`
+}
+
+type slotJS struct {
+	Slot      time.Time `json:"slot"`
+	Gate      string    `json:"gate"`
+	Remaining int       `json:"remaining"`
+	Capacity  int       `json:"capacity"`
+	Booked    int       `json:"booked"`
+	Closed    bool      `json:"closed"`
+}
+
+func newAvailabilityCmd(g *globals) *cobra.Command {
+	var date, route string
+	cmd := &cobra.Command{
+		Use:   "availability",
+		Short: "Show the waves of a day with the places left for your groups",
+		Example: `  tafweej availability --date 2026-12-01 --route monastery
+  TAFWEEJ_KEY=tfw_... tafweej availability --date 2026-12-01 --route main --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if date == "" {
+				return usagef("e.g. --date 2026-12-01", "--date is required")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Slots []slotJS `json:"slots"`
+			}
+			q := url.Values{"date": {date}, "route": {route}}
+			if err := c.do(cmd.Context(), "GET", "/v1/availability?"+q.Encode(), nil, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			var rows [][]string
+			for _, s := range out.Slots {
+				state := ""
+				switch {
+				case s.Closed:
+					state = "closed"
+				case s.Remaining == 0:
+					state = "full"
+				}
+				rows = append(rows, []string{s.Slot.Format("15:04"), s.Gate, strconv.Itoa(s.Remaining), fmt.Sprintf("%d/%d", s.Booked, s.Capacity), state})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s, route %s\n", date, route)
+			table(cmd.OutOrStdout(), "WAVE\tGATE\tPLACES FOR YOU\tBOOKED/CAPACITY\t", rows)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&date, "date", "", "day, YYYY-MM-DD (required)")
+	cmd.Flags().StringVar(&route, "route", "main", "route id (see configs/petra.yaml)")
+	return cmd
+}
+
+func newBookCmd(g *globals) *cobra.Command {
+	var date, route, window, language, guide, ref, idem string
+	var size int
+	var walkIn bool
+	cmd := &cobra.Command{
+		Use:   "book",
+		Short: "Book a group into the earliest wave with room in its window",
+		Example: `  tafweej book --date 2026-12-01 --route monastery --party 40 --window 08:00-10:00 --language ar --ref TRIP-118
+  tafweej book --walk-in --date 2026-11-29 --route main --party 4 --window 09:00-12:00   # ticket office, ops key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, to, ok := strings.Cut(window, "-")
+			if date == "" || size == 0 || !ok {
+				return usagef("e.g. tafweej book --date 2026-12-01 --route main --party 40 --window 08:00-10:00",
+					"--date, --party and --window FROM-TO are required")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if idem == "" {
+				idem = randomKey()
+			}
+			body := map[string]any{
+				"date": date, "route": route, "party_size": size,
+				"window":   map[string]string{"from": from, "to": to},
+				"language": language, "guide": guide, "reference": ref,
+			}
+			path := "/v1/bookings"
+			if walkIn {
+				path += "?walk_in=true"
+			}
+			var b bookingJS
+			if err := c.do(cmd.Context(), "POST", path, body, &b, "Idempotency-Key", idem); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), b)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Booked %s: %d visitors on route %s\n", b.ID, b.PartySize, b.Route)
+			fmt.Fprintf(w, "  wave    %s at gate %s\n", b.Slot.Format("2006-01-02 15:04 -07:00"), b.Gate)
+			fmt.Fprintf(w, "  ticket  %s\n", b.Ticket)
+			fmt.Fprintf(w, "  QR      %s%s\n", c.base, b.TicketURL)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&date, "date", "", "day, YYYY-MM-DD")
+	f.StringVar(&route, "route", "main", "route id")
+	f.IntVar(&size, "party", 0, "party size")
+	f.StringVar(&window, "window", "", "acceptable entry window, HH:MM-HH:MM")
+	f.StringVar(&language, "language", "", "group language, e.g. ar, en, fr")
+	f.StringVar(&guide, "guide", "", "guide's name")
+	f.StringVar(&ref, "ref", "", "your own reference")
+	f.StringVar(&idem, "idempotency-key", "", "retry key (default: a new random key)")
+	f.BoolVar(&walkIn, "walk-in", false, "book for the ticket office (ops key)")
+	return cmd
+}
+
+func randomKey() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func newBookingsCmd(g *globals) *cobra.Command {
+	var date string
+	cmd := &cobra.Command{
+		Use:     "bookings [ID]",
+		Short:   "List your bookings of a day, or show one",
+		Example: "  tafweej bookings --date 2026-12-01\n  tafweej bookings bk_4f1c2a",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var list []bookingJS
+			if len(args) == 1 {
+				var b bookingJS
+				if err := c.do(cmd.Context(), "GET", "/v1/bookings/"+url.PathEscape(args[0]), nil, &b); err != nil {
+					return err
+				}
+				list = []bookingJS{b}
+			} else {
+				var out struct {
+					Bookings []bookingJS `json:"bookings"`
+				}
+				q := ""
+				if date != "" {
+					q = "?date=" + url.QueryEscape(date)
+				}
+				if err := c.do(cmd.Context(), "GET", "/v1/bookings"+q, nil, &out); err != nil {
+					return err
+				}
+				list = out.Bookings
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), list)
+			}
+			var rows [][]string
+			for _, b := range list {
+				rows = append(rows, []string{b.ID, b.Operator, b.Slot.Format("2006-01-02 15:04"), b.Gate, b.Route,
+					fmt.Sprintf("%d/%d", b.Admitted, b.PartySize), b.Status, b.Reason})
+			}
+			table(cmd.OutOrStdout(), "ID\tOPERATOR\tWAVE\tGATE\tROUTE\tADMITTED/PARTY\tSTATUS\tREASON", rows)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&date, "date", "", "only this day, YYYY-MM-DD")
+	return cmd
+}
+
+func newCancelCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "cancel ID",
+		Short:   "Cancel a booking; its places return to the wave",
+		Example: "  tafweej cancel bk_4f1c2a",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var b bookingJS
+			if err := c.do(cmd.Context(), "DELETE", "/v1/bookings/"+url.PathEscape(args[0]), nil, &b); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), b)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Cancelled %s (%d places at %s, %s)\n", b.ID, b.PartySize, b.Slot.Format("2006-01-02 15:04"), b.Gate)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
+
+	"github.com/tafweej/tafweej/scheduler"
+)
+
+func newScanCmd(g *globals) *cobra.Command {
+	var gate, scanID, device, natsURL, site string
+	var count int
+	cmd := &cobra.Command{
+		Use:   "scan TICKET",
+		Short: "Scan a ticket at a gate, as a gate device does (NATS request/reply)",
+		Example: `  tafweej scan TFW1.Ymt... --gate visitor-centre --count 12
+  tafweej scan TFW1.Ymt... --gate visitor-centre --scan-id dev7-000123   # a retry admits nobody twice`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if gate == "" {
+				return usagef("e.g. --gate visitor-centre", "--gate is required")
+			}
+			if count < 1 {
+				return usagef("e.g. --count 12", "--count %d: at least one person passes with a scan", count)
+			}
+			if scanID == "" {
+				scanID = "cli-" + randomKey()
+			}
+			nc, err := nats.Connect(natsURL, nats.Name("tafweej-scan"), nats.Timeout(5*time.Second))
+			if err != nil {
+				return fmt.Errorf("connect to NATS at %s: %w\n  hint: 'tafweej serve' starts an embedded server on 127.0.0.1:4222; pass --nats otherwise", natsURL, err)
+			}
+			defer nc.Close()
+			req, _ := json.Marshal(map[string]any{"ticket": args[0], "count": count, "scan_id": scanID, "device": device, "at": time.Now().Format(time.RFC3339)})
+			subject := "tafweej." + site + ".gate." + gate + ".scan"
+			msg, err := nc.RequestWithContext(cmd.Context(), subject, req)
+			if err != nil {
+				if ctxErr := cmd.Context().Err(); ctxErr == nil {
+					msg, err = nc.Request(subject, req, 5*time.Second)
+				}
+				if err != nil {
+					return fmt.Errorf("no answer on %s: %w\n  hint: is the service running, and is %q a gate of site %q?", subject, err, gate, site)
+				}
+			}
+			var res scheduler.ScanResult
+			if err := json.Unmarshal(msg.Data, &res); err != nil {
+				return fmt.Errorf("decode reply: %w", err)
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), res)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s  (%s)  admitted %d, remaining %d\n", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted, res.Remaining)
+			fmt.Fprintf(w, "  %s\n  %s\n", res.Message.EN, res.Message.AR)
+			if res.RetryAt != nil {
+				fmt.Fprintf(w, "  come back at %s\n", res.RetryAt.Format("15:04"))
+			}
+			if res.Decision == scheduler.DecisionReject {
+				return errSilent
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&gate, "gate", "", "gate id (required)")
+	f.IntVar(&count, "count", 1, "people passing with this scan")
+	f.StringVar(&scanID, "scan-id", "", "scan id for idempotent retries (default: new)")
+	f.StringVar(&device, "device", "cli", "device name")
+	f.StringVar(&natsURL, "nats", envOr("TAFWEEJ_NATS", nats.DefaultURL), "NATS URL (env TAFWEEJ_NATS)")
+	f.StringVar(&site, "site", "petra", "site id")
+	return cmd
+}

@@ -1,0 +1,101 @@
+package sensors
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/tickets"
+)
+
+// ScanRequest is a gate scan (DESIGN.md "Gate scan"). Count 0 (absent)
+// means 1; At, the device's time, is RFC 3339 and informational: the owner
+// loop's clock decides.
+type ScanRequest struct {
+	Ticket string `json:"ticket"`
+	Count  int    `json:"count"`
+	ScanID string `json:"scan_id"`
+	Device string `json:"device"`
+	At     string `json:"at"`
+}
+
+// Gate decides gate scans: it checks the request and the ticket's
+// signature, then asks the owner loop, which holds every rule of admission
+// (grace, wrong gate or day, holds, closures, partial admission, scan_id
+// idempotency). It is shared by the NATS responder and POST /v1/scans.
+type Gate struct {
+	eng *engine.Engine
+	pub ed25519.PublicKey
+}
+
+// NewGate returns a Gate that verifies tickets with pub.
+func NewGate(eng *engine.Engine, pub ed25519.PublicKey) *Gate {
+	return &Gate{eng: eng, pub: pub}
+}
+
+// ErrUnavailable wraps an owner-loop failure: the scan was not decided.
+var ErrUnavailable = errors.New("sensors: scan not decided: the scheduler is unavailable")
+
+// Decide decides one scan at gate. The reply always carries a decision
+// except when the owner loop could not apply the scan (stopped, store
+// failure, ctx done): then it is the zero ScanResult (Decision ""), and the
+// caller must not answer with a decision: the device retries with the same
+// scan_id, which admits nobody twice. (The NATS responder sends no reply;
+// HTTP should answer 503.)
+//
+// Refused before the scheduler is asked: an unknown gate or an invalid
+// request (bad_request), a forged or altered ticket (invalid_signature),
+// and a code that is not a ticket of this format at all (unknown_ticket:
+// the device read some other QR code).
+func (g *Gate) Decide(ctx context.Context, gate string, req ScanRequest) scheduler.ScanResult {
+	res, _ := g.decide(ctx, gate, req)
+	return res
+}
+
+// decide is Decide with the reason of a refusal made here (for metrics)
+// and the owner-loop error.
+func (g *Gate) decide(ctx context.Context, gate string, req ScanRequest) (scheduler.ScanResult, error) {
+	cfg := g.eng.Config()
+	if _, ok := cfg.Gate(gate); !ok {
+		return reject(scheduler.ReasonBadRequest, ""), invalidf(reasonUnknownGate, "unknown gate %q", gate)
+	}
+	if err := checkScan(req); err != nil {
+		return reject(scheduler.ReasonBadRequest, gate), err
+	}
+	t, err := tickets.Verify(g.pub, req.Ticket)
+	switch {
+	case errors.Is(err, tickets.ErrSignature):
+		return reject(scheduler.ReasonInvalidSignature, gate), invalidf(reasonBadSignature, "ticket signature does not match")
+	case err != nil:
+		return reject(scheduler.ReasonUnknownTicket, gate), invalidf(reasonBadTicket, "ticket is not a ticket code: %v", err)
+	}
+	count := req.Count
+	if count == 0 {
+		count = 1
+	}
+	res, err := g.eng.Do(ctx, scheduler.Scan{Gate: gate, Ticket: t, Count: count, ScanID: req.ScanID, Device: req.Device})
+	if err != nil {
+		return scheduler.ScanResult{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if res.Scan == nil {
+		return scheduler.ScanResult{}, fmt.Errorf("%w: no scan result (%v)", ErrUnavailable, res.Err)
+	}
+	return *res.Scan, nil
+}
+
+// reject is a rejection decided before the scheduler is asked.
+func reject(reason, gate string) scheduler.ScanResult {
+	return scheduler.ScanResult{Decision: scheduler.DecisionReject, Reason: reason, Gate: gate, Message: scheduler.Message(reason)}
+}
+
+// APIGate adapts a Gate to the HTTP API's scanner interface.
+type APIGate struct{ *Gate }
+
+// Decide decides a scan made through POST /v1/scans.
+func (a APIGate) Decide(ctx context.Context, gate string, req api.ScanRequest) scheduler.ScanResult {
+	return a.Gate.Decide(ctx, gate, ScanRequest(req))
+}

@@ -2,7 +2,9 @@
 GO       ?= go
 BIN      := bin/tafweej
 PKGS     := ./...
-DEMO_CLOCK ?= $(shell date -d 'tomorrow 07:45' +%Y-%m-%dT%H:%M:%S+03:00 2>/dev/null)
+# The demo runs tomorrow's morning in Amman (UTC+3) at 30x speed.
+DEMO_CLOCK ?= $(shell date -d 'tomorrow' +%Y-%m-%dT07:45:00+03:00)
+DEMO_SPEED ?= 30
 
 .PHONY: help build test test-short race lint vet fmt demo bench bench-go fuzz planner-quality e2e-prometheus screenshots clean
 
@@ -27,8 +29,8 @@ fmt: ## gofmt the tree
 lint: vet ## gofmt check and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed: make fmt"; exit 1)
 
-demo: build ## run the service on a simulated busy day with the Petra config (Ctrl-C to stop)
-	./$(BIN) serve --config configs/petra.yaml --data ./data $(if $(CLOCK),--clock-start $(CLOCK) --clock-speed 30,)
+demo: build ## run the service with the Petra config on a simulated morning (Ctrl-C to stop); play a day with: ./bin/tafweej simulate --speed 30
+	./$(BIN) serve --config configs/petra.yaml --data ./data --clock-start $(DEMO_CLOCK) --clock-speed $(DEMO_SPEED)
 
 bench-go: ## go benchmarks of every package (one run each)
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
@@ -42,3 +44,9 @@ fuzz: ## fuzz every decoder for 30 s each
 
 clean: ## remove build output (not ./data)
 	rm -rf bin
+
+e2e-prometheus: build ## every dashboard query and alert rule against a real Prometheus scraping the service (Debian's prometheus)
+	TAFWEEJ_REQUIRE_PROMETHEUS=1 TAFWEEJ_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -run 'TestE2EPrometheus|TestPromtool' ./dashboards/
+
+planner-quality: ## day planner against CBC's proven bound on 20+ Petra days (Debian's coinor-cbc; minutes)
+	$(GO) test -count=1 -v -timeout 60m -run TestPlannerVsCBC ./scheduler/

@@ -34,13 +34,19 @@ var (
 		"Visitors booked into the waves of the coming hours, by gate and slot (HH:MM, site time).", []string{"gate", "slot"}, nil)
 	descWaveAdmitted = prometheus.NewDesc("tafweej_wave_admitted_visitors",
 		"Visitors admitted from the waves of the coming hours, by gate and slot (HH:MM, site time).", []string{"gate", "slot"}, nil)
+	descSiteOpen = prometheus.NewDesc("tafweej_site_open",
+		"1 while the site is open to visitors (opening hours or an evening event), by the service's clock.", nil, nil)
+	descSensorAge = prometheus.NewDesc("tafweej_sensor_last_reading_age_seconds",
+		"Seconds since the service applied the last reading of each people counter, by the service's clock.", []string{"sensor", "zone"}, nil)
+	descGateCapacity = prometheus.NewDesc("tafweej_gate_wave_capacity_visitors",
+		"Visitors a gate may let in per wave.", []string{"gate"}, nil)
 	descWaveNoShow = prometheus.NewDesc("tafweej_wave_no_show_visitors",
 		"Visitors of waves past their late grace who were not admitted, by gate and slot (HH:MM, site time).", []string{"gate", "slot"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLive, descPlanned, descCapacity, descHoldAt, descReleaseAt, descHeld, descClosed,
-		descClosures, descWaveBooked, descWaveAdmitted, descWaveNoShow} {
+		descClosures, descWaveBooked, descWaveAdmitted, descWaveNoShow, descSiteOpen, descSensorAge, descGateCapacity} {
 		ch <- d
 	}
 }
@@ -52,7 +58,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	var waves []scheduler.Wave
 	var closures int
 	var loc *time.Location
+	var open bool
+	var sensors []scheduler.SensorState
+	var at time.Time
 	err := c.e.Read(ctx, func(s *scheduler.State, now time.Time) {
+		at = now
+		open = s.Open(now)
+		sensors = s.Sensors()
 		occ = s.Occupancy(now)
 		loc = s.Config().Location()
 		// Today's waves from 3 hours back to 6 hours ahead: a bounded window
@@ -83,6 +95,15 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descClosed, prometheus.GaugeValue, b(o.Closed), o.Zone)
 	}
 	ch <- prometheus.MustNewConstMetric(descClosures, prometheus.GaugeValue, float64(closures))
+	ch <- prometheus.MustNewConstMetric(descSiteOpen, prometheus.GaugeValue, b(open))
+	for _, st := range sensors {
+		if !st.Applied.IsZero() {
+			ch <- prometheus.MustNewConstMetric(descSensorAge, prometheus.GaugeValue, at.Sub(st.Applied).Seconds(), st.Sensor, st.Zone)
+		}
+	}
+	for _, g := range c.e.cfg.Gates {
+		ch <- prometheus.MustNewConstMetric(descGateCapacity, prometheus.GaugeValue, float64(g.WaveCapacity), g.ID)
+	}
 	for _, w := range waves {
 		slot := w.Slot.In(loc).Format("15:04")
 		ch <- prometheus.MustNewConstMetric(descWaveBooked, prometheus.GaugeValue, float64(w.Booked), w.Gate, slot)

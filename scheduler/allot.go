@@ -224,6 +224,10 @@ func (s *State) refusal(d *day, operator string, r *Route, n int, w Window, now 
 	case limitClosed:
 		e = errorf(CodeClosed, "window", "route %q is closed on %s between %s and %s", r.ID, d.date, clock(w.From), clock(w.To))
 	case limitOperator:
+		if most := s.maxOperatorGroup(r); n > most {
+			e = errorf(CodeInvalid, "party_size", "party_size %d is more than one operator may bring in one wave of route %q (at most %d); split the group into several bookings", n, r.ID, most)
+			break
+		}
 		e = errorf(CodeOverShare, "party_size", "operator %q would exceed its share of the waves or of the day on %s (at most %.0f%% of a wave, %.0f%% of the day)",
 			operator, d.date, 100*s.cfg.Policy.OperatorWaveShare, 100*s.cfg.Policy.OperatorDayShare)
 	default:
@@ -250,4 +254,15 @@ func (s *State) hoursText(d *day, r *Route) string {
 		return "entries at " + strings.Join(parts, ", ")
 	}
 	return fmt.Sprintf("entries from %s to %s", clock(ms[0]), clock(ms[len(ms)-1]))
+}
+
+// maxOperatorGroup is the largest group one operator may bring in one wave
+// of route r, at its most generous gate.
+func (s *State) maxOperatorGroup(r *Route) int {
+	most := 0
+	for _, gid := range r.Gates {
+		g, _ := s.cfg.Gate(gid)
+		most = max(most, min(floorShare(g.WaveCapacity, s.cfg.Policy.OperatorWaveShare), floorShare(g.WaveCapacity, 1-s.cfg.Policy.WalkInShare)))
+	}
+	return most
 }

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"strings"
 	"time"
 )
 
@@ -10,16 +11,20 @@ import (
 // grace, and a late group moved to the next wave with room), holds; then
 // admission up to what is left.
 func (s *State) scan(now time.Time, c Scan) (Result, []Effect) {
+	// A scan id is unique per device, not across the site: two devices
+	// counting "000123" must not get each other's replies.
+	key := ""
 	if c.ScanID != "" {
-		if rec, ok := s.scans[c.ScanID]; ok {
+		key = c.Gate + "|" + c.Device + "|" + c.ScanID
+		if rec, ok := s.scans[key]; ok {
 			r := rec.Result
 			return Result{Scan: &r}, nil
 		}
 	}
 	res, effects := s.decide(now, c)
-	if c.ScanID != "" {
-		rec := &ScanRecord{ScanID: c.ScanID, Gate: c.Gate, Device: c.Device, Booking: res.Booking, Result: res, At: now}
-		s.scans[c.ScanID] = rec
+	if key != "" {
+		rec := &ScanRecord{ScanID: key, Gate: c.Gate, Device: c.Device, Booking: res.Booking, Result: res, At: now}
+		s.scans[key] = rec
 		effects = append(effects, PutScan{*rec})
 	}
 	return Result{Scan: &res}, effects
@@ -52,7 +57,13 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 			Booking: b.ID, Slot: &slot, Gate: b.Gate, RetryAt: retry, Operator: b.Operator,
 			Language: b.Language, PartySize: b.PartySize, Message: message(reason, when, s.cfg.Location())}
 	}
+	r, _ := s.cfg.Route(b.Route)
+	closed := s.routeClosed(now, r)
 	switch {
+	case b.Status == StatusCancelled && closed && strings.HasPrefix(b.Reason, closureReasonPrefix):
+		// Cancelled by the closure that is still in force: the visitor
+		// needs to hear "closed", not "your booking was cancelled".
+		return res(DecisionReject, ReasonClosed, nil), nil
 	case b.Status == StatusCancelled:
 		return res(DecisionReject, ReasonCancelled, nil), nil
 	case b.Date != s.today(now).Format(time.DateOnly):
@@ -62,16 +73,8 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 	case b.Admitted >= b.PartySize:
 		return res(DecisionReject, ReasonAlreadyUsed, nil), nil
 	}
-	r, _ := s.cfg.Route(b.Route)
-	for _, cl := range s.closures {
-		if !cl.Active(now) {
-			continue
-		}
-		for _, st := range r.Stops {
-			if cl.Covers(st.Zone) {
-				return res(DecisionReject, ReasonClosed, nil), nil
-			}
-		}
+	if closed {
+		return res(DecisionReject, ReasonClosed, nil), nil
 	}
 	d, _ := s.day(b.Date)
 	p := s.cfg.Policy
@@ -117,6 +120,21 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 		Admitted: n, Remaining: b.PartySize - b.Admitted, Device: c.Device,
 	}})
 	return out, effects
+}
+
+// routeClosed reports whether a closure in force covers a zone of route r.
+func (s *State) routeClosed(now time.Time, r *Route) bool {
+	for _, cl := range s.closures {
+		if !cl.Active(now) {
+			continue
+		}
+		for _, st := range r.Stops {
+			if cl.Covers(st.Zone) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Admission is the data of an admission event.

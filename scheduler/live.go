@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// closureReasonPrefix starts the reason of a booking moved or cancelled by
+// a closure.
+const closureReasonPrefix = "closure: "
+
 // maxPastBoots is how many earlier boots of a counter are remembered.
 const maxPastBoots = 8
 
@@ -50,10 +54,9 @@ func (s *State) counter(now time.Time, c CounterReading) (Result, []Effect) {
 		return Result{Counter: CounterDuplicate}, nil
 	default:
 		// A new boot: the old boot's totals become the base.
+		// Boot and seq order the readings; the device's clock is not
+		// trusted (one without a battery restarts at 1970).
 		if seen {
-			if c.At.Before(cp.At) {
-				return invalid("sensor %q: boot %q reports at %s, before the last reading of boot %q", c.Sensor, c.Boot, c.At.Format(time.RFC3339), cp.Boot)
-			}
 			next.BaseIn += cp.In
 			next.BaseOut += cp.Out
 			next.PastBoots = append(next.PastBoots, cp.Boot)
@@ -63,7 +66,7 @@ func (s *State) counter(now time.Time, c CounterReading) (Result, []Effect) {
 		}
 		next.Boot = c.Boot
 	}
-	next.Seq, next.In, next.Out, next.At = c.Seq, c.In, c.Out, c.At
+	next.Seq, next.In, next.Out, next.At, next.Applied = c.Seq, c.In, c.Out, c.At, now
 	s.sensors[c.Sensor] = &next
 	effects := []Effect{PutSensor{next}}
 	effects = append(effects, s.evalZone(now, c.Zone)...)
@@ -271,7 +274,7 @@ func (s *State) replan(now time.Time, cl *Closure) []Effect {
 		s.unplace(d, b)
 	}
 	var effects []Effect
-	reason := "closure: " + cl.Reason
+	reason := closureReasonPrefix + cl.Reason
 	for _, b := range hit {
 		d, _ := s.day(b.Date)
 		r, _ := s.cfg.Route(b.Route)
@@ -431,4 +434,26 @@ func (s *State) groups(date, gate string, slot time.Time) int {
 		}
 	}
 	return n
+}
+
+// Open reports whether the site is open to visitors at now: between
+// opening and closing time, or during an evening event.
+func (s *State) Open(now time.Time) bool {
+	today := s.today(now)
+	m := int(now.Sub(today) / time.Minute)
+	if open, _, closeAt, ok := s.cfg.HoursOn(today); ok && m >= open && m < closeAt {
+		return true
+	}
+	for _, r := range s.cfg.Routes {
+		ev, ok := s.cfg.EveningOn(today, r.ID)
+		if !ok || len(ev.Entries) == 0 {
+			continue
+		}
+		first, err1 := ParseClock(ev.Entries[0])
+		closeAt, err2 := ParseClock(ev.Close)
+		if err1 == nil && err2 == nil && m >= first && m < closeAt {
+			return true
+		}
+	}
+	return false
 }

@@ -86,6 +86,9 @@ type SensorState struct {
 	BaseIn  int64     `json:"base_in"`  // totals of earlier boots
 	BaseOut int64     `json:"base_out"` // totals of earlier boots
 	At      time.Time `json:"at"`
+	// Applied is when the scheduler applied the last reading (its clock,
+	// not the device's).
+	Applied time.Time `json:"applied,omitzero"`
 	// PastBoots are the latest earlier boots, so that a late message of an
 	// old boot is recognised as stale rather than taken for a new boot.
 	PastBoots []string `json:"past_boots,omitempty"`

@@ -195,7 +195,7 @@ func (s *Server) table() []route {
 		{"DELETE", "/v1/bookings/{id}", people, s.cancelBooking},
 		{"GET", "/v1/bookings/{id}/ticket.png", people, s.ticketPNG},
 		{"GET", "/v1/occupancy", people, s.occupancy},
-		{"GET", "/v1/status", people, s.status},
+		{"GET", "/v1/status", []string{RoleOperator, RoleOps, RoleGate}, s.status},
 		{"GET", "/v1/closures", ops, s.listClosures},
 		{"POST", "/v1/closures", ops, s.createClosure},
 		{"DELETE", "/v1/closures/{id}", ops, s.reopen},

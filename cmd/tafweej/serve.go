@@ -26,6 +26,7 @@ import (
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
+	"github.com/tafweej/tafweej/web"
 )
 
 type serveFlags struct {
@@ -197,6 +198,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); ecancel() })
 	}
 
+	console, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
 		Logger: log, Registerer: reg,
@@ -206,7 +211,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 			}
 			return nil
 		},
-		Extra: map[string]http.Handler{"/metrics": promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{Registry: reg})},
+		Extra: map[string]http.Handler{
+			"/metrics": promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{Registry: reg}),
+			"/gate":    console, "/ops": console, "/web/": console,
+		},
 	})
 	if err != nil {
 		return err
@@ -215,7 +223,11 @@ func serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w\n  hint: choose another address with --http", f.httpAddr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// Requests (event streams among them) end when the server shuts down.
+	hctx, hcancel := context.WithCancel(context.Background())
+	defer hcancel()
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return hctx }}
 	g.Add(func() error {
 		log.Info("tafweej serving", "site", cfg.Site, "http", "http://"+ln.Addr().String(), "nats", natsURL, "clock", clock.Name(), "data", f.data)
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -225,6 +237,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}, func(error) {
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()
+		hcancel()
 		hs.Shutdown(sctx)
 	})
 	{

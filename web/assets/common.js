@@ -1,0 +1,185 @@
+// Tafweej console: what the gate and control-room pages share. No
+// dependencies; everything the pages say is in both languages here.
+"use strict";
+
+const T = {
+  ar: {
+    title_gate: "بوابة الدخول — تفويج", title_ops: "غرفة العمليات — تفويج",
+    lang_switch: "English", key_label: "مفتاح الدخول (API)", gate_label: "البوابة",
+    save: "حفظ", settings: "الإعدادات", setup_title: "إعداد الجهاز",
+    setup_help: "أدخل المفتاح مرة واحدة؛ يُحفظ على هذا الجهاز.",
+    ticket_label: "رمز التذكرة", ticket_help: "امسح التذكرة بالماسح أو الصق الرمز ثم اضغط Enter.",
+    count_label: "عدد الأشخاص", submit: "تحقق", camera: "الكاميرا", camera_stop: "إيقاف الكاميرا",
+    camera_error: "تعذّر تشغيل الكاميرا",
+    admit: "دخول", partial: "دخول جزئي", reject: "مرفوض",
+    admitted: "دخل", remaining: "المتبقي", operator: "الشركة", language: "اللغة", wave: "الفوج",
+    retry_at: "العودة في", party: "حجم المجموعة", booking: "الحجز",
+    current_wave: "الفوج الحالي", next_wave: "الفوج التالي", site_shut: "الموقع مغلق الآن",
+    hold_banner: "إيقاف مؤقت للأفواج: {zone} مزدحم ({live} شخص). أوقفوا دخول الأفواج المتجهة إليه.",
+    closure_banner: "إغلاق: {zones}. السبب: {reason}", all_zones: "الموقع كاملاً",
+    live: "مباشر", connecting: "جارٍ الاتصال…", offline: "انقطع الاتصال — إعادة المحاولة…",
+    wrong_key: "المفتاح غير صحيح أو ملغى. أدخل مفتاحاً صالحاً.",
+    forbidden_key: "هذا المفتاح لا يسمح بهذه الصفحة.",
+    unreachable: "تعذّر الوصول إلى الخادم. تحقق من الشبكة.",
+    retrying: "انقطاع في الشبكة — إعادة إرسال نفس المسح (محاولة {n})…",
+    gave_up: "لم يصل المسح إلى الخادم. اضغط «إعادة المحاولة» — لن يُحتسب الدخول مرتين.",
+    retry: "إعادة المحاولة", pending: "جارٍ التحقق…", busy: "انتظر نتيجة المسح السابق.",
+    bad_request: "طلب غير صالح", rate_limited: "طلبات كثيرة؛ انتظر قليلاً.",
+    reasons: {
+      ok: "أهلاً وسهلاً", too_early: "مبكر جداً", too_late: "متأخر جداً", rebooked: "نُقل إلى فوج لاحق",
+      already_used: "التذكرة مستخدمة", unknown_ticket: "تذكرة غير معروفة", invalid_signature: "تذكرة مزوّرة أو تالفة",
+      wrong_gate: "بوابة خاطئة", wrong_day: "يوم خاطئ", cancelled: "الحجز ملغى", held: "الفوج موقوف مؤقتاً",
+      closed: "المنطقة مغلقة", bad_request: "مسح غير صالح",
+    },
+    // control room
+    zones: "المناطق", zone: "المنطقة", capacity: "السعة", planned: "المخطط", live_occ: "الحالي",
+    inside: "داخل حسب الدخول", held: "موقوف", closed: "مغلق", open: "مفتوح",
+    close_zone: "إغلاق", reopen: "إعادة فتح", close_site: "إغلاق الموقع كاملاً",
+    waves: "الأفواج القادمة", slot: "الوقت", gate: "البوابة", booked: "محجوز", groups: "مجموعات", no_show: "لم يحضر",
+    closures: "الإغلاقات السارية", reason: "السبب", since: "منذ", source: "المصدر", none: "لا شيء",
+    scans: "آخر عمليات الدخول", problems: "مشاكل أجهزة الاستشعار", time: "الوقت",
+    confirm_close: "تأكيد إغلاق {zone}", confirm_reopen: "تأكيد إعادة فتح {zone}",
+    reason_required: "اكتب سبب الإغلاق.", confirm: "تأكيد", cancel: "إلغاء",
+    clock: "الساعة", updated: "آخر تحديث", site_closed: "الموقع مغلق", evacuation: "داخل الموقع الآن",
+    hold_at: "حد الإيقاف", done_close: "تم الإغلاق", done_reopen: "تمت إعادة الفتح",
+  },
+  en: {
+    title_gate: "Entry gate — Tafweej", title_ops: "Control room — Tafweej",
+    lang_switch: "العربية", key_label: "API key", gate_label: "Gate",
+    save: "Save", settings: "Settings", setup_title: "Set up this device",
+    setup_help: "Enter the key once; it is kept on this device.",
+    ticket_label: "Ticket code", ticket_help: "Scan the ticket with the scanner, or paste the code, then press Enter.",
+    count_label: "People", submit: "Check", camera: "Camera", camera_stop: "Stop camera",
+    camera_error: "The camera could not be started",
+    admit: "ADMIT", partial: "PARTIAL", reject: "REJECT",
+    admitted: "Admitted", remaining: "Remaining", operator: "Operator", language: "Language", wave: "Wave",
+    retry_at: "Come back at", party: "Party size", booking: "Booking",
+    current_wave: "Current wave", next_wave: "Next wave", site_shut: "The site is closed now",
+    hold_banner: "Waves on hold: {zone} is crowded ({live} people). Do not let waves heading there in.",
+    closure_banner: "Closed: {zones}. Reason: {reason}", all_zones: "the whole site",
+    live: "Live", connecting: "Connecting…", offline: "Connection lost — reconnecting…",
+    wrong_key: "Wrong or revoked key. Enter a valid key.",
+    forbidden_key: "This key is not allowed on this page.",
+    unreachable: "The server cannot be reached. Check the network.",
+    retrying: "Network problem — sending the same scan again (attempt {n})…",
+    gave_up: "The scan did not reach the server. Press Retry: nobody is admitted twice.",
+    retry: "Retry", pending: "Checking…", busy: "Wait for the result of the previous scan.",
+    bad_request: "Bad request", rate_limited: "Too many requests; wait a moment.",
+    reasons: {
+      ok: "Welcome", too_early: "Too early", too_late: "Too late", rebooked: "Moved to a later wave",
+      already_used: "Ticket already used", unknown_ticket: "Unknown ticket", invalid_signature: "Forged or damaged ticket",
+      wrong_gate: "Wrong gate", wrong_day: "Wrong day", cancelled: "Booking cancelled", held: "Wave on hold",
+      closed: "Zone closed", bad_request: "Invalid scan",
+    },
+    zones: "Zones", zone: "Zone", capacity: "Capacity", planned: "Planned", live_occ: "Live",
+    inside: "Inside by admissions", held: "HELD", closed: "CLOSED", open: "open",
+    close_zone: "Close", reopen: "Reopen", close_site: "Close the whole site",
+    waves: "Waves of the next hours", slot: "Time", gate: "Gate", booked: "Booked", groups: "Groups", no_show: "No-show",
+    closures: "Closures in force", reason: "Reason", since: "Since", source: "Source", none: "None",
+    scans: "Latest scans", problems: "Sensor problems", time: "Time",
+    confirm_close: "Confirm closing {zone}", confirm_reopen: "Confirm reopening {zone}",
+    reason_required: "Write the reason for the closure.", confirm: "Confirm", cancel: "Cancel",
+    clock: "Clock", updated: "Updated", site_closed: "SITE CLOSED", evacuation: "In the reserve now",
+    hold_at: "hold at", done_close: "Closed", done_reopen: "Reopened",
+  },
+};
+
+const TF = {
+  lang: localStorage.getItem("tafweej.lang") || "ar",
+  site: null,
+
+  t(key, vars) {
+    let s = (T[TF.lang] && T[TF.lang][key]) ?? T.en[key] ?? key;
+    for (const [k, v] of Object.entries(vars || {})) s = s.replaceAll("{" + k + "}", String(v));
+    return s;
+  },
+  reason(r) { return (T[TF.lang].reasons[r]) || r; },
+  text(tx) { return tx ? (tx[TF.lang] || tx.en || "") : ""; },
+
+  // applyLang sets dir/lang on <html> and fills every [data-t] element.
+  applyLang() {
+    const html = document.documentElement;
+    html.lang = TF.lang;
+    html.dir = TF.lang === "ar" ? "rtl" : "ltr";
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = TF.t(el.dataset.t);
+    for (const el of document.querySelectorAll("[data-t-ph]")) el.placeholder = TF.t(el.dataset.tPh);
+    for (const el of document.querySelectorAll("[data-t-label]")) el.setAttribute("aria-label", TF.t(el.dataset.tLabel));
+  },
+  setLang(l) { TF.lang = l; localStorage.setItem("tafweej.lang", l); TF.applyLang(); },
+  toggleLang() { TF.setLang(TF.lang === "ar" ? "en" : "ar"); },
+
+  // time formats a time as HH:MM in the site's zone.
+  time(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    try {
+      return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+        timeZone: TF.site ? TF.site.time_zone : undefined }).format(d);
+    } catch (e) { return d.toISOString().slice(11, 16); }
+  },
+
+  el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k instanceof Node ? k : String(k));
+    return e;
+  },
+
+  async loadSite() {
+    const r = await fetch("/web/site.json", { cache: "no-store" });
+    if (!r.ok) throw new Error("site.json " + r.status);
+    TF.site = await r.json();
+    TF.site.offset = new Date(TF.site.now).getTime() - Date.now();
+    return TF.site;
+  },
+
+  // api calls the HTTP API with the key. It resolves to {status, body};
+  // it rejects (TypeError) only when the network failed.
+  async api(method, path, key, body) {
+    const init = { method, headers: { "Authorization": "Bearer " + key }, cache: "no-store" };
+    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    const r = await fetch(path, init);
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    return { status: r.status, body: data };
+  },
+
+  // checkKey asks /web/events whether the key may stream: "ok", "wrong",
+  // "forbidden" or "unreachable".
+  async checkKey(key) {
+    try {
+      const r = await fetch("/web/events?check=1&key=" + encodeURIComponent(key), { cache: "no-store" });
+      if (r.status === 204) return "ok";
+      if (r.status === 401) return "wrong";
+      if (r.status === 403) return "forbidden";
+      return "unreachable";
+    } catch (e) { return "unreachable"; }
+  },
+
+  // stream opens the event stream and reconnects; onEvent gets each
+  // {"kind","at","data"}, onState "live", "connecting", "offline" or "wrong".
+  stream(key, onEvent, onState) {
+    let es = null, timer = null;
+    const open = () => {
+      onState("connecting");
+      es = new EventSource("/web/events?key=" + encodeURIComponent(key));
+      es.addEventListener("ready", () => onState("live"));
+      es.onmessage = (m) => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not ours */ } };
+      es.onerror = async () => {
+        if (es.readyState !== EventSource.CLOSED) { onState("offline"); return; }
+        es.close();
+        const k = await TF.checkKey(key);
+        if (k === "wrong" || k === "forbidden") { onState(k); return; }
+        onState("offline");
+        clearTimeout(timer);
+        timer = setTimeout(open, 3000);
+      };
+    };
+    open();
+    return { close() { clearTimeout(timer); if (es) es.close(); } };
+  },
+};

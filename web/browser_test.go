@@ -1,0 +1,343 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/scheduler"
+)
+
+// chromiumPath finds Debian's chromium, or skips (fails with
+// TAFWEEJ_REQUIRE_CHROMIUM=1).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped under -short")
+	}
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("TAFWEEJ_REQUIRE_CHROMIUM") == "1" {
+		t.Fatal("chromium not found and TAFWEEJ_REQUIRE_CHROMIUM=1: install it with `apt-get install -y chromium`")
+	}
+	t.Skip("chromium not found: browser tests skipped (install with `apt-get install -y chromium`; TAFWEEJ_REQUIRE_CHROMIUM=1 makes this a failure)")
+	return ""
+}
+
+// newBrowser starts a headless chromium; the returned context is its first
+// tab.
+func newBrowser(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	path := chromiumPath(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+// run runs browser actions with a time limit.
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(c, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// js runs a script for its effect.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[any](expr+"; true")(ctx, t)
+		return err
+	})
+}
+
+// eval runs a script for its value.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// text is the text the page shows in the first element matching sel.
+// waitText waits until the element's shown text contains want.
+func waitText(t *testing.T, ctx context.Context, sel, want string) string {
+	t.Helper()
+	var got string
+	waitFor(t, 10*time.Second, func() error {
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(c, chromedp.Evaluate[string](fmt.Sprintf(
+			`(() => { const e = document.querySelector(%q); return e && !e.hidden && e.offsetParent !== null ? e.innerText : ""; })()`, sel)))
+		if err != nil {
+			return err
+		}
+		got = s
+		if !strings.Contains(s, want) {
+			return fmt.Errorf("%s shows %q, want it to contain %q", sel, s, want)
+		}
+		return nil
+	})
+	return got
+}
+
+// gone waits until no element matches sel.
+func gone(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, func() error {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+		if err != nil {
+			return err
+		}
+		if n != 0 {
+			return fmt.Errorf("%d elements still match %s", n, sel)
+		}
+		return nil
+	})
+}
+
+func attr(t *testing.T, ctx context.Context, expr string) string {
+	t.Helper()
+	return eval[string](t, ctx, expr)
+}
+
+// scan types a ticket code and count the way a handheld scanner does (the
+// code, then Enter) and waits for a new result.
+func scan(t *testing.T, ctx context.Context, ticket string, count int) {
+	t.Helper()
+	run(t, ctx, "scan",
+		js(`document.getElementById("result").hidden = true`),
+		chromedp.SetValue(chromedp.ID("count"), fmt.Sprint(count)),
+		chromedp.Focus(chromedp.ID("ticket")),
+		chromedp.SendKeys(chromedp.ID("ticket"), ticket+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("result")))
+}
+
+// setUpGate enters the key and picks the gate on the gate page.
+func setUpGate(t *testing.T, ctx context.Context, base, key string) {
+	t.Helper()
+	run(t, ctx, "gate setup",
+		chromedp.Navigate(base+"/gate"),
+		chromedp.WaitVisible(chromedp.ID("setup")),
+		chromedp.SendKeys(chromedp.ID("key"), key),
+		chromedp.SetValue(chromedp.ID("gate-select"), "visitor-centre"),
+		chromedp.Click(chromedp.CSS("#setup button[type=submit]")))
+}
+
+func TestBrowserGateAndControlRoom(t *testing.T) {
+	ctx := newBrowser(t, 1000, 900)
+	s := newStack(t)
+	start := time.Now()
+	gateKey := s.key(api.RoleGate, "")
+	opKey := s.key(api.RoleOperator, "wadi-tours")
+	group := s.book(opKey, 4)
+	small := s.book(opKey, 3)
+	later := s.book(opKey, 2)
+	s.clock.Set(group.Slot.Add(5 * time.Minute))
+
+	t.Run("arabic page renders right to left", func(t *testing.T) {
+		run(t, ctx, "open /gate", chromedp.Navigate(s.srv.URL+"/gate"), chromedp.WaitVisible(chromedp.ID("setup")))
+		if dir, lang := attr(t, ctx, `document.documentElement.dir`), attr(t, ctx, `document.documentElement.lang`); dir != "rtl" || lang != "ar" {
+			t.Fatalf("html dir=%q lang=%q, want rtl and ar", dir, lang)
+		}
+		if got := attr(t, ctx, `getComputedStyle(document.body).direction`); got != "rtl" {
+			t.Errorf("computed direction %q, want rtl", got)
+		}
+		waitText(t, ctx, "#setup h2", "إعداد الجهاز")
+	})
+
+	t.Run("wrong key", func(t *testing.T) {
+		setUpGate(t, ctx, s.srv.URL, "tfw_not-a-key")
+		waitText(t, ctx, "#alert", "المفتاح غير صحيح")
+		if !strings.Contains(attr(t, ctx, `document.getElementById("alert").dataset.msg`), "wrong_key") {
+			t.Error("the alert is not the wrong-key message")
+		}
+	})
+
+	t.Run("a scan that admits", func(t *testing.T) {
+		setUpGate(t, ctx, s.srv.URL, gateKey)
+		run(t, ctx, "console", chromedp.WaitVisible(chromedp.ID("ticket")))
+		waitText(t, ctx, "#conn", "مباشر") // the event stream is live
+		waitText(t, ctx, "#waves", "08:")
+		scan(t, ctx, group.Ticket, 4)
+		waitText(t, ctx, "#decision", "دخول")
+		// English, switched from the page.
+		run(t, ctx, "switch to English", chromedp.Click(chromedp.ID("lang")))
+		if dir := attr(t, ctx, `document.documentElement.dir`); dir != "ltr" {
+			t.Errorf("English page dir %q, want ltr", dir)
+		}
+		waitText(t, ctx, "#decision", "ADMIT")
+		d := waitText(t, ctx, "#details", "Admitted")
+		for _, want := range []string{"4", "wadi-tours", "de", group.Slot.In(amman).Format("15:04")} {
+			if !strings.Contains(d, want) {
+				t.Errorf("details %q lack %q", d, want)
+			}
+		}
+		if c := attr(t, ctx, `document.getElementById("result").className`); !strings.Contains(c, "admit") {
+			t.Errorf("result class %q", c)
+		}
+	})
+
+	t.Run("rejected as already used", func(t *testing.T) {
+		scan(t, ctx, group.Ticket, 1)
+		waitText(t, ctx, "#decision", "REJECT")
+		waitText(t, ctx, "#reason", "Ticket already used")
+	})
+
+	t.Run("partial admission", func(t *testing.T) {
+		s.clock.Set(small.Slot.Add(5 * time.Minute))
+		scan(t, ctx, small.Ticket, 5)
+		waitText(t, ctx, "#decision", "PARTIAL")
+		d := waitText(t, ctx, "#details", "Admitted")
+		if !strings.Contains(d, "Admitted\n3") || !strings.Contains(d, "Remaining\n0") {
+			t.Errorf("details %q, want 3 admitted and 0 remaining", d)
+		}
+	})
+
+	t.Run("hold banner appears live", func(t *testing.T) {
+		if _, err := s.eng.Do(context.Background(), scheduler.SetHold{Zone: "siq", On: true}); err != nil {
+			t.Fatal(err)
+		}
+		waitText(t, ctx, `#banners .banner.hold[data-zone="siq"]`, "Waves on hold: The Siq")
+		if _, err := s.eng.Do(context.Background(), scheduler.SetHold{Zone: "siq", On: false}); err != nil {
+			t.Fatal(err)
+		}
+		gone(t, ctx, "#banners .banner.hold")
+	})
+
+	t.Run("closure from the control room reaches the gate", func(t *testing.T) {
+		ops, cancel := chromedp.NewContext(ctx)
+		defer cancel()
+		if err := chromedp.Do(ops); err != nil { // opens the tab, without a time limit
+			t.Fatal(err)
+		}
+		run(t, ops, "ops setup",
+			chromedp.Navigate(s.srv.URL+"/ops"),
+			chromedp.WaitVisible(chromedp.ID("setup")),
+			chromedp.SendKeys(chromedp.ID("key"), s.opsKey),
+			chromedp.Click(chromedp.CSS("#setup button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS(`button[data-action="close"][data-zone="siq"]`)))
+		z := waitText(t, ops, `.zone[data-zone="siq"]`, "1200")
+		if !strings.Contains(z, "1200") {
+			t.Errorf("siq zone shows %q", z)
+		}
+		run(t, ops, "close the Siq",
+			chromedp.Click(chromedp.CSS(`button[data-action="close"][data-zone="siq"]`)),
+			chromedp.WaitVisible(chromedp.ID("confirm")))
+		// Confirming without a reason is refused on the page.
+		run(t, ops, "confirm without reason", chromedp.Click(chromedp.ID("confirm-ok")))
+		waitText(t, ops, "#confirm-error", "Write the reason")
+		run(t, ops, "confirm",
+			chromedp.SendKeys(chromedp.ID("confirm-reason"), "flash flood warning"),
+			chromedp.Click(chromedp.ID("confirm-ok")),
+			chromedp.WaitNotVisible(chromedp.ID("confirm")))
+		// The page's language is kept per device: English, as chosen on the gate tab.
+		waitText(t, ops, `.zone[data-zone="siq"]`, "CLOSED")
+		waitText(t, ops, "#closures", "flash flood warning")
+		// The gate page shows the closure banner without a reload.
+		waitText(t, ctx, "#banners .banner.closure", "flash flood warning")
+		s.clock.Set(later.Slot.Add(5 * time.Minute))
+		scan(t, ctx, later.Ticket, 2)
+		waitText(t, ctx, "#decision", "REJECT")
+		waitText(t, ctx, "#reason", "Zone closed")
+		// Reopen from the control room: the banner goes.
+		run(t, ops, "reopen",
+			chromedp.WaitVisible(chromedp.CSS(`#closures button[data-action="reopen"]`)),
+			chromedp.Click(chromedp.CSS(`#closures button[data-action="reopen"]`)),
+			chromedp.WaitVisible(chromedp.ID("confirm")),
+			chromedp.Click(chromedp.ID("confirm-ok")),
+			chromedp.WaitNotVisible(chromedp.ID("confirm")))
+		gone(t, ctx, "#banners .banner.closure")
+	})
+	t.Logf("browser cases took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestScreenshots writes PNGs of both pages in both languages into
+// $TAFWEEJ_SCREENSHOTS (make screenshots).
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("TAFWEEJ_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set TAFWEEJ_SCREENSHOTS=DIR to write screenshots (make screenshots)")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t)
+	gateKey := s.key(api.RoleGate, "")
+	opKey := s.key(api.RoleOperator, "wadi-tours")
+	for _, lang := range []string{"ar", "en"} {
+		s.clock.Set(bookingNow)
+		b := s.book(opKey, 12)
+		s.clock.Set(b.Slot.Add(5 * time.Minute))
+		phone := newBrowser(t, 412, 915)
+		run(t, phone, "language", chromedp.Navigate(s.srv.URL+"/gate"),
+			js(fmt.Sprintf(`localStorage.setItem("tafweej.lang", %q)`, lang)))
+		setUpGate(t, phone, s.srv.URL, gateKey)
+		run(t, phone, "console", chromedp.WaitVisible(chromedp.ID("ticket")))
+		scan(t, phone, b.Ticket, 10)
+		if _, err := s.eng.Do(context.Background(), scheduler.SetHold{Zone: "siq", On: true}); err != nil {
+			t.Fatal(err)
+		}
+		waitText(t, phone, "#banners .banner.hold", "")
+		png := eval2(t, phone, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, "gate-"+lang+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		desk := newBrowser(t, 1400, 1000)
+		run(t, desk, "ops", chromedp.Navigate(s.srv.URL+"/ops"),
+			js(fmt.Sprintf(`localStorage.setItem("tafweej.lang", %q)`, lang)),
+			chromedp.Navigate(s.srv.URL+"/ops"),
+			chromedp.WaitVisible(chromedp.ID("setup")),
+			chromedp.SendKeys(chromedp.ID("key"), s.opsKey),
+			chromedp.Click(chromedp.CSS("#setup button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS(`.zone[data-zone="siq"]`)))
+		scan(t, phone, b.Ticket, 2) // an admission for the latest scans
+		waitText(t, desk, "#scans", "wadi-tours")
+		png = eval2(t, desk, chromedp.FullScreenshot(100))
+		if err := os.WriteFile(filepath.Join(dir, "ops-"+lang+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.eng.Do(context.Background(), scheduler.SetHold{Zone: "siq", On: false}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// eval2 runs an action for its value.
+func eval2[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,17 @@
+// Package web is the gate and control-room console that `tafweej serve`
+// serves beside the API: two pages, /gate for gate staff and /ops for
+// operations, their embedded assets under /web/, the site's description at
+// /web/site.json and a server-sent events stream at /web/events that relays
+// the site's NATS events (tafweej.<site>.events.>) to the pages.
+//
+// The pages hold no rules of the reserve: the gate page sends every scan to
+// POST /v1/scans (the decision the NATS gate responder makes) and the
+// control room reads GET /v1/status and changes closures through
+// /v1/closures, all with the API key the user typed in.
+//
+// Mount the handler on the API server through api.Options.Extra:
+//
+//	h, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
+//	...
+//	Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}
+package web

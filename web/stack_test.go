@@ -1,0 +1,224 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/sensors"
+	"github.com/tafweej/tafweej/store"
+	"github.com/tafweej/tafweej/tickets"
+	"github.com/tafweej/tafweej/web"
+)
+
+var amman = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Amman")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// bookingNow is when the test bookings are made: two days ahead of the
+// visit on 1 December.
+var bookingNow = time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
+
+// testClock moves only when set; its ticker never ticks.
+type testClock struct {
+	mu  sync.Mutex // guards now
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func (c *testClock) NewTicker(time.Duration) engine.Ticker { return idleTicker{} }
+func (c *testClock) Name() string                          { return "test clock" }
+
+type idleTicker struct{}
+
+func (idleTicker) C() <-chan time.Time { return nil }
+func (idleTicker) Stop()               {}
+
+// stack is the real service in-process: embedded NATS, Badger, the owner
+// loop, the NATS adapters, the API with the console mounted, over HTTP.
+type stack struct {
+	t      testing.TB
+	cfg    *scheduler.Config
+	clock  *testClock
+	st     *store.Badger
+	nc     *nats.Conn
+	eng    *engine.Engine
+	srv    *httptest.Server
+	opsKey string
+}
+
+func loadConfig(t testing.TB) *scheduler.Config {
+	t.Helper()
+	data, err := os.ReadFile("../configs/petra.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := scheduler.ParseConfig(data)
+	if err != nil {
+		t.Fatalf("configs/petra.yaml: %v", err)
+	}
+	return cfg
+}
+
+func newStack(t testing.TB) *stack {
+	t.Helper()
+	s := &stack{t: t, cfg: loadConfig(t), clock: &testClock{now: bookingNow}}
+	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ns.Shutdown)
+	s.nc, err = nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.nc.Close)
+	s.st, err = store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.st.Close() })
+	events := sensors.NewEvents(s.nc, s.cfg.Site, nil)
+	s.eng, err = engine.New(engine.Options{Config: s.cfg, Store: s.st, Clock: s.clock, Publish: events.Publish})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.eng.Run(ctx); close(done) }()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := tickets.NewSigner(priv)
+	svc, err := sensors.Start(ctx, sensors.Options{Conn: s.nc, Engine: s.eng, Public: signer.Public(), Store: s.st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := web.New(web.Options{Store: s.st, Conn: s.nc, Config: s.cfg, Now: s.eng.Now, Heartbeat: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(api.Options{Engine: s.eng, Store: s.st, Signer: signer, RatePerSecond: -1,
+		Gate:  sensors.APIGate{Gate: sensors.NewGate(s.eng, signer.Public())},
+		Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv = httptest.NewUnstartedServer(a)
+	s.srv.Start()
+	// Cleanups run last-registered first: HTTP (streams end), adapters,
+	// engine, events; then the store, NATS connection and server above.
+	t.Cleanup(func() {
+		s.srv.CloseClientConnections()
+		s.srv.Close()
+		svc.Stop()
+		cancel()
+		<-done
+		events.Close()
+	})
+	s.opsKey = s.key(api.RoleOps, "")
+	return s
+}
+
+func (s *stack) key(role, operator string) string {
+	s.t.Helper()
+	secret, _, err := api.CreateKey(s.st, role, operator, nil, "test", s.clock.Now())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return secret
+}
+
+// do sends a JSON request and decodes a JSON answer into out (if not nil).
+func (s *stack) do(method, path, key string, body, out any) int {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// book books a party on the main trail on 1 December between 08:00 and
+// 09:00 and returns the booking with its ticket code.
+func (s *stack) book(operatorKey string, party int) api.Booking {
+	s.t.Helper()
+	var b api.Booking
+	code := s.do("POST", "/v1/bookings", operatorKey, api.BookingRequest{Date: "2026-12-01", Route: "main", PartySize: party,
+		Window: api.Window{From: "08:00", To: "09:00"}, Language: "de"}, &b)
+	if code != http.StatusCreated || b.Ticket == "" {
+		s.t.Fatalf("POST /v1/bookings: %d %+v", code, b)
+	}
+	return b
+}
+
+// waitFor polls cond until it returns nil or the time is up.
+func waitFor(t testing.TB, total time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var errNotYet = errors.New("not yet")

@@ -64,7 +64,7 @@ func (s *countingStore) Commit(effects []scheduler.Effect) error {
 	return s.Store.Commit(effects)
 }
 
-func start(t *testing.T, st store.Store, reg prometheus.Registerer) (*Engine, *scheduler.Config) {
+func start(t testing.TB, st store.Store, reg prometheus.Registerer) (*Engine, *scheduler.Config) {
 	t.Helper()
 	cfg := petra(t)
 	clk := &fixedClock{t: time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location())}
@@ -84,7 +84,7 @@ func book(i int, op string) scheduler.Book {
 		Date: "2026-12-01", Route: "main", PartySize: 5, Window: scheduler.Window{From: 6 * 60, To: 15 * 60}}}
 }
 
-func openStore(t *testing.T, dir string) store.Store {
+func openStore(t testing.TB, dir string) store.Store {
 	t.Helper()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {

@@ -203,6 +203,7 @@ func (s *Server) table() []route {
 		{"POST", "/v1/zones/{zone}/reset", ops, s.resetZone},
 		{"POST", "/v1/keys", ops, s.createKey},
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
+		{"GET", "/v1/plan", ops, s.plan},
 	}
 }
 

@@ -36,32 +36,7 @@ var amman = func() *time.Location {
 // storyNow is when the operator books: two days before 1 December.
 var storyNow = time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
 
-// testClock is a clock that moves only when told; its ticker never ticks
-// (tests send no Tick).
-type testClock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *testClock) NewTicker(time.Duration) engine.Ticker { return idleTicker{} }
-func (c *testClock) Name() string                          { return "test clock" }
-
-type idleTicker struct{}
-
-func (idleTicker) C() <-chan time.Time { return nil }
-func (idleTicker) Stop()               {}
+type testClock = engine.ManualClock
 
 // harness is a real engine on a real Badger store behind a real HTTP
 // server.
@@ -96,7 +71,7 @@ func loadConfig(t testing.TB) *scheduler.Config {
 // Store, Signer and Registerer are set by the harness).
 func newHarness(t testing.TB, adjust func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, cfg: loadConfig(t), clock: &testClock{now: storyNow}, reg: prometheus.NewRegistry()}
+	h := &harness{t: t, cfg: loadConfig(t), clock: engine.NewManualClock(storyNow), reg: prometheus.NewRegistry()}
 	st, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -65,3 +66,41 @@ func (s *SimClock) NewTicker(d time.Duration) Ticker {
 func (s *SimClock) Name() string {
 	return "simulated ×" + strconv.FormatFloat(s.Speed, 'g', -1, 64) + " from " + s.Start.Format(time.RFC3339)
 }
+
+// ManualClock stands still until it is Set or Advanced; its tickers never
+// tick. It is for tests and tools that drive time themselves.
+type ManualClock struct {
+	mu  sync.Mutex // guards now
+	now time.Time
+}
+
+// NewManualClock returns a clock standing at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t.
+func (c *ManualClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *ManualClock) NewTicker(time.Duration) Ticker { return idleTicker{} }
+func (c *ManualClock) Name() string                   { return "manual" }
+
+type idleTicker struct{}
+
+func (idleTicker) C() <-chan time.Time { return nil }
+func (idleTicker) Stop()               {}

@@ -17,25 +17,6 @@ import (
 	"github.com/tafweej/tafweej/store"
 )
 
-// fixedClock is a clock that moves only when told.
-type fixedClock struct {
-	mu sync.Mutex // guards t
-	t  time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-func (c *fixedClock) NewTicker(time.Duration) Ticker { return idleTicker{} }
-func (c *fixedClock) Name() string                   { return "fixed" }
-
-type idleTicker struct{}
-
-func (idleTicker) C() <-chan time.Time { return nil }
-func (idleTicker) Stop()               {}
-
 func petra(t testing.TB) *scheduler.Config {
 	t.Helper()
 	data, err := os.ReadFile("../configs/petra.yaml")
@@ -67,7 +48,7 @@ func (s *countingStore) Commit(effects []scheduler.Effect) error {
 func start(t testing.TB, st store.Store, reg prometheus.Registerer) (*Engine, *scheduler.Config) {
 	t.Helper()
 	cfg := petra(t)
-	clk := &fixedClock{t: time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location())}
+	clk := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location()))
 	e, err := New(Options{Config: cfg, Store: st, Clock: clk, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +153,7 @@ func TestRecovery(t *testing.T) {
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	cfg := petra(t)
-	clk := &fixedClock{t: time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location())}
+	clk := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location()))
 	e, err := New(Options{Config: cfg, Store: st, Clock: clk})
 	if err != nil {
 		t.Fatal(err)

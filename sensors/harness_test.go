@@ -29,32 +29,9 @@ import (
 // raceEnabled is set by race_test.go when the tests run with -race.
 var raceEnabled bool
 
-// testClock is the engine's clock in tests: it stands still until Set.
-type testClock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+type testClock = engine.ManualClock
 
 // NewTicker returns a ticker that never fires: tests send Tick themselves.
-func (c *testClock) NewTicker(time.Duration) engine.Ticker { return idleTicker{} }
-func (c *testClock) Name() string                          { return "test" }
-
-type idleTicker struct{}
-
-func (idleTicker) C() <-chan time.Time { return nil }
-func (idleTicker) Stop()               {}
 
 func petraConfig(t testing.TB) *scheduler.Config {
 	t.Helper()
@@ -164,7 +141,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, clock: &testClock{now: startAt(cfg)}, dir: t.TempDir(), signer: tickets.NewSigner(key), url: o.url}
+	h := &harness{t: t, cfg: cfg, clock: engine.NewManualClock(startAt(cfg)), dir: t.TempDir(), signer: tickets.NewSigner(key), url: o.url}
 	if h.url == "" {
 		h.ns = runNATS(t)
 		h.url = h.ns.ClientURL()

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,31 +37,7 @@ var amman = func() *time.Location {
 // visit on 1 December.
 var bookingNow = time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
 
-// testClock moves only when set; its ticker never ticks.
-type testClock struct {
-	mu  sync.Mutex // guards now
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-func (c *testClock) NewTicker(time.Duration) engine.Ticker { return idleTicker{} }
-func (c *testClock) Name() string                          { return "test clock" }
-
-type idleTicker struct{}
-
-func (idleTicker) C() <-chan time.Time { return nil }
-func (idleTicker) Stop()               {}
+type testClock = engine.ManualClock
 
 // stack is the real service in-process: embedded NATS, Badger, the owner
 // loop, the NATS adapters, the API with the console mounted, over HTTP.
@@ -92,7 +67,7 @@ func loadConfig(t testing.TB) *scheduler.Config {
 
 func newStack(t testing.TB) *stack {
 	t.Helper()
-	s := &stack{t: t, cfg: loadConfig(t), clock: &testClock{now: bookingNow}}
+	s := &stack{t: t, cfg: loadConfig(t), clock: engine.NewManualClock(bookingNow)}
 	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tafweej/tafweej/scheduler"
@@ -47,19 +46,12 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request, _ *principal) *api
 	var inst scheduler.Instance
 	var ierr error
 	current := map[string]scheduler.Booking{}
-	cancelled := map[string]bool{}
+	var cancelled map[string]bool
 	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
 		var reqs []scheduler.PlanRequest
-		for _, b := range st.Bookings("", date) {
-			byClosure := b.Status == scheduler.StatusCancelled && strings.HasPrefix(b.Reason, "closure: ")
-			if !(b.Active() && b.Admitted == 0) && !byClosure {
-				continue
-			}
-			current[b.ID] = b
-			cancelled[b.ID] = byClosure
-			pref := b.Slot.In(s.loc)
-			reqs = append(reqs, scheduler.PlanRequest{ID: b.ID, Operator: b.Operator, Route: b.Route, PartySize: b.PartySize,
-				Window: b.Window, Preferred: pref.Hour()*60 + pref.Minute()})
+		reqs, cancelled = st.ReplanRequests(date)
+		for _, q := range reqs {
+			current[q.ID], _ = st.Booking("", q.ID)
 		}
 		inst, ierr = st.DayInstance(now, date, reqs)
 	})

@@ -609,6 +609,8 @@ func TestPlanInstanceErrors(t *testing.T) {
 		{"horizon", func(i *Instance) { i.Horizon = 100 }, "horizon 100"},
 		{"gate twice", func(i *Instance) { i.Gates = append(i.Gates, i.Gates[0]) }, `gate "g" listed twice`},
 		{"long load", func(i *Instance) { i.Zones[0].Load = make([]int, 1000) }, `zone "z": load`},
+		{"huge capacity", func(i *Instance) { i.Gates[0].Capacity = 1 << 40 }, `gate "g": a capacity or load is out of range`},
+		{"huge party", func(i *Instance) { i.Requests[0].PartySize = 1 << 40 }, "party_size 1099511627776"},
 		{"route gate", func(i *Instance) { i.Routes[0].Gates = []string{"x"} }, `unknown gate "x"`},
 		{"route zone", func(i *Instance) { i.Routes[0].Stops[0].Zone = "x" }, `unknown zone "x"`},
 		{"entry", func(i *Instance) { i.Routes[0].Entries = []int{481} }, "entry 481"},
@@ -669,7 +671,14 @@ func TestPlanBeatsFirstCome(t *testing.T) {
 			}
 		}
 		c := planCase{s: s, now: now, date: date, reqs: reqs}
-		res := mustPlan(t, c)
+		inst, err := s.DayInstance(now, date, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := PlanInstance(inst, PlanOptions{Iterations: 3000})
+		if err != nil {
+			t.Fatal(err)
+		}
 		checkPlan(t, c, res)
 		if res.Visitors < first {
 			t.Fatalf("planner placed %d visitors, first come %d", res.Visitors, first)

@@ -204,6 +204,7 @@ func (s *Server) table() []route {
 		{"POST", "/v1/keys", ops, s.createKey},
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
+		{"GET", "/v1/backup", ops, s.backup},
 	}
 }
 

@@ -393,7 +393,7 @@ type planner struct {
 	journal  []planMove
 	rng      *rand.Rand
 	stats    PlanStats
-	temp0    float64 // initial temperature of the visitors search
+	temp0    int64 // initial temperature of the visitors search, in 1/1024 visitor
 
 	scratch, scratch2, touched []int32
 	lack                       []int64
@@ -682,10 +682,11 @@ func compilePlan(inst *Instance) (*planner, error) {
 			p.free = append(p.free, int32(i))
 		}
 	}
-	// The visitors search accepts a loss of a fifth of a mean group with
-	// probability 1/e at first, cooling to none.
+	// The visitors search starts at a temperature of about a tenth of a
+	// mean group: it keeps a loss of that much with probability 1/2 at
+	// first, cooling to none.
 	if len(p.free) > 0 {
-		p.temp0 = 0.15 * float64(sizes) / float64(len(p.free))
+		p.temp0 = int64(sizes) * 1024 * 104 / (1000 * int64(len(p.free)))
 	}
 	return p, nil
 }
@@ -1149,12 +1150,34 @@ func (p *planner) journalFrom(v int32) int32 {
 	return 0
 }
 
+// pow2Frac[f] is 2^63 × 2^(-f/16).
+var pow2Frac = [16]uint64{
+	9223372036854775808, 8832331321595619328, 8457869449776733184, 8099283532826439680,
+	7755900482342532096, 7427075746662858752, 7112192101001161728, 6810658488877194240,
+	6521908912666391552, 6245401371186603008, 5980616842327661568, 5727058308814112768,
+	5484249825272419328, 5251735624851447808, 5029079263719320576, 4815862801830788096,
+}
+
+// acceptLoss draws whether to keep a change that loses d > 0 visitors at
+// temperature t (in 1/1024 visitor): with probability 2^(-d/t), in integer
+// arithmetic, so that every platform makes the same decisions.
+func (p *planner) acceptLoss(d int, t int64) bool {
+	if t <= 0 {
+		return false
+	}
+	e := int64(d) * 1024 * 16 / t // the exponent, in sixteenths
+	if e >= 64*16 {
+		return false
+	}
+	return p.rng.Uint64()>>1 < pow2Frac[e%16]>>(e/16)
+}
+
 // searchVisitors maximises the visitors placed by simulated annealing over
 // two moves, half and half: insert an unplaced group, or move a placed one
 // to another of its options, each ejecting the groups in its way and
 // putting them back where they fit. A change that loses d visitors is kept
-// with probability exp(-d/T), T cooling linearly to zero; the best
-// solution seen is the result. Ejected groups go back at a random option
+// with probability 2^(-d/T), T cooling linearly to zero; the best solution
+// seen is the result. Ejected groups go back at a random option
 // that fits rather than the nearest their preferred start: that packs
 // better, and the last phase moves groups back toward their preference.
 // It returns the iterations used.
@@ -1178,8 +1201,7 @@ func (p *planner) searchVisitors(budget int) int {
 		}
 		if ok {
 			d := p.visitors - before
-			temp := p.temp0 * (1 - float64(it)/float64(budget))
-			if d >= 0 || temp > 0 && p.rng.Float64() < math.Exp(float64(d)/temp) {
+			if d >= 0 || p.acceptLoss(-d, p.temp0*int64(budget-it)/int64(budget)) {
 				if p.visitors > bestV {
 					p.stats.Accepted++
 					bestV = p.visitors
@@ -1196,32 +1218,38 @@ func (p *planner) searchVisitors(budget int) int {
 	return it
 }
 
+// ratio is an operator's placed share of its placeable demand, kept as a
+// fraction so that comparisons are exact.
+type ratio struct{ num, den int64 }
+
+func (a ratio) cmp(b ratio) int { return cmp.Compare(a.num*b.den, b.num*a.den) }
+
 // shares are the operators' placed shares of placeable demand. The ticket
 // office is no operator: walk-ins have a share of their own.
-func (p *planner) shares(dst []float64) []float64 {
+func (p *planner) shares(dst []ratio) []ratio {
 	dst = dst[:0]
 	for o, d := range p.opDemand {
 		if d > 0 && p.ops[o] != WalkInOperator {
-			dst = append(dst, float64(p.opPlaced[o])/float64(d))
+			dst = append(dst, ratio{int64(p.opPlaced[o]), int64(d)})
 		}
 	}
 	return dst
 }
 
-func (p *planner) share(op int32) float64 {
+func (p *planner) share(op int32) ratio {
 	if p.opDemand[op] == 0 {
-		return 1
+		return ratio{1, 1}
 	}
-	return float64(p.opPlaced[op]) / float64(p.opDemand[op])
+	return ratio{int64(p.opPlaced[op]), int64(p.opDemand[op])}
 }
 
-// leximin compares share vectors sorted in place: positive when a is
-// fairer.
-func leximin(a, b []float64) int {
-	slices.Sort(a)
-	slices.Sort(b)
+// leximin compares share vectors, sorting them in place: positive when a
+// is fairer.
+func leximin(a, b []ratio) int {
+	slices.SortFunc(a, ratio.cmp)
+	slices.SortFunc(b, ratio.cmp)
 	for i := range min(len(a), len(b)) {
-		if c := cmp.Compare(a[i], b[i]); c != 0 {
+		if c := a[i].cmp(b[i]); c != 0 {
 			return c
 		}
 	}
@@ -1230,21 +1258,23 @@ func leximin(a, b []float64) int {
 
 // searchFairness raises the lowest operator shares without losing
 // visitors: it places a group of a low-share operator by ejecting groups of
-// operators with a higher share, and keeps the change when the share
-// vector improves in the leximin order (or visitors rise).
+// operators whose share stays at least the target's, and keeps the change
+// when the share vector improves in the leximin order (or visitors rise).
 func (p *planner) searchFairness(budget int) int {
-	var cur, next []float64
+	var cur, next []ratio
 	it := 0
 	for ; it < budget && len(p.free) > 0; it++ {
 		// Target: the lower-share operator of two random unplaced groups.
 		u := p.free[p.rng.IntN(len(p.free))]
-		if w := p.free[p.rng.IntN(len(p.free))]; p.share(p.reqs[w].op) < p.share(p.reqs[u].op) {
+		if w := p.free[p.rng.IntN(len(p.free))]; p.share(p.reqs[w].op).cmp(p.share(p.reqs[u].op)) < 0 {
 			u = w
 		}
 		target := p.reqs[u].op
 		allow := func(v int32) bool {
 			o := p.reqs[v].op
-			return o != target && p.share(o)-float64(p.reqs[v].n)/float64(p.opDemand[o]) >= p.share(target)
+			after := p.share(o)
+			after.num -= int64(p.reqs[v].n)
+			return o != target && after.cmp(p.share(target)) >= 0
 		}
 		before := p.visitors
 		cur = p.shares(cur)
@@ -1384,7 +1414,8 @@ func (p *planner) result(inst *Instance) PlanResult {
 	})
 	res.Stats = p.stats
 	if sh := p.shares(nil); len(sh) > 0 {
-		res.Stats.MinShare, res.Stats.MaxShare = slices.Min(sh), slices.Max(sh)
+		lo, hi := slices.MinFunc(sh, ratio.cmp), slices.MaxFunc(sh, ratio.cmp)
+		res.Stats.MinShare, res.Stats.MaxShare = float64(lo.num)/float64(lo.den), float64(hi.num)/float64(hi.den)
 	}
 	if len(res.Placed) > 0 {
 		res.Stats.MeanDeviationMinutes = math.Round(100*float64(devSum)/float64(len(res.Placed))) / 100

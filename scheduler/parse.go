@@ -788,6 +788,15 @@ func (v *validator) route(path string, r *Route, gates map[string]bool, gateOrde
 		if j > 0 && s.Arrive < r.Stops[j-1].Arrive {
 			v.addf(p+".arrive", "arrive %d is before the previous stop's %d (accepted: stops in visiting order, arrive never decreasing)", s.Arrive, r.Stops[j-1].Arrive)
 		}
+		// A group is counted once per stop: two stops in one zone must not
+		// overlap, or the capacity check would count it once where it is
+		// there twice.
+		for k := 0; k < j; k++ {
+			e := r.Stops[k]
+			if e.Zone == s.Zone && s.Arrive < e.Arrive+e.Stay && e.Arrive < s.Arrive+s.Stay {
+				v.addf(p+".arrive", "stop in zone %q from minute %d overlaps stops[%d] in the same zone (minutes %d-%d) (accepted: a later visit to a zone starts after the earlier one ends)", s.Zone, s.Arrive, k, e.Arrive, e.Arrive+e.Stay)
+			}
+		}
 	}
 }
 

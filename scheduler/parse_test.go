@@ -113,6 +113,7 @@ func TestParseConfigBad(t *testing.T) {
 			`routes[0].stops[1].stay: invalid stay 0`,
 			`routes[0].stops[1].arrive: arrive 15 is before the previous stop's 20`,
 		}},
+		{"overlapping-stops", []string{`routes[0].stops[2].arrive: stop in zone "gorge" from minute 30 overlaps stops[1] in the same zone (minutes 15-60)`}},
 		{"route-no-stops", []string{`routes[1].gates: route "night" has no gate`, `routes[1].stops: route "night" has no stop`}},
 		{"season-overlap", []string{`seasons[1]: season "winter" overlaps season "summer" on 10-01..10-15`}},
 		{"season-gap", []string{`seasons: no season covers 10-01..10-14, between season "summer" and season "winter"`}},

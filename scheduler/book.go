@@ -1,7 +1,7 @@
 package scheduler
 
 import (
-	"fmt"
+	"strings"
 	"time"
 )
 
@@ -337,25 +337,14 @@ func (c *Config) routeList() string {
 	for _, r := range c.Routes {
 		ids = append(ids, r.ID)
 	}
-	return fmt.Sprint(joinComma(ids))
+	return strings.Join(ids, ", ")
 }
 
 func (c *Config) eveningText(route string) string {
 	for _, e := range c.Evenings {
 		if e.Route == route {
-			return "it runs on " + joinComma(e.Weekdays)
+			return "it runs on " + strings.Join(e.Weekdays, ", ")
 		}
 	}
 	return "it has no evenings configured"
-}
-
-func joinComma(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -206,7 +207,7 @@ func (c *Config) zoneList() string {
 	for _, z := range c.Zones {
 		ids = append(ids, z.ID)
 	}
-	return joinComma(ids)
+	return strings.Join(ids, ", ")
 }
 
 // close opens a closure and re-plans the bookings it affects: each is moved
@@ -322,7 +323,7 @@ func (s *State) alert(now time.Time, a Alert) (Result, []Effect) {
 			kinds = append(kinds, k)
 		}
 		sort.Strings(kinds)
-		return Result{Err: errorf(CodeInvalid, "kind", "unknown alert kind %q (known: %s)", a.Kind, joinComma(kinds))}, nil
+		return Result{Err: errorf(CodeInvalid, "kind", "unknown alert kind %q (known: %s)", a.Kind, strings.Join(kinds, ", "))}, nil
 	}
 	sev, ok := severityRank[a.Severity]
 	if !ok {

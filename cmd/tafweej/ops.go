@@ -32,12 +32,8 @@ func newConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			routes := 0
-			for range cfg.Routes {
-				routes++
-			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok — site %q, %d gates, %d zones, %d routes, %d sensors, %d-minute waves, time zone %s\n",
-				path, cfg.Site, len(cfg.Gates), len(cfg.Zones), routes, len(cfg.Sensors), cfg.SlotMinutes, cfg.TimeZone)
+				path, cfg.Site, len(cfg.Gates), len(cfg.Zones), len(cfg.Routes), len(cfg.Sensors), cfg.SlotMinutes, cfg.TimeZone)
 			return nil
 		},
 	})

@@ -40,6 +40,12 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.alert(now, c)
 	case Tick:
 		return s.tick(now)
+	case SubmitRequest:
+		return s.submit(now, c)
+	case WithdrawRequest:
+		return s.withdraw(now, c)
+	case AllotRequests:
+		return s.allot(now, c)
 	}
 	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
 }
@@ -101,7 +107,7 @@ func (s *State) book(now time.Time, c Book) (Result, []Effect) {
 	if c.IdempotencyKey != "" {
 		ik = idemKey{c.Operator, c.IdempotencyKey}
 		if rec, ok := s.idem[ik]; ok {
-			if rec.RequestHash != c.RequestHash {
+			if rec.RequestHash != c.RequestHash || rec.Request != nil {
 				return Result{Err: errorf(CodeIdempotencyMismatch, "Idempotency-Key",
 					"Idempotency-Key %q was used with a different request; use a new key for a new booking", c.IdempotencyKey)}, nil
 			}
@@ -115,6 +121,9 @@ func (s *State) book(now time.Time, c Book) (Result, []Effect) {
 	r, d, e := s.validate(now, c.Request)
 	if e != nil {
 		return Result{Err: e}, nil
+	}
+	if cutoff, open := s.windowOpen(d, now); open {
+		return Result{Err: s.windowRefusal(d, cutoff)}, nil
 	}
 	req := c.Request
 	cands := s.candidates(d, r, req.Window, now)

@@ -111,17 +111,20 @@ type Alert struct {
 // idempotency and scan records are dropped, zones are reset after closing.
 type Tick struct{}
 
-func (Book) isCommand()           {}
-func (Modify) isCommand()         {}
-func (Cancel) isCommand()         {}
-func (Scan) isCommand()           {}
-func (CounterReading) isCommand() {}
-func (Close) isCommand()          {}
-func (Reopen) isCommand()         {}
-func (SetHold) isCommand()        {}
-func (ResetZone) isCommand()      {}
-func (Alert) isCommand()          {}
-func (Tick) isCommand()           {}
+func (Book) isCommand()            {}
+func (SubmitRequest) isCommand()   {}
+func (WithdrawRequest) isCommand() {}
+func (AllotRequests) isCommand()   {}
+func (Modify) isCommand()          {}
+func (Cancel) isCommand()          {}
+func (Scan) isCommand()            {}
+func (CounterReading) isCommand()  {}
+func (Close) isCommand()           {}
+func (Reopen) isCommand()          {}
+func (SetHold) isCommand()         {}
+func (ResetZone) isCommand()       {}
+func (Alert) isCommand()           {}
+func (Tick) isCommand()            {}
 
 // Result is the decision on one command. Err is a *Error for a refusal; the
 // other fields are set according to the command.
@@ -132,6 +135,9 @@ type Result struct {
 	Scan     *ScanResult // Scan
 	Counter  CounterOutcome
 	Closure  *Closure // Close, Reopen, Alert
+	Request  *Request // SubmitRequest, WithdrawRequest
+	// Allotted sums up an AllotRequests.
+	Allotted *Allotment
 }
 
 // CounterOutcome says what happened to a counter reading.
@@ -190,6 +196,11 @@ const (
 	CodeOverShare           = "operator_share_exceeded"
 	CodeIdempotencyMismatch = "idempotency_key_reused"
 	CodeConflict            = "conflict"
+	// CodeRequestWindow refuses a first-come booking of a planned day
+	// whose requests are not yet allotted.
+	CodeRequestWindow = "request_window_open"
+	// CodeCutoff refuses a request (or its withdrawal) after the cut-off.
+	CodeCutoff = "request_cutoff_passed"
 )
 
 // Error is a refusal: the command changed nothing.

@@ -131,6 +131,29 @@ type Policy struct {
 	HoldHorizonMinutes int `yaml:"hold_horizon_minutes" json:"hold_horizon_minutes"`
 	// BookingDaysAhead is how far ahead bookings are accepted.
 	BookingDaysAhead int `yaml:"booking_days_ahead" json:"booking_days_ahead"`
+	// RequestWindow, when set, makes the dates it covers planned days:
+	// until a date's cut-off operators submit requests instead of booking,
+	// then the day planner allots all the date's requests at once, and
+	// only after that is the date open to first-come bookings.
+	RequestWindow *RequestWindow `yaml:"request_window" json:"request_window,omitempty"`
+}
+
+// RequestWindow says which dates are planned days and when their requests
+// close.
+type RequestWindow struct {
+	// Periods are spans of the year ("MM-DD", inclusive; a span may wrap
+	// the year end) whose dates are planned; none means every date.
+	Periods []Period `yaml:"periods" json:"periods,omitempty"`
+	// Requests for date D close CutoffDaysBefore days before D at
+	// CutoffTime ("HH:MM", the site's time).
+	CutoffDaysBefore int    `yaml:"cutoff_days_before" json:"cutoff_days_before"`
+	CutoffTime       string `yaml:"cutoff_time" json:"cutoff_time"`
+}
+
+// Period is a span of the year, "MM-DD" to "MM-DD" inclusive.
+type Period struct {
+	From string `yaml:"from" json:"from"`
+	To   string `yaml:"to" json:"to"`
 }
 
 // AlertRule says what an alert of one kind does: close the named zones (the

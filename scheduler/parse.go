@@ -473,6 +473,8 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string, line, depth int) 
 		return // the zero value; required fields are checked later
 	}
 	switch t.Kind() {
+	case reflect.Pointer:
+		w.walk(n, t.Elem(), path, line, depth+1)
 	case reflect.Struct:
 		m, ok := n.(ast.MapNode)
 		if !ok {
@@ -1100,6 +1102,25 @@ func (v *validator) policy(p Policy, maxWave int, haveGates bool) {
 	}
 	if p.BookingDaysAhead <= 0 {
 		v.number("policy.booking_days_ahead", "booking horizon", p.BookingDaysAhead, "more than 0 days")
+	}
+	if rw := p.RequestWindow; rw != nil {
+		const path = "policy.request_window"
+		for i, per := range rw.Periods {
+			for _, f := range []struct{ field, value string }{{"from", per.From}, {"to", per.To}} {
+				if _, ok := parseMonthDay(f.value); !ok {
+					v.addf(fmt.Sprintf("%s.periods[%d].%s", path, i, f.field), "invalid month-day %q (accepted: \"MM-DD\", e.g. \"10-01\")", f.value)
+				}
+			}
+		}
+		if rw.CutoffDaysBefore < 1 || rw.CutoffDaysBefore >= p.BookingDaysAhead && p.BookingDaysAhead > 0 {
+			v.addf(path+".cutoff_days_before", "invalid cut-off %d days before the date (accepted: 1 to %d, less than booking_days_ahead, so that requests can be made at all)",
+				rw.CutoffDaysBefore, max(1, p.BookingDaysAhead-1))
+		}
+		if rw.CutoffTime == "" {
+			v.addf(path+".cutoff_time", "missing cut-off time (accepted: \"HH:MM\", e.g. \"18:00\")")
+		} else if _, err := ParseClock(rw.CutoffTime); err != nil {
+			v.addf(path+".cutoff_time", "invalid cut-off time %q (accepted: \"HH:MM\", e.g. \"18:00\")", rw.CutoffTime)
+		}
 	}
 }
 

@@ -288,6 +288,14 @@ func TestParseConfigEdgeCases(t *testing.T) {
 			[]string{`season "winter" overlaps season "summer" on 10-01..03-31`}},
 		{"slot 20", []string{"slot_minutes: 15", "slot_minutes: 20"},
 			[]string{`evenings[0].entries[0]: time "18:45" is not on a 20-minute slot boundary (accepted: e.g. "18:40" or "19:00")`}},
+		{"request window", []string{"  booking_days_ahead: 365\n", "  booking_days_ahead: 365\n  request_window:\n    periods: [{ from: \"10-01\", to: \"11-31\" }]\n    cutoff_days_before: 0\n    cutoff_time: \"6pm\"\n    cutof: 3\n"},
+			[]string{
+				`line 66: policy.request_window.periods[0].to: invalid month-day "11-31"`,
+				`policy.request_window.cutoff_days_before: invalid cut-off 0 days before the date (accepted: 1 to 364`,
+				`policy.request_window.cutoff_time: invalid cut-off time "6pm" (accepted: "HH:MM"`,
+				`line 69: policy.request_window.cutof: unknown field "cutof" (accepted: periods, cutoff_days_before, cutoff_time)`,
+			}},
+		{"request window every day", []string{"  booking_days_ahead: 365\n", "  booking_days_ahead: 365\n  request_window: { cutoff_days_before: 2, cutoff_time: \"12:00\" }\n"}, nil},
 		{"slot 180", []string{"slot_minutes: 15", "slot_minutes: 180"}, []string{`invalid slot length 180`}},
 		{"anchors and merge keys", []string{fri, `      fri: &fri { open: "07:00", last_entry: "15:00", close: "17:00" }` +
 			"\n" + `      sat: { <<: *fri }` + "\n" + `      sun: *fri`}, nil},

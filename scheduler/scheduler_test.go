@@ -8,7 +8,17 @@ import (
 	"time"
 )
 
+// petra is the Petra configuration without planned days, so that the
+// tests of first-come allotment and of the planner may book any date;
+// plannedPetra keeps them.
 func petra(t testing.TB) *Config {
+	t.Helper()
+	cfg := plannedPetra(t)
+	cfg.Policy.RequestWindow = nil
+	return cfg
+}
+
+func plannedPetra(t testing.TB) *Config {
 	t.Helper()
 	data, err := os.ReadFile("../configs/petra.yaml")
 	if err != nil {
@@ -17,6 +27,9 @@ func petra(t testing.TB) *Config {
 	cfg, err := ParseConfig(data)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.Policy.RequestWindow == nil {
+		t.Fatal("configs/petra.yaml has no policy.request_window")
 	}
 	return cfg
 }

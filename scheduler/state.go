@@ -25,6 +25,8 @@ type State struct {
 	sensors  map[string]*SensorState
 	zones    map[string]*ZoneState
 	closures map[string]*Closure
+	requests map[string]*Request
+	pending  map[string]map[string]*Request // date → id → request still pending
 
 	lastTick time.Time
 }
@@ -61,6 +63,8 @@ func New(cfg *Config) *State {
 		sensors:  map[string]*SensorState{},
 		zones:    map[string]*ZoneState{},
 		closures: map[string]*Closure{},
+		requests: map[string]*Request{},
+		pending:  map[string]map[string]*Request{},
 	}
 	for _, z := range cfg.Zones {
 		s.zones[z.ID] = &ZoneState{Zone: z.ID}
@@ -137,6 +141,22 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 		r := snap.Closures[i]
 		s.closures[r.ID] = &r
 	}
+	for i := range snap.Requests {
+		q := snap.Requests[i]
+		if _, dup := s.requests[q.ID]; dup {
+			return nil, fmt.Errorf("scheduler: restore: duplicate request %q", q.ID)
+		}
+		if _, err := time.ParseInLocation(time.DateOnly, q.Date, cfg.Location()); err != nil {
+			return nil, fmt.Errorf("scheduler: restore: request %q: date %q is not a date of the form YYYY-MM-DD", q.ID, q.Date)
+		}
+		if _, ok := cfg.Route(q.Route); !ok && q.Status == RequestPending {
+			return nil, fmt.Errorf("scheduler: restore: pending request %q has route %q, which the configuration no longer has", q.ID, q.Route)
+		}
+		s.requests[q.ID] = &q
+		if q.Status == RequestPending {
+			s.addPending(&q)
+		}
+	}
 	return s, nil
 }
 
@@ -169,6 +189,9 @@ func (s *State) Snapshot() Snapshot {
 		c := *s.closures[id]
 		c.Zones = slices.Clone(c.Zones)
 		snap.Closures = append(snap.Closures, c)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.requests)) {
+		snap.Requests = append(snap.Requests, *s.requests[id])
 	}
 	return snap
 }

@@ -56,11 +56,14 @@ func (b *Booking) Active() bool {
 // Idempotency-Key: a retry with the same key and the same request hash gets
 // the same booking back; with another hash it is refused.
 type Idempotency struct {
-	Operator    string    `json:"operator"`
-	Key         string    `json:"key"`
-	RequestHash string    `json:"request_hash"`
-	Booking     Booking   `json:"booking"` // as it was created
-	CreatedAt   time.Time `json:"created_at"`
+	Operator    string  `json:"operator"`
+	Key         string  `json:"key"`
+	RequestHash string  `json:"request_hash"`
+	Booking     Booking `json:"booking"` // as it was created
+	// Request is set instead of Booking for a request of a planned day
+	// (SubmitRequest), as it was submitted.
+	Request   *Request  `json:"request,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // ScanRecord is a processed gate scan, kept so that a retried scan_id gets
@@ -154,6 +157,7 @@ type Snapshot struct {
 	Sensors     []SensorState `json:"sensors"`
 	Zones       []ZoneState   `json:"zones"`
 	Closures    []Closure     `json:"closures"`
+	Requests    []Request     `json:"requests,omitempty"`
 }
 
 // Effect is something the owner of the state must do after a command: persist
@@ -185,6 +189,9 @@ type PutZone struct{ State ZoneState }
 // PutClosure persists a closure.
 type PutClosure struct{ Closure Closure }
 
+// PutRequest persists a request of a planned day.
+type PutRequest struct{ Request Request }
+
 // Event is published on tafweej.<site>.events.<Kind> after the command's
 // records are durable.
 type Event struct {
@@ -201,6 +208,7 @@ func (DeleteScan) isEffect()        {}
 func (PutSensor) isEffect()         {}
 func (PutZone) isEffect()           {}
 func (PutClosure) isEffect()        {}
+func (PutRequest) isEffect()        {}
 func (Event) isEffect()             {}
 
 // Event kinds, as in DESIGN.md.
@@ -213,4 +221,5 @@ const (
 	EventBookingRescheduled = "booking.rescheduled"
 	EventBookingCancelled   = "booking.cancelled"
 	EventAdmission          = "admission"
+	EventRequestsAllotted   = "requests.allotted"
 )

@@ -197,6 +197,11 @@ func encodeEffects(effects []scheduler.Effect) ([]op, error) {
 			if e.Closure.ID == "" {
 				bad = "closure id is empty"
 			}
+		case scheduler.PutRequest:
+			key, rec = requestKey(e.Request.ID), &e.Request
+			if e.Request.ID == "" {
+				bad = "request id is empty"
+			}
 		default:
 			return nil, fmt.Errorf("store: effect %d: unknown effect type %T", i, e)
 		}
@@ -264,6 +269,10 @@ func deref(e scheduler.Effect) scheduler.Effect {
 		if p != nil {
 			return *p
 		}
+	case *scheduler.PutRequest:
+		if p != nil {
+			return *p
+		}
 	case *scheduler.Event:
 		if p != nil {
 			return *p
@@ -321,7 +330,8 @@ func (s *Badger) Commit(effects []scheduler.Effect) error {
 
 // Load reads every record in one consistent read transaction. Each kind of
 // record is sorted by its key: bookings, scans and closures by id, sensors
-// and zones by name, idempotency records by operator then key.
+// and zones by name, idempotency records by operator then key, requests
+// by id.
 func (s *Badger) Load() (scheduler.Snapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -346,7 +356,10 @@ func (s *Badger) Load() (scheduler.Snapshot, error) {
 		if snap.Zones, err = loadPrefix[scheduler.ZoneState](txn, prefixZone, s.loadWorkers); err != nil {
 			return err
 		}
-		snap.Closures, err = loadPrefix[scheduler.Closure](txn, prefixClosure, s.loadWorkers)
+		if snap.Closures, err = loadPrefix[scheduler.Closure](txn, prefixClosure, s.loadWorkers); err != nil {
+			return err
+		}
+		snap.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers)
 		return err
 	})
 	if err != nil {

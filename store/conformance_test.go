@@ -190,6 +190,7 @@ func testStore(t *testing.T, im impl) {
 			{"SensorWithoutName", scheduler.PutSensor{}, "sensor is empty"},
 			{"ZoneWithoutName", scheduler.PutZone{}, "zone is empty"},
 			{"ClosureWithoutID", scheduler.PutClosure{}, "closure id is empty"},
+			{"RequestWithoutID", scheduler.PutRequest{}, "request id is empty"},
 			{"IdempotencyWithoutOperator", scheduler.PutIdempotency{Record: scheduler.Idempotency{Key: "k"}}, "operator is empty"},
 			{"IdempotencyWithoutKey", scheduler.DeleteIdempotency{Operator: "op-1"}, "idempotency key is empty"},
 			{"NilEffect", nil, "nil effect"},
@@ -580,11 +581,19 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 		Source: "alert:flood_warning", From: at(11, 0), Lifted: at(13, 0)}
 	c2 := scheduler.Closure{ID: "cl-1", Reason: "storm", Source: "ops", From: at(7, 0), Until: at(8, 0)}
 	i1, i2 := idem("op-2", "k-1", b1), idem("op-1", "k-9", b2)
+	q1 := scheduler.Request{ID: "rq-2", Operator: "op-1", Date: "2026-12-01", Route: "main-trail", PartySize: 30,
+		Window: scheduler.Window{From: 480, To: 600}, Preferred: 510, Status: scheduler.RequestAllotted, Booking: "bk-a",
+		CreatedAt: at(6, 0), UpdatedAt: at(6, 3), Version: 2}
+	q2 := scheduler.Request{ID: "rq-1", Operator: "op-2", Date: "2026-12-01", Route: "main-trail", PartySize: 8,
+		Window: scheduler.Window{From: 480, To: 600}, Status: scheduler.RequestPending, Booking: "bk-z",
+		CreatedAt: at(6, 0), UpdatedAt: at(6, 0), Version: 1}
+	i3 := scheduler.Idempotency{Operator: "op-2", Key: "k-2", RequestHash: "h-k-2", Request: &q2, CreatedAt: at(6, 0)}
 
 	effects := []scheduler.Effect{
 		scheduler.PutBooking{Booking: b1}, scheduler.PutBooking{Booking: b2}, scheduler.PutBooking{Booking: b3},
 		scheduler.Event{Kind: scheduler.EventBookingConfirmed, At: at(6, 1), Data: b1},
-		scheduler.PutIdempotency{Record: i1}, scheduler.PutIdempotency{Record: i2},
+		scheduler.PutIdempotency{Record: i1}, scheduler.PutIdempotency{Record: i2}, scheduler.PutIdempotency{Record: i3},
+		scheduler.PutRequest{Request: q1}, &scheduler.PutRequest{Request: q2},
 		scheduler.PutScan{Record: scan("dev1-1", "bk-b")}, scheduler.PutScan{Record: s2},
 		scheduler.PutSensor{State: sens},
 		scheduler.PutZone{State: z1}, scheduler.PutZone{State: z2},
@@ -593,10 +602,11 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 	}
 	return effects, scheduler.Snapshot{
 		Bookings:    []scheduler.Booking{b2, b1, b3},
-		Idempotency: []scheduler.Idempotency{i2, i1},
+		Idempotency: []scheduler.Idempotency{i2, i1, i3},
 		Scans:       []scheduler.ScanRecord{scan("dev1-1", "bk-b"), s2},
 		Sensors:     []scheduler.SensorState{sens},
 		Zones:       []scheduler.ZoneState{z2, z1},
 		Closures:    []scheduler.Closure{c2, c1},
+		Requests:    []scheduler.Request{q2, q1},
 	}
 }

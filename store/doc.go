@@ -40,6 +40,7 @@
 //	c/<sensor>                    scheduler.SensorState (counter checkpoint)
 //	z/<zone>                      scheduler.ZoneState
 //	x/<closure id>                scheduler.Closure
+//	q/<request id>                scheduler.Request (a planned day's request)
 //	k/<hex sha-256 of secret>     APIKey
 //	h/<sensor>/<t><h>             raw sensor message, with a TTL; t is the
 //	                              message time as 8-byte big-endian Unix ns,

@@ -41,6 +41,9 @@ type Options struct {
 	MaxBatch int
 	// TickEvery is how often a Tick command is applied (default 5s of clock time).
 	TickEvery time.Duration
+	// Plan tunes the day planner that allots the requests of planned days
+	// (zero: its defaults).
+	Plan scheduler.PlanOptions
 }
 
 // Engine owns the scheduler state.
@@ -54,6 +57,9 @@ type Engine struct {
 	calls   chan *call
 	stopped chan struct{}
 	state   *scheduler.State // owned by the run goroutine
+	// planning are the planned days whose requests are being planned
+	// (owned by the run goroutine).
+	planning map[string]bool
 }
 
 type call struct {
@@ -88,14 +94,15 @@ func New(opts Options) (*Engine, error) {
 		opts.Publish = func(scheduler.Event) {}
 	}
 	e := &Engine{
-		opts:    opts,
-		cfg:     opts.Config,
-		st:      opts.Store,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		m:       newMetrics(opts.Registerer),
-		calls:   make(chan *call, 4096),
-		stopped: make(chan struct{}),
+		opts:     opts,
+		cfg:      opts.Config,
+		st:       opts.Store,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		m:        newMetrics(opts.Registerer),
+		calls:    make(chan *call, 4096),
+		stopped:  make(chan struct{}),
+		planning: map[string]bool{},
 	}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(&stateCollector{e: e})
@@ -178,6 +185,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	ticker := e.clock.NewTicker(e.opts.TickEvery)
 	defer ticker.Stop()
 	e.turn([]*call{{cmd: scheduler.Tick{}}})
+	e.allotDue(ctx)
 	batch := make([]*call, 0, e.opts.MaxBatch)
 	for {
 		select {
@@ -198,14 +206,64 @@ func (e *Engine) Run(ctx context.Context) error {
 				break drain
 			}
 		}
-		e.turn(batch)
+		ticked := e.turn(batch)
 		clear(batch)
+		if ticked {
+			e.allotDue(ctx)
+		}
+	}
+}
+
+// allotDue starts the allotment of every planned day whose cut-off has
+// passed (after every Tick, the clock's or one sent with Do): the planning instance is built here, on the owner goroutine, the
+// planner runs on its own goroutine (seconds for a busy day, while the
+// loop goes on serving scans and bookings), and its plan comes back as an
+// AllotRequests command, which checks every placement again. If anything
+// fails on the way, the requests stay pending and a later tick tries again.
+func (e *Engine) allotDue(ctx context.Context) {
+	now := e.clock.Now()
+	for _, date := range e.state.RequestsDue(now) {
+		if e.planning[date] {
+			continue
+		}
+		inst, err := e.state.RequestInstance(now, date)
+		if err != nil {
+			e.log.Error("planned day: cannot build the planning instance; its requests stay pending", "date", date, "err", err)
+			continue
+		}
+		e.planning[date] = true
+		e.log.Info("planned day: requests closed, planning", "date", date, "requests", len(inst.Requests))
+		go func() {
+			start := time.Now()
+			plan, err := scheduler.PlanInstance(inst, e.opts.Plan)
+			took := time.Since(start)
+			if err != nil {
+				// Never leave a day unallotted: with no plan, every request
+				// is allotted first come first served.
+				e.log.Error("planned day: planner failed; allotting first come", "date", date, "err", err)
+				plan = scheduler.PlanResult{}
+			} else {
+				e.m.planDur.Observe(took.Seconds())
+			}
+			res, err := e.Do(ctx, scheduler.AllotRequests{Date: date, Plan: plan})
+			switch {
+			case err != nil:
+				e.log.Error("planned day: allotment not applied; a later tick retries", "date", date, "err", err)
+			case res.Err != nil:
+				e.log.Error("planned day: allotment refused; a later tick retries", "date", date, "err", res.Err)
+			default:
+				a := res.Allotted
+				e.log.Info("planned day: requests allotted", "date", date, "requests", a.Requests, "allotted", a.Allotted,
+					"not_placed", a.NotPlaced, "visitors", a.Visitors, "requested", a.Requested, "planner", took.Round(time.Millisecond))
+			}
+		}()
 	}
 }
 
 // turn applies a batch of calls, commits their records in one synced write,
-// then answers the callers and publishes the events.
-func (e *Engine) turn(batch []*call) {
+// then answers the callers and publishes the events. It reports whether
+// the batch held a Tick.
+func (e *Engine) turn(batch []*call) (ticked bool) {
 	now := e.clock.Now()
 	results := make([]reply, len(batch))
 	var records []scheduler.Effect
@@ -216,6 +274,12 @@ func (e *Engine) turn(batch []*call) {
 			continue
 		}
 		res, effects := e.state.Apply(now, c.cmd)
+		switch c := c.cmd.(type) {
+		case scheduler.Tick:
+			ticked = true
+		case scheduler.AllotRequests:
+			delete(e.planning, c.Date) // allotted, or pending again for a later tick
+		}
 		results[i] = reply{res: res}
 		e.m.observeResult(c.cmd, res)
 		for _, ef := range effects {
@@ -244,7 +308,7 @@ func (e *Engine) turn(batch []*call) {
 					c.reply <- results[i]
 				}
 			}
-			return
+			return ticked
 		}
 	}
 	for i, c := range batch {
@@ -255,4 +319,5 @@ func (e *Engine) turn(batch []*call) {
 	for _, ev := range events {
 		e.opts.Publish(ev)
 	}
+	return ticked
 }

@@ -20,6 +20,8 @@ type metrics struct {
 	storeErrors prometheus.Counter     // failed commits
 	batchSize   prometheus.Histogram   // records per commit
 	lastReading *prometheus.GaugeVec   // sensor: unix seconds of last applied reading
+	requests    *prometheus.CounterVec // result: submitted, withdrawn, allotted, not_placed, or the refusal code
+	planDur     prometheus.Histogram   // seconds per planner run of a planned day
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,10 +48,16 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 		lastReading: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tafweej_sensor_last_reading_timestamp_seconds", Help: "Time of the last applied reading of each people counter."}, []string{"sensor"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tafweej_requests_total", Help: "Requests of planned days by result (submitted, replayed, withdrawn, allotted, not_placed, or the refusal code)."},
+			[]string{"result"}),
+		planDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tafweej_planner_duration_seconds", Help: "Time the day planner took to plan a planned day's requests.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.bookings, m.scans, m.admitted, m.sensorMsgs, m.writeDur, m.storeErrors, m.batchSize,
-			m.lastReading)
+			m.lastReading, m.requests, m.planDur)
 	}
 	return m
 }
@@ -97,6 +105,22 @@ func (m *metrics) observeResult(cmd scheduler.Command, res scheduler.Result) {
 			if res.Scan.Admitted > 0 {
 				m.admitted.WithLabelValues(c.Gate).Add(float64(res.Scan.Admitted))
 			}
+		}
+	case scheduler.SubmitRequest, scheduler.WithdrawRequest:
+		switch {
+		case res.Replayed:
+			m.requests.WithLabelValues("replayed").Inc()
+		case res.Err != nil:
+			m.requests.WithLabelValues(code).Inc()
+		case res.Request != nil && res.Request.Status == scheduler.RequestPending:
+			m.requests.WithLabelValues("submitted").Inc()
+		case res.Request != nil:
+			m.requests.WithLabelValues("withdrawn").Inc()
+		}
+	case scheduler.AllotRequests:
+		if a := res.Allotted; a != nil {
+			m.requests.WithLabelValues("allotted").Add(float64(a.Allotted))
+			m.requests.WithLabelValues("not_placed").Add(float64(a.NotPlaced))
 		}
 	case scheduler.CounterReading:
 		m.sensorMsgs.WithLabelValues(string(res.Counter)).Inc()

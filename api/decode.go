@@ -46,6 +46,10 @@ var (
 		}
 		return b
 	}()
+	requestBody = body{
+		fields:    []string{"date", "route", "party_size", "window", "preferred", "language", "guide", "reference"},
+		forbidden: forbid(assigned, append(slices.Clone(serverFields), "booking", "cutoff")...),
+	}
 	closureBody = body{fields: []string{"zones", "reason", "until"}, forbidden: forbid(assigned, "id", "source", "from", "lifted")}
 	holdBody    = body{fields: []string{"zone", "on"}}
 	keyBody     = body{fields: []string{"role", "operator", "gates", "name"}, forbidden: forbid(assigned, "key", "hash", "prefix", "created_at")}

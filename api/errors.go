@@ -52,7 +52,8 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case scheduler.CodeNotFound:
 		return http.StatusNotFound
-	case scheduler.CodeNoCapacity, scheduler.CodeClosed, scheduler.CodeOverShare, scheduler.CodeConflict:
+	case scheduler.CodeNoCapacity, scheduler.CodeClosed, scheduler.CodeOverShare, scheduler.CodeConflict,
+		scheduler.CodeRequestWindow, scheduler.CodeCutoff:
 		return http.StatusConflict
 	case scheduler.CodeOutsideHours, scheduler.CodeIdempotencyMismatch:
 		return http.StatusUnprocessableEntity

@@ -28,6 +28,40 @@ type BookingRequest struct {
 	Reference string `json:"reference,omitempty"`
 }
 
+// RequestBody is the body of POST /v1/requests: a booking request for a
+// planned day, with an optional preferred start ("HH:MM", in the window).
+type RequestBody struct {
+	BookingRequest
+	Preferred string `json:"preferred,omitempty"`
+}
+
+// Request is a request of a planned day as the API answers it. Cutoff is
+// when requests for its date close; Booking is set once it is allotted.
+type Request struct {
+	ID        string                  `json:"id"`
+	Operator  string                  `json:"operator"`
+	Date      string                  `json:"date"`
+	Route     string                  `json:"route"`
+	PartySize int                     `json:"party_size"`
+	Window    Window                  `json:"window"`
+	Preferred string                  `json:"preferred,omitempty"`
+	Language  string                  `json:"language,omitempty"`
+	Guide     string                  `json:"guide,omitempty"`
+	Reference string                  `json:"reference,omitempty"`
+	Status    scheduler.RequestStatus `json:"status"`
+	Reason    string                  `json:"reason,omitempty"`
+	Cutoff    time.Time               `json:"cutoff"`
+	Booking   *Booking                `json:"booking,omitempty"`
+	CreatedAt time.Time               `json:"created_at"`
+	UpdatedAt time.Time               `json:"updated_at"`
+	Version   int                     `json:"version"`
+}
+
+// RequestList is the answer of GET /v1/requests.
+type RequestList struct {
+	Requests []Request `json:"requests"`
+}
+
 // BookingPatch is the body of PATCH /v1/bookings/{id}: the fields to
 // change, at least one.
 type BookingPatch struct {

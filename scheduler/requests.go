@@ -372,6 +372,10 @@ func (s *State) allot(now time.Time, c AllotRequests) (Result, []Effect) {
 		q.Status = RequestNotPlaced
 		q.Reason = fmt.Sprintf("no room for %d visitors on route %q in the window %s-%s on %s once the day was planned",
 			q.PartySize, q.Route, clock(q.Window.From), clock(q.Window.To), q.Date)
+		if len(s.candidates(d, r, q.Window, now)) == 0 {
+			q.Reason = fmt.Sprintf("the window %s-%s on %s had no entry left when the requests were allotted (closed, or already over)",
+				clock(q.Window.From), clock(q.Window.To), q.Date)
+		}
 		q.UpdatedAt = now
 		q.Version++
 		sum.NotPlaced++

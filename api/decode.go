@@ -52,6 +52,7 @@ var (
 	}
 	closureBody = body{fields: []string{"zones", "reason", "until"}, forbidden: forbid(assigned, "id", "source", "from", "lifted")}
 	holdBody    = body{fields: []string{"zone", "on"}}
+	cutBody     = body{fields: []string{"zone", "gate", "capacity", "from", "until", "reason"}, forbidden: forbid(assigned, "id", "source", "lifted")}
 	keyBody     = body{fields: []string{"role", "operator", "gates", "name"}, forbidden: forbid(assigned, "key", "hash", "prefix", "created_at")}
 	scanBody    = body{fields: []string{"gate", "ticket", "count", "scan_id", "device", "at"}}
 )

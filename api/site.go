@@ -100,6 +100,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 			At: now.In(s.loc), Clock: s.eng.Clock().Name(), SiteClosed: st.SiteClosed(now),
 			Zones: st.Occupancy(now), Waves: st.Waves(now, now.Add(-slot), now.Add(statusHorizon)),
 		}
+		out.Cuts = st.Cuts(now)
 		all = st.Closures(now)
 		for _, c := range all {
 			if c.Active(now) {
@@ -112,6 +113,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 	}
 	out.Zones = s.zonesIn(out.Zones)
 	out.Closures = s.closuresIn(out.Closures)
+	for i, c := range out.Cuts {
+		out.Cuts[i] = s.cutIn(c)
+	}
+	if out.Cuts == nil {
+		out.Cuts = []scheduler.CapacityCut{}
+	}
 	for i := range out.Waves {
 		out.Waves[i].Slot = out.Waves[i].Slot.In(s.loc)
 	}

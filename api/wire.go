@@ -123,8 +123,10 @@ type Status struct {
 	// hours ahead.
 	Waves []scheduler.Wave `json:"waves"`
 	// Closures are the closures in force.
-	Closures   []scheduler.Closure `json:"closures"`
-	Evacuation Evacuation          `json:"evacuation"`
+	Closures []scheduler.Closure `json:"closures"`
+	// Cuts are the capacity cuts in force now or later.
+	Cuts       []scheduler.CapacityCut `json:"cuts"`
+	Evacuation Evacuation              `json:"evacuation"`
 }
 
 // Evacuation is how many people are in the reserve now, by the counters
@@ -149,6 +151,22 @@ type ClosureRequest struct {
 	Zones  []string `json:"zones"`
 	Reason string   `json:"reason"`
 	Until  string   `json:"until,omitempty"`
+}
+
+// CutRequest is the body of POST /v1/cuts: exactly one of Zone and Gate;
+// From (default now) and Until are RFC 3339.
+type CutRequest struct {
+	Zone     string `json:"zone,omitempty"`
+	Gate     string `json:"gate,omitempty"`
+	Capacity int    `json:"capacity"`
+	From     string `json:"from,omitempty"`
+	Until    string `json:"until"`
+	Reason   string `json:"reason"`
+}
+
+// CutList is the answer of GET /v1/cuts.
+type CutList struct {
+	Cuts []scheduler.CapacityCut `json:"cuts"`
 }
 
 // ClosureList is the answer of GET /v1/closures.

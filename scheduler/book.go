@@ -46,6 +46,10 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.withdraw(now, c)
 	case AllotRequests:
 		return s.allot(now, c)
+	case CutCapacity:
+		return s.cut(now, c)
+	case LiftCut:
+		return s.liftCut(now, c)
 	}
 	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
 }
@@ -295,9 +299,11 @@ func (s *State) Availability(now time.Time, date, route, operator string) ([]Slo
 		for _, gid := range r.Gates {
 			g, _ := s.cfg.Gate(gid)
 			got, why := s.room(d, operator, r, g, m)
+			slot := m / s.cfg.SlotMinutes
+			ph := d.phantomWave(gid, slot) // a capacity cut in force
 			out = append(out, SlotRoom{
-				Slot: s.at(d, m), Gate: gid, Remaining: got, Capacity: g.WaveCapacity,
-				Booked: int(d.wave[gid][m/s.cfg.SlotMinutes]), Closed: why == limitClosed,
+				Slot: s.at(d, m), Gate: gid, Remaining: got, Capacity: g.WaveCapacity - ph,
+				Booked: int(d.wave[gid][slot]) - ph, Closed: why == limitClosed,
 			})
 		}
 	}

@@ -134,8 +134,9 @@ type Result struct {
 	Replayed bool        // Book: an idempotent replay
 	Scan     *ScanResult // Scan
 	Counter  CounterOutcome
-	Closure  *Closure // Close, Reopen, Alert
-	Request  *Request // SubmitRequest, WithdrawRequest
+	Closure  *Closure     // Close, Reopen, Alert
+	Request  *Request     // SubmitRequest, WithdrawRequest
+	Cut      *CapacityCut // CutCapacity, LiftCut
 	// Allotted sums up an AllotRequests.
 	Allotted *Allotment
 }

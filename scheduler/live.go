@@ -210,9 +210,14 @@ func (c *Config) zoneList() string {
 	return strings.Join(ids, ", ")
 }
 
-// close opens a closure and re-plans the bookings it affects: each is moved
-// to the earliest wave of its date that avoids the closure, in its window if
-// possible, else later that day; if none has room it is cancelled.
+// close opens a closure and re-plans the bookings it affects (active, nobody
+// admitted, route meeting the closure's block span), one date at a time:
+// the day planner and the first-come rule (the earliest wave that avoids
+// the closure, in the booking's window if possible, else later that day)
+// both place them on what is left of the day, and the outcome that keeps
+// more visitors (then is fairer between operators, then keeps more of them
+// in their window) is applied. A booking moved is rescheduled, one with no
+// room left is cancelled, both with the closure's reason (see replan.go).
 func (s *State) close(now time.Time, c Close) (Result, []Effect) {
 	if c.ID == "" {
 		return Result{Err: errorf(CodeInvalid, "id", "a closure needs an id")}, nil
@@ -237,67 +242,6 @@ func (s *State) close(now time.Time, c Close) (Result, []Effect) {
 	effects = append(effects, s.replan(now, cl)...)
 	out := *cl
 	return Result{Closure: &out}, effects
-}
-
-// replan moves or cancels the active, not yet admitted bookings whose route
-// meets the closure.
-func (s *State) replan(now time.Time, cl *Closure) []Effect {
-	from, until := s.blockSpan(cl)
-	var hit []*Booking
-	for _, b := range s.bookings {
-		if !b.Active() || b.Admitted > 0 {
-			continue
-		}
-		d, err := s.day(b.Date)
-		if err != nil {
-			continue
-		}
-		r, _ := s.cfg.Route(b.Route)
-		m := s.minuteOf(d, b.Slot)
-		for _, st := range r.Stops {
-			a, e := s.at(d, m+st.Arrive), s.at(d, m+st.Arrive+st.Stay)
-			if cl.Covers(st.Zone) && a.Before(until) && e.After(from) {
-				hit = append(hit, b)
-				break
-			}
-		}
-	}
-	sort.Slice(hit, func(i, j int) bool {
-		if !hit[i].Slot.Equal(hit[j].Slot) {
-			return hit[i].Slot.Before(hit[j].Slot)
-		}
-		return hit[i].ID < hit[j].ID
-	})
-	// Take them all off first so they compete for the remaining room in
-	// slot order, not in the order they happen to be freed.
-	for _, b := range hit {
-		d, _ := s.day(b.Date)
-		s.unplace(d, b)
-	}
-	var effects []Effect
-	reason := closureReasonPrefix + cl.Reason
-	for _, b := range hit {
-		d, _ := s.day(b.Date)
-		r, _ := s.cfg.Route(b.Route)
-		p, ok, _ := s.find(d, b.Operator, r, b.PartySize, s.candidates(d, r, b.Window, now))
-		if !ok {
-			p, ok, _ = s.find(d, b.Operator, r, b.PartySize, s.candidates(d, r, Window{From: 0, To: dayMinutes}, now))
-		}
-		if !ok {
-			b.Status, b.Reason = StatusCancelled, reason
-			b.UpdatedAt = now
-			b.Version++
-			effects = append(effects, PutBooking{*b}, Event{Kind: EventBookingCancelled, At: now, Data: *b})
-			continue
-		}
-		b.Gate, b.Slot = p.gate, s.at(d, p.minute)
-		b.Status, b.Reason = StatusRescheduled, reason
-		b.UpdatedAt = now
-		b.Version++
-		s.place(d, b)
-		effects = append(effects, PutBooking{*b}, Event{Kind: EventBookingRescheduled, At: now, Data: *b})
-	}
-	return effects
 }
 
 func (s *State) reopen(now time.Time, c Reopen) (Result, []Effect) {
@@ -417,9 +361,10 @@ func (s *State) releaseWaves(from, to time.Time) []Effect {
 		for _, g := range s.cfg.Gates {
 			for slot, n := range d.wave[g.ID] {
 				m := slot * s.cfg.SlotMinutes
-				if m > lo && m <= hi && n > 0 {
+				booked := int(n) - d.phantomWave(g.ID, slot) // not a capacity cut's phantom load
+				if m > lo && m <= hi && booked > 0 {
 					effects = append(effects, Event{Kind: EventWaveReleased, At: to, Data: WaveEvent{
-						Gate: g.ID, Slot: s.at(d, m), Booked: int(n), Groups: s.groups(d.date, g.ID, s.at(d, m))}})
+						Gate: g.ID, Slot: s.at(d, m), Booked: booked, Groups: s.groups(d.date, g.ID, s.at(d, m))}})
 				}
 			}
 		}

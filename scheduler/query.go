@@ -36,7 +36,9 @@ func (s *State) Occupancy(now time.Time) []ZoneOccupancy {
 			Live: s.Live(zc.ID), Held: z.Held, HeldSince: z.HeldSince, Closed: s.zoneClosed(now, zc.ID), Inside: inside[zc.ID]}
 		if d != nil {
 			if i := s.minuteOf(d, now) / s.res; i >= 0 && i < len(d.zone[zc.ID]) {
-				o.Planned = int(d.zone[zc.ID][i])
+				ph := d.phantomZone(zc.ID, i) // a capacity cut in force
+				o.Planned = int(d.zone[zc.ID][i]) - ph
+				o.Capacity -= ph
 			}
 		}
 		out = append(out, o)
@@ -124,6 +126,9 @@ func (s *State) Waves(now, from, to time.Time) []Wave {
 		if w == nil {
 			g, _ := s.cfg.Gate(b.Gate)
 			w = &Wave{Gate: b.Gate, Slot: b.Slot, Capacity: g.WaveCapacity}
+			if d := s.days[b.Date]; d != nil {
+				w.Capacity -= d.phantomWave(b.Gate, s.minuteOf(d, b.Slot)/s.cfg.SlotMinutes)
+			}
 			acc[k] = w
 		}
 		w.Booked += b.PartySize

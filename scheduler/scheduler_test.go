@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -314,5 +315,34 @@ func TestRestoreRebuildsCapacity(t *testing.T) {
 	b2, _ := json.Marshal(a2)
 	if string(b1) != string(b2) {
 		t.Fatal("restored capacity picture differs")
+	}
+}
+
+// TestRestoreKeepsCompletedGroups: a group whose whole party was admitted
+// is on its route; after a restart its load is still on the timeline, so
+// allotment cannot overbook the zones it walks through.
+func TestRestoreKeepsCompletedGroups(t *testing.T) {
+	cfg := petra(t)
+	s := New(cfg)
+	now := testNow(cfg) // 29 November, 10:00
+	res, _ := s.Apply(now, Book{ID: "bk1", Operator: "op-a", Request: BookingRequest{
+		Date: "2026-11-29", Route: "main", PartySize: 40, Window: Window{hm(10, 0), hm(11, 0)}}})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	b := res.Booking
+	res, _ = s.Apply(b.Slot, Scan{Gate: b.Gate, Ticket: Ticket{Booking: b.ID}, Count: 40, ScanID: "s1"})
+	if res.Scan == nil || res.Scan.Admitted != 40 {
+		t.Fatalf("scan: %+v", res.Scan)
+	}
+	if got, _ := s.Booking("", "bk1"); got.Status != StatusCompleted {
+		t.Fatalf("status %s, want completed", got.Status)
+	}
+	again, err := Restore(cfg, s.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := again.days["2026-11-29"]; d == nil || !reflect.DeepEqual(d.zone, s.days["2026-11-29"].zone) {
+		t.Fatal("the completed group's load is gone after a restore")
 	}
 }

@@ -27,6 +27,7 @@ type State struct {
 	closures map[string]*Closure
 	requests map[string]*Request
 	pending  map[string]map[string]*Request // date → id → request still pending
+	cuts     map[string]*CapacityCut
 
 	lastTick time.Time
 }
@@ -44,6 +45,7 @@ type day struct {
 	opDay   map[string]int     // operator → visitors booked that day
 	opWave  map[opWave]int     // operator, gate, slot → visitors
 	entries int                // total entry capacity of the day over all gates
+	cuts    *dayCuts           // phantom load of capacity cuts (cut.go), nil if none
 }
 
 type opWave struct {
@@ -65,6 +67,7 @@ func New(cfg *Config) *State {
 		closures: map[string]*Closure{},
 		requests: map[string]*Request{},
 		pending:  map[string]map[string]*Request{},
+		cuts:     map[string]*CapacityCut{},
 	}
 	for _, z := range cfg.Zones {
 		s.zones[z.ID] = &ZoneState{Zone: z.ID}
@@ -99,6 +102,19 @@ func gcd(a, b int) int {
 // without checking capacity (the configuration may have changed since).
 func Restore(cfg *Config, snap Snapshot) (*State, error) {
 	s := New(cfg)
+	// Cuts first: each day gets their phantom load when it is made.
+	for i := range snap.Cuts {
+		cu := snap.Cuts[i]
+		if _, dup := s.cuts[cu.ID]; dup {
+			return nil, fmt.Errorf("scheduler: restore: duplicate capacity cut %q", cu.ID)
+		}
+		_, zok := cfg.Zone(cu.Zone)
+		_, gok := cfg.Gate(cu.Gate)
+		if !zok && !gok {
+			continue // the zone or gate is gone from the configuration: nothing to lower
+		}
+		s.cuts[cu.ID] = &cu
+	}
 	for i := range snap.Bookings {
 		b := snap.Bookings[i]
 		if _, dup := s.bookings[b.ID]; dup {
@@ -111,7 +127,7 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 		b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
 		bp := &b
 		s.bookings[b.ID] = bp
-		if bp.Active() {
+		if bp.Placed() {
 			d, err := s.day(b.Date)
 			if err != nil {
 				return nil, fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
@@ -193,6 +209,9 @@ func (s *State) Snapshot() Snapshot {
 	for _, id := range slices.Sorted(maps.Keys(s.requests)) {
 		snap.Requests = append(snap.Requests, *s.requests[id])
 	}
+	for _, id := range slices.Sorted(maps.Keys(s.cuts)) {
+		snap.Cuts = append(snap.Cuts, *s.cuts[id])
+	}
 	return snap
 }
 
@@ -234,6 +253,7 @@ func (s *State) day(date string) (*day, error) {
 		d.entries += g.WaveCapacity * nslots
 	}
 	s.days[date] = d
+	s.applyCuts(d)
 	return d, nil
 }
 

@@ -47,10 +47,16 @@ type Booking struct {
 	Version   int       `json:"version"`
 }
 
-// Active reports whether the booking holds capacity.
+// Active reports whether the booking is still to be admitted (in full or
+// in part): it can be changed, moved, cancelled or scanned.
 func (b *Booking) Active() bool {
 	return b.Status == StatusConfirmed || b.Status == StatusRescheduled
 }
+
+// Placed reports whether the booking's group is counted on its day's
+// timeline: an active booking, or a completed one (its whole party was
+// admitted and is on its route).
+func (b *Booking) Placed() bool { return b.Active() || b.Status == StatusCompleted }
 
 // Idempotency is the record of a create request made with an
 // Idempotency-Key: a retry with the same key and the same request hash gets
@@ -158,6 +164,7 @@ type Snapshot struct {
 	Zones       []ZoneState   `json:"zones"`
 	Closures    []Closure     `json:"closures"`
 	Requests    []Request     `json:"requests,omitempty"`
+	Cuts        []CapacityCut `json:"cuts,omitempty"`
 }
 
 // Effect is something the owner of the state must do after a command: persist

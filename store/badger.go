@@ -202,6 +202,11 @@ func encodeEffects(effects []scheduler.Effect) ([]op, error) {
 			if e.Request.ID == "" {
 				bad = "request id is empty"
 			}
+		case scheduler.PutCut:
+			key, rec = cutKey(e.Cut.ID), &e.Cut
+			if e.Cut.ID == "" {
+				bad = "capacity cut id is empty"
+			}
 		default:
 			return nil, fmt.Errorf("store: effect %d: unknown effect type %T", i, e)
 		}
@@ -273,6 +278,10 @@ func deref(e scheduler.Effect) scheduler.Effect {
 		if p != nil {
 			return *p
 		}
+	case *scheduler.PutCut:
+		if p != nil {
+			return *p
+		}
 	case *scheduler.Event:
 		if p != nil {
 			return *p
@@ -331,7 +340,7 @@ func (s *Badger) Commit(effects []scheduler.Effect) error {
 // Load reads every record in one consistent read transaction. Each kind of
 // record is sorted by its key: bookings, scans and closures by id, sensors
 // and zones by name, idempotency records by operator then key, requests
-// by id.
+// and capacity cuts by id.
 func (s *Badger) Load() (scheduler.Snapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -359,7 +368,10 @@ func (s *Badger) Load() (scheduler.Snapshot, error) {
 		if snap.Closures, err = loadPrefix[scheduler.Closure](txn, prefixClosure, s.loadWorkers); err != nil {
 			return err
 		}
-		snap.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers)
+		if snap.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers); err != nil {
+			return err
+		}
+		snap.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers)
 		return err
 	})
 	if err != nil {

@@ -191,6 +191,7 @@ func testStore(t *testing.T, im impl) {
 			{"ZoneWithoutName", scheduler.PutZone{}, "zone is empty"},
 			{"ClosureWithoutID", scheduler.PutClosure{}, "closure id is empty"},
 			{"RequestWithoutID", scheduler.PutRequest{}, "request id is empty"},
+			{"CutWithoutID", scheduler.PutCut{}, "capacity cut id is empty"},
 			{"IdempotencyWithoutOperator", scheduler.PutIdempotency{Record: scheduler.Idempotency{Key: "k"}}, "operator is empty"},
 			{"IdempotencyWithoutKey", scheduler.DeleteIdempotency{Operator: "op-1"}, "idempotency key is empty"},
 			{"NilEffect", nil, "nil effect"},
@@ -587,6 +588,8 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 	q2 := scheduler.Request{ID: "rq-1", Operator: "op-2", Date: "2026-12-01", Route: "main-trail", PartySize: 8,
 		Window: scheduler.Window{From: 480, To: 600}, Status: scheduler.RequestPending, Booking: "bk-z",
 		CreatedAt: at(6, 0), UpdatedAt: at(6, 0), Version: 1}
+	cut1 := scheduler.CapacityCut{ID: "cut-1", Zone: "siq", Capacity: 600, Reason: "rain", Source: "ops",
+		From: at(9, 0), Until: at(12, 0), Lifted: at(11, 0)}
 	i3 := scheduler.Idempotency{Operator: "op-2", Key: "k-2", RequestHash: "h-k-2", Request: &q2, CreatedAt: at(6, 0)}
 
 	effects := []scheduler.Effect{
@@ -594,6 +597,7 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 		scheduler.Event{Kind: scheduler.EventBookingConfirmed, At: at(6, 1), Data: b1},
 		scheduler.PutIdempotency{Record: i1}, scheduler.PutIdempotency{Record: i2}, scheduler.PutIdempotency{Record: i3},
 		scheduler.PutRequest{Request: q1}, &scheduler.PutRequest{Request: q2},
+		scheduler.PutCut{Cut: cut1},
 		scheduler.PutScan{Record: scan("dev1-1", "bk-b")}, scheduler.PutScan{Record: s2},
 		scheduler.PutSensor{State: sens},
 		scheduler.PutZone{State: z1}, scheduler.PutZone{State: z2},
@@ -608,5 +612,6 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 		Zones:       []scheduler.ZoneState{z2, z1},
 		Closures:    []scheduler.Closure{c2, c1},
 		Requests:    []scheduler.Request{q2, q1},
+		Cuts:        []scheduler.CapacityCut{cut1},
 	}
 }

@@ -19,6 +19,7 @@ const (
 	prefixZone        = "z/" // z/<zone>
 	prefixClosure     = "x/" // x/<closure id>
 	prefixRequest     = "q/" // q/<request id>
+	prefixCut         = "r/" // r/<capacity cut id>
 	prefixKey         = "k/" // k/<hex sha-256 of the secret>
 	prefixHistory     = "h/" // h/<sensor>/<8-byte BE unix ns><8-byte BE fnv-64a of raw>
 	keySchema         = "m/schema"
@@ -31,6 +32,7 @@ func zoneKey(id string) []byte     { return []byte(prefixZone + id) }
 func closureKey(id string) []byte  { return []byte(prefixClosure + id) }
 func apiKeyKey(hash string) []byte { return []byte(prefixKey + hash) }
 func requestKey(id string) []byte  { return []byte(prefixRequest + id) }
+func cutKey(id string) []byte      { return []byte(prefixCut + id) }
 func idempotencyKey(operator, key string) []byte {
 	// The Idempotency-Key header is free text and may contain '/', so the
 	// operator is ended by a NUL byte, which neither an operator id nor a

@@ -86,7 +86,7 @@ func newKeysCmd(g *globals) *cobra.Command {
 func newStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "status",
-		Short:   "Live versus planned occupancy per zone, the next waves, holds and closures",
+		Short:   "Live versus planned occupancy per zone, the next waves, holds, closures and capacity cuts",
 		Example: "  tafweej status\n  watch -n 5 tafweej status",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -146,6 +146,18 @@ func newStatusCmd(g *globals) *cobra.Command {
 			if len(rows) > 0 {
 				fmt.Fprintln(w)
 				table(w, "CLOSURE\tZONES\tREASON\tSOURCE\tSINCE", rows)
+			}
+			rows = nil
+			for _, cu := range s.Cuts {
+				what := "zone " + cu.Zone
+				if cu.Gate != "" {
+					what = "gate " + cu.Gate
+				}
+				rows = append(rows, []string{cu.ID, what, strconv.Itoa(cu.Capacity), cu.From.Format("01-02 15:04"), cu.Until.Format("01-02 15:04"), cu.Reason})
+			}
+			if len(rows) > 0 {
+				fmt.Fprintln(w)
+				table(w, "CAPACITY CUT\tWHAT\tCAPACITY\tFROM\tUNTIL\tREASON", rows)
 			}
 			return nil
 		},

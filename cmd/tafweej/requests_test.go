@@ -28,6 +28,8 @@ func cli(t *testing.T, args ...string) (string, error) {
 // TestRequestCommands: two operators request entries on a planned day
 // with 'tafweej request' shortly before its cut-off; the service allots
 // them after it, and 'tafweej requests ID' shows each booking and ticket.
+// Then operations cut the Siq's capacity on that day ('tafweej cut',
+// 'cuts', 'lift').
 func TestRequestCommands(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real service; skipped with -short")
@@ -95,5 +97,26 @@ func TestRequestCommands(t *testing.T) {
 			!strings.Contains(out, "ticket  TFW1.") {
 			t.Fatalf("requests %s shows:\n%s", id, out)
 		}
+	}
+
+	// Rain is forecast: operations cut the Siq on the day; the groups over
+	// the cut are moved, and the cut can be listed and lifted.
+	ops := append(base, "--key", srv.opsKey)
+	out, err = cli(t, append(ops, "cut", "--zone", "siq", "--capacity", "40", "--from", "2027-04-06T08:00:00+03:00",
+		"--until", "2027-04-06T12:00:00+03:00", "--reason", "rain")...)
+	cutRE := regexp.MustCompile(`Cut zone siq to 40 from 2027-04-06 08:00 until 2027-04-06 12:00 \(rain\) as (cu_[a-z2-7]+)\.`)
+	m := cutRE.FindStringSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("cut: %v\n%s", err, out)
+	}
+	out, err = cli(t, append(ops, "bookings", "--date", "2027-04-06")...)
+	if err != nil || !strings.Contains(out, "capacity cut: rain") {
+		t.Fatalf("no booking moved by the cut: %v\n%s", err, out)
+	}
+	if out, err = cli(t, append(ops, "cuts")...); err != nil || !strings.Contains(out, m[1]) {
+		t.Fatalf("cuts: %v\n%s", err, out)
+	}
+	if out, err = cli(t, append(ops, "lift", m[1])...); err != nil || !strings.Contains(out, "Lifted") {
+		t.Fatalf("lift: %v\n%s", err, out)
 	}
 }

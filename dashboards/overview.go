@@ -156,6 +156,20 @@ func overview() dashboard {
 					steps:   []step{base("green"), at(1, "orange")},
 					targets: []target{ts(`sum(increase(tafweej_bookings_total{`+sel+`, result!~"confirmed|modified|cancelled|replayed"}[$__range]))`, "refused")}},
 			}},
+			{title: "Planned days and capacity cuts", panels: []panel{
+				{kind: "stat", title: "Requests waiting for the planner", w: 6, h: 8, noValue: "0",
+					desc: "Requests of planned days (the config's request window) submitted and not yet allotted: they wait for their date's cut-off, " +
+						"when the day planner places them all at once.",
+					steps:   []step{base("blue")},
+					targets: []target{ts(`sum(tafweej_requests_pending{`+sel+`})`, "pending")}},
+				{kind: "stat", title: "Capacity cuts in force", w: 6, h: 8, noValue: "0",
+					desc:    "Zones or gates running at a lowered capacity (tafweej cut); the bookings over it were moved or cancelled.",
+					steps:   []step{base("green"), at(1, "orange")},
+					targets: []target{ts(`sum(tafweej_capacity_cuts_active{`+sel+`})`, "cuts")}},
+				{kind: "timeseries", title: "Zone capacity in force", w: 12, h: 8,
+					desc:    "Each zone's safe capacity; a dip is a capacity cut (rain, works), a return to the configured figure its end.",
+					targets: []target{ts(`max by (zone) (tafweej_zone_capacity_visitors{`+sel+`})`, "{{zone}}")}},
+			}},
 			{title: "Store and NATS — can the service record and listen?", panels: []panel{
 				{kind: "timeseries", title: "Store commit latency", w: 6, h: 8, unit: "s",
 					desc:    "Time of one synced Badger commit (one per owner-loop turn, grouping every command of the turn).",

@@ -19,7 +19,7 @@ var (
 	descPlanned = prometheus.NewDesc("tafweej_zone_planned_occupancy_visitors",
 		"Visitors the plan puts in the zone now.", []string{"zone"}, nil)
 	descCapacity = prometheus.NewDesc("tafweej_zone_capacity_visitors",
-		"Safe simultaneous capacity of the zone.", []string{"zone"}, nil)
+		"Safe simultaneous capacity of the zone (lower while a capacity cut is in force).", []string{"zone"}, nil)
 	descHoldAt = prometheus.NewDesc("tafweej_zone_hold_threshold_visitors",
 		"Live occupancy at which waves to the zone are held.", []string{"zone"}, nil)
 	descReleaseAt = prometheus.NewDesc("tafweej_zone_release_threshold_visitors",
@@ -40,13 +40,18 @@ var (
 		"Seconds since the service applied the last reading of each people counter, by the service's clock.", []string{"sensor", "zone"}, nil)
 	descGateCapacity = prometheus.NewDesc("tafweej_gate_wave_capacity_visitors",
 		"Visitors a gate may let in per wave.", []string{"gate"}, nil)
+	descCuts = prometheus.NewDesc("tafweej_capacity_cuts_active",
+		"Capacity cuts in force (a zone's capacity or a gate's wave capacity lowered for a while).", nil, nil)
+	descPending = prometheus.NewDesc("tafweej_requests_pending",
+		"Requests of planned days waiting for their cut-off and the day planner.", nil, nil)
 	descWaveNoShow = prometheus.NewDesc("tafweej_wave_no_show_visitors",
 		"Visitors of waves past their late grace who were not admitted, by gate and slot (HH:MM, site time).", []string{"gate", "slot"}, nil)
 )
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLive, descPlanned, descCapacity, descHoldAt, descReleaseAt, descHeld, descClosed,
-		descClosures, descWaveBooked, descWaveAdmitted, descWaveNoShow, descSiteOpen, descSensorAge, descGateCapacity} {
+		descClosures, descWaveBooked, descWaveAdmitted, descWaveNoShow, descSiteOpen, descSensorAge, descGateCapacity,
+		descCuts, descPending} {
 		ch <- d
 	}
 }
@@ -56,7 +61,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	var occ []scheduler.ZoneOccupancy
 	var waves []scheduler.Wave
-	var closures int
+	var closures, cuts, pending int
 	var loc *time.Location
 	var open bool
 	var sensors []scheduler.SensorState
@@ -75,6 +80,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				closures++
 			}
 		}
+		for _, cu := range s.Cuts(now) {
+			if cu.Active(now) {
+				cuts++
+			}
+		}
+		pending = s.PendingRequests()
 	})
 	if err != nil {
 		return
@@ -95,6 +106,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descClosed, prometheus.GaugeValue, b(o.Closed), o.Zone)
 	}
 	ch <- prometheus.MustNewConstMetric(descClosures, prometheus.GaugeValue, float64(closures))
+	ch <- prometheus.MustNewConstMetric(descCuts, prometheus.GaugeValue, float64(cuts))
+	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(pending))
 	ch <- prometheus.MustNewConstMetric(descSiteOpen, prometheus.GaugeValue, b(open))
 	for _, st := range sensors {
 		if !st.Applied.IsZero() {

@@ -301,6 +301,16 @@ func (s *State) RequestsDue(now time.Time) []string {
 	return out
 }
 
+// PendingRequests is the number of requests waiting for their cut-off and
+// the planner, over every planned day.
+func (s *State) PendingRequests() int {
+	n := 0
+	for _, m := range s.pending {
+		n += len(m)
+	}
+	return n
+}
+
 // RequestInstance is the planning instance of date's pending requests on
 // the day's remaining capacity at now; PlanInstance on it gives the plan
 // AllotRequests applies. Like DayInstance, it shares nothing with the

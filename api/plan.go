@@ -9,12 +9,17 @@ import (
 )
 
 // PlanPreview is the answer of GET /v1/plan: what a whole-day re-plan by the
-// batch planner would do with a date's bookings. Nothing is changed.
+// batch planner would do with a date's bookings and, on a planned day, with
+// its pending requests (as if they were allotted now). Nothing is changed.
 type PlanPreview struct {
 	Date string `json:"date"`
 	// Groups are the bookings re-planned: every active, not yet admitted
 	// booking of the date, and those a closure cancelled.
 	Groups int `json:"groups"`
+	// Requests are the date's pending requests, planned with the bookings;
+	// RequestVisitors are the visitors of those the plan places.
+	Requests        int `json:"requests"`
+	RequestVisitors int `json:"request_visitors"`
 	// Current is the visitors the current allotment places.
 	Current int `json:"current"`
 	// Restorable are visitors of closure-cancelled groups the plan places.
@@ -26,9 +31,11 @@ type PlanPreview struct {
 	Changes []PlanChange         `json:"changes"`
 }
 
-// PlanChange is one group the plan would move, place or leave out.
+// PlanChange is one group the plan would move, place or leave out: a
+// booking, or a pending request of a planned day.
 type PlanChange struct {
-	Booking  string     `json:"booking"`
+	Booking  string     `json:"booking,omitempty"`
+	Request  string     `json:"request,omitempty"`
 	Operator string     `json:"operator"`
 	From     *time.Time `json:"from"` // nil: the group is not placed now
 	To       *time.Time `json:"to"`   // nil: the plan leaves it out
@@ -46,12 +53,17 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request, _ *principal) *api
 	var inst scheduler.Instance
 	var ierr error
 	current := map[string]scheduler.Booking{}
+	pending := map[string]scheduler.PlanRequest{}
 	var cancelled map[string]bool
 	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
 		var reqs []scheduler.PlanRequest
 		reqs, cancelled = st.ReplanRequests(date)
 		for _, q := range reqs {
 			current[q.ID], _ = st.Booking("", q.ID)
+		}
+		for _, q := range st.PendingPlanRequests(date) {
+			pending[q.ID] = q
+			reqs = append(reqs, q)
 		}
 		inst, ierr = st.DayInstance(now, date, reqs)
 	})
@@ -66,12 +78,18 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request, _ *principal) *api
 	if err != nil {
 		return fromRefusal(err)
 	}
-	out := PlanPreview{Date: date, Groups: len(current), Plan: res, Took: time.Since(start).Round(time.Millisecond).String(), Changes: []PlanChange{}}
+	out := PlanPreview{Date: date, Groups: len(current), Requests: len(pending), Plan: res,
+		Took: time.Since(start).Round(time.Millisecond).String(), Changes: []PlanChange{}}
 	placed := map[string]bool{}
 	for _, p := range res.Placed {
 		placed[p.ID] = true
-		b := current[p.ID]
 		to := p.Slot.In(s.loc)
+		if q, ok := pending[p.ID]; ok {
+			out.RequestVisitors += q.PartySize
+			out.Changes = append(out.Changes, PlanChange{Request: q.ID, Operator: q.Operator, To: &to, Gate: p.Gate, Visitors: q.PartySize})
+			continue
+		}
+		b := current[p.ID]
 		if cancelled[p.ID] {
 			out.Restorable += b.PartySize
 			out.Changes = append(out.Changes, PlanChange{Booking: b.ID, Operator: b.Operator, To: &to, Gate: p.Gate, Visitors: b.PartySize})
@@ -92,7 +110,15 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request, _ *principal) *api
 			}
 		}
 	}
-	sort.Slice(out.Changes, func(i, j int) bool { return out.Changes[i].Booking < out.Changes[j].Booking })
+	for id, q := range pending {
+		if !placed[id] {
+			out.Changes = append(out.Changes, PlanChange{Request: q.ID, Operator: q.Operator, Visitors: q.PartySize})
+		}
+	}
+	sort.Slice(out.Changes, func(i, j int) bool {
+		a, b := out.Changes[i], out.Changes[j]
+		return a.Booking+a.Request < b.Booking+b.Request
+	})
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

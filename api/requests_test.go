@@ -106,6 +106,24 @@ func TestRequestWindow(t *testing.T) {
 	}
 	delete(ids, wq.ID)
 
+	// Operations preview the allotment before the cut-off; nothing changes.
+	var pv PlanPreview
+	if r := h.do("GET", "/v1/plan?date="+date, h.opsKey, nil); r.code != http.StatusOK {
+		t.Fatalf("plan preview: %d %s", r.code, r.body)
+	} else {
+		r.decode(t, &pv)
+	}
+	if pv.Requests != len(ids) || pv.RequestVisitors != pv.Plan.Visitors || pv.RequestVisitors == 0 || len(pv.Changes) != len(ids) || pv.Changes[0].Request == "" {
+		t.Fatalf("preview of %d pending requests: %+v", len(ids), pv)
+	}
+	var still RequestList
+	h.do("GET", "/v1/requests?date="+date+"&operator=desert-tours", h.opsKey, nil).decode(t, &still)
+	for _, q := range still.Requests {
+		if q.Status != scheduler.RequestPending {
+			t.Fatalf("the preview changed request %s to %s", q.ID, q.Status)
+		}
+	}
+
 	// After the cut-off: no more requests or withdrawals.
 	h.clock.Set(cutoff.Add(time.Minute))
 	if r := h.do("POST", "/v1/requests", a, body(5, "08:00", "09:00", "")); r.code != http.StatusConflict || r.errorBody(t).Code != scheduler.CodeCutoff {

@@ -316,10 +316,12 @@ func (s *State) PendingRequests() int {
 // AllotRequests applies. Like DayInstance, it shares nothing with the
 // state.
 func (s *State) RequestInstance(now time.Time, date string) (Instance, error) {
-	return s.DayInstance(now, date, s.pendingPlanRequests(date))
+	return s.DayInstance(now, date, s.PendingPlanRequests(date))
 }
 
-func (s *State) pendingPlanRequests(date string) []PlanRequest {
+// PendingPlanRequests are date's pending requests as the planner takes
+// them, by id.
+func (s *State) PendingPlanRequests(date string) []PlanRequest {
 	ids := slices.Sorted(maps.Keys(s.pending[date]))
 	reqs := make([]PlanRequest, 0, len(ids))
 	for _, id := range ids {

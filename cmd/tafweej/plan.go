@@ -19,8 +19,10 @@ func newPlanCmd(g *globals) *cobra.Command {
 		Long: `Ask the service what the batch day planner would do with a date's bookings:
 every active, not yet admitted booking and every booking a closure cancelled
 is planned at once (most visitors first, then fairness between operators,
-then closeness to the current slot). Prints the groups it would move, restore
-or leave out. Nothing is changed. Needs an ops key.`,
+then closeness to the current slot). On a planned day, the requests waiting
+for the cut-off are planned with them, as if they were allotted now. Prints
+the groups it would move, restore, place or leave out. Nothing is changed.
+Needs an ops key.`,
 		Example: "  tafweej plan --date 2026-12-01\n  tafweej plan --date 2026-12-01 --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,8 +42,12 @@ or leave out. Nothing is changed. Needs an ops key.`,
 				return printJSON(cmd.OutOrStdout(), p)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: %d groups, %d visitors placed now; the plan places %d of %d (%d groups moved, %d visitors restored after closures), in %s\n\n",
+			fmt.Fprintf(w, "%s: %d groups, %d visitors placed now; the plan places %d of %d (%d groups moved, %d visitors restored after closures), in %s\n",
 				p.Date, p.Groups, p.Current, p.Plan.Visitors, p.Plan.Requested, p.Moved, p.Restorable, p.Took)
+			if p.Requests > 0 {
+				fmt.Fprintf(w, "%d requests wait for the cut-off: allotted now, %d of their visitors would be placed\n", p.Requests, p.RequestVisitors)
+			}
+			fmt.Fprintln(w)
 			var ops []string
 			for op := range p.Plan.ByOperator {
 				ops = append(ops, op)
@@ -62,14 +68,18 @@ or leave out. Nothing is changed. Needs an ops key.`,
 				if ch.To != nil {
 					to = ch.To.Format("15:04") + " " + ch.Gate
 				}
-				rows = append(rows, []string{ch.Booking, ch.Operator, strconv.Itoa(ch.Visitors), from, to})
+				id := ch.Booking
+				if ch.Request != "" {
+					id, from = ch.Request, "(request)"
+				}
+				rows = append(rows, []string{id, ch.Operator, strconv.Itoa(ch.Visitors), from, to})
 			}
 			fmt.Fprintln(w)
 			if len(rows) == 0 {
 				fmt.Fprintln(w, "The plan keeps every group where it is.")
 				return nil
 			}
-			table(w, "BOOKING\tOPERATOR\tVISITORS\tNOW\tPLAN", rows)
+			table(w, "BOOKING/REQUEST\tOPERATOR\tVISITORS\tNOW\tPLAN", rows)
 			return nil
 		},
 	}

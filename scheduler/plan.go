@@ -24,17 +24,21 @@ import (
 //  3. then the groups' closeness to their preferred start.
 //
 // It works on a compiled copy of the day's remaining capacity, in four
-// steps: a greedy pass (largest groups first, each at its feasible option
-// nearest its preferred start); simulated annealing over two moves, insert
-// an unplaced group or move a placed one, each ejecting the groups in its
-// way and putting them back where they fit (a large-neighbourhood search
-// that keeps the best plan seen); then the same search aimed at fairness,
-// and at preferred starts, each accepting only changes that keep the
-// earlier objectives. Feasibility is room()'s: gate waves, zone
-// timelines, the walk-in share, the operators' wave and day shares,
-// closures and the slots already over; where a route's stops overlap in
-// one zone, it counts the group once per stop, as State.add does (room()
-// checks each stop alone).
+// steps. It builds three plans and starts from the best: greedy (largest
+// groups first, each at its feasible option nearest its preferred start),
+// first come (the requests in id order, each where Book would put it) and
+// earliest deadline (the groups whose window closes first first, each at
+// its earliest option that fits). Then simulated annealing over two moves,
+// insert an unplaced group or move a placed one, each ejecting the groups
+// in its way and putting them back where they fit (a large-neighbourhood
+// search that keeps the best plan seen, cooling geometrically); then the
+// same search aimed at fairness, and at preferred starts, each accepting
+// only changes that keep the earlier objectives. So the plan never places
+// fewer visitors than first-come allotment of the same requests. Feasibility
+// is room()'s: gate waves, zone timelines, the walk-in share, the
+// operators' wave and day shares, closures and the slots already over;
+// where a route's stops overlap in one zone, it counts the group once per
+// stop, as State.add does (room() checks each stop alone).
 //
 // Everything is deterministic: inputs are sorted, the search draws from a
 // PCG seeded from the instance, and it is bounded by a number of
@@ -84,8 +88,16 @@ type PlanStats struct {
 	// the hours, closed, already over, or larger than what is left).
 	NoOption       int `json:"no_option"`
 	GreedyVisitors int `json:"greedy_visitors"` // placed by the greedy pass alone
-	Iterations     int `json:"iterations"`      // local-search iterations run
-	Accepted       int `json:"accepted"`        // local-search changes kept
+	// FirstComeVisitors is what first-come allotment of the same requests
+	// places (Book, in the order of their ids): the plan never places
+	// fewer.
+	FirstComeVisitors int `json:"first_come_visitors"`
+	DeadlineVisitors  int `json:"deadline_visitors"` // placed by the earliest-deadline pass alone
+	// StartVisitors is the best of the three passes, where the local
+	// search starts.
+	StartVisitors int `json:"start_visitors"`
+	Iterations    int `json:"iterations"` // local-search iterations run
+	Accepted      int `json:"accepted"`   // local-search changes kept
 	// MinShare and MaxShare are the extreme operator shares of placeable
 	// demand (visitors of groups with at least one option); the ticket
 	// office is not counted.
@@ -112,8 +124,9 @@ type PlanResult struct {
 type PlanOptions struct {
 	// Iterations bounds the local search: 0 means the default, 7,000 a
 	// group (at least 50,000, at most 3 million); a negative value runs
-	// the greedy pass only. Quality grows with it (see the CBC comparison
-	// in planlp_test.go); each iteration takes a few microseconds.
+	// the three construction passes only (the best of them, never worse
+	// than first come). Quality grows with it (see the CBC comparison in
+	// planlp_test.go); each iteration takes a few microseconds.
 	Iterations int
 	// Seed seeds the local search; 0 derives it from the instance.
 	Seed uint64
@@ -349,13 +362,28 @@ func PlanInstance(inst Instance, opts PlanOptions) (PlanResult, error) {
 	if iters == 0 {
 		iters = defaultIterations(len(p.reqs))
 	}
-	p.greedy()
-	p.stats.GreedyVisitors = p.visitors
+	p.construct()
 	if iters > 0 {
 		p.improve(iters)
 	}
 	return p.result(&inst), nil
 }
+
+// Search parameters, chosen on the CBC comparison of planlp_test.go (none
+// of them depends on an instance).
+const (
+	// ejectLimit bounds the groups one move of the visitors search ejects:
+	// small moves are cheap, and more of them in the same time pack better
+	// than fewer large ones.
+	ejectLimit = 5
+	// fillTries bounds the unplaced groups a repair tries in the slots a
+	// move touched: cheap tries, more iterations, better packing.
+	fillTries = 12
+	// coolSixteenths is the visitors search's cooling: the temperature
+	// falls geometrically from temp0 by 2^(-coolSixteenths/16) over the
+	// search (90: to about a fiftieth).
+	coolSixteenths = 90
+)
 
 // defaultIterations is the default local-search budget for n groups.
 func defaultIterations(n int) int { return min(max(7000*n, 50000), 3000000) }
@@ -682,11 +710,11 @@ func compilePlan(inst *Instance) (*planner, error) {
 			p.free = append(p.free, int32(i))
 		}
 	}
-	// The visitors search starts at a temperature of about a tenth of a
+	// The visitors search starts at a temperature of about a fifth of a
 	// mean group: it keeps a loss of that much with probability 1/2 at
-	// first, cooling to none.
+	// first, cooling to a fiftieth of that.
 	if len(p.free) > 0 {
-		p.temp0 = int64(sizes) * 1024 * 104 / (1000 * int64(len(p.free)))
+		p.temp0 = int64(sizes) * 1024 * 208 / (1000 * int64(len(p.free)))
 	}
 	return p, nil
 }
@@ -909,6 +937,101 @@ func (p *planner) placeBest(ri int32) bool {
 	return false
 }
 
+// construct builds the starting plan: the best of three constructions,
+// greedy (largest groups first, at their preferred start), first come
+// (Book's allotment) and earliest deadline. Starting from the first-come
+// plan or a better one, and keeping the best plan seen, the planner never
+// places fewer visitors than first-come allotment of the same requests.
+func (p *planner) construct() {
+	p.greedy()
+	p.stats.GreedyVisitors = p.visitors
+	best, bestV := slices.Clone(p.at), p.visitors
+	keep := func() {
+		if p.visitors > bestV {
+			copy(best, p.at)
+			bestV = p.visitors
+		}
+	}
+	p.clear()
+	p.firstCome()
+	p.stats.FirstComeVisitors = p.visitors
+	keep()
+	p.clear()
+	p.earliestDeadline()
+	p.stats.DeadlineVisitors = p.visitors
+	keep()
+	p.restore(best)
+	p.stats.StartVisitors = p.visitors
+}
+
+// clear unplaces every group.
+func (p *planner) clear() {
+	for r := range p.at {
+		if p.at[r] >= 0 {
+			p.setRaw(int32(r), -1)
+		}
+	}
+	p.journal = p.journal[:0]
+}
+
+// placeEarliest puts request ri at its earliest option that fits, in the
+// route's gate order for one slot: where Book would put it.
+func (p *planner) placeEarliest(ri int32) bool {
+	q := &p.reqs[ri]
+	best := int32(-1)
+	for oi := q.lo; oi < q.hi; oi++ {
+		// Options are sorted by deviation then minute, and within a minute
+		// in the route's gate order: the first that fits at the earliest
+		// minute is Book's choice.
+		if (best < 0 || p.opts[oi].minute < p.opts[best].minute) && p.fits(ri, oi) {
+			best = oi
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	p.setRaw(ri, best)
+	return true
+}
+
+// firstCome is first-come allotment, as Book does it one request at a
+// time: the requests in id order, each at the earliest slot of its window
+// that fits, then the route's first gate that fits.
+func (p *planner) firstCome() {
+	for ri := range p.reqs {
+		p.placeEarliest(int32(ri))
+	}
+	p.journal = p.journal[:0]
+}
+
+// earliestDeadline places the groups whose window closes first first (then
+// those whose window opens first, then the largest), each at its earliest
+// option that fits: the way to fill a time-bounded resource without
+// leaving room early that only early groups could have used.
+func (p *planner) earliestDeadline() {
+	type key struct{ last, first, n, ri int32 }
+	keys := make([]key, 0, len(p.reqs))
+	for ri := range p.reqs {
+		q := &p.reqs[ri]
+		if q.hi == q.lo {
+			continue
+		}
+		k := key{last: -1, first: math.MaxInt32, n: q.n, ri: int32(ri)}
+		for oi := q.lo; oi < q.hi; oi++ {
+			k.last = max(k.last, p.opts[oi].minute)
+			k.first = min(k.first, p.opts[oi].minute)
+		}
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.last, b.last), cmp.Compare(a.first, b.first), cmp.Compare(b.n, a.n), cmp.Compare(a.ri, b.ri))
+	})
+	for _, k := range keys {
+		p.placeEarliest(k.ri)
+	}
+	p.journal = p.journal[:0]
+}
+
 // greedy places the groups largest first (then the least flexible), each
 // at its option nearest the preferred start that fits.
 func (p *planner) greedy() {
@@ -939,8 +1062,9 @@ const (
 )
 
 // blockers appends to dst the placed groups that hold one resource request
-// ri lacks at option oi, chosen at random among those it lacks.
-func (p *planner) blockers(dst []int32, ri, oi int32) []int32 {
+// ri lacks at option oi, chosen at random among those it lacks; lacking
+// is false when ri fits there.
+func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) {
 	q := &p.reqs[ri]
 	o := &p.opts[oi]
 	n := q.n
@@ -961,11 +1085,18 @@ func (p *planner) blockers(dst []int32, ri, oi int32) []int32 {
 			lack = append(lack, resDay)
 		}
 	}
+	zones := p.zoneOpSlack
+	if q.walkIn {
+		zones = p.zoneLeft
+	}
 	for _, r := range p.routes[q.route].runs {
 		lo, hi := p.clip(o.b0+r.from), p.clip(o.b0+r.to)
 		base := r.zone * p.nBuckets
 		kn := r.k * n
 		for b := lo; b < hi; b++ {
+			if zones[base+b] >= kn {
+				continue // the common case: one comparison
+			}
 			if p.zoneLeft[base+b] < kn {
 				lack = append(lack, resZone|int64(r.zone)<<8|int64(b)<<32)
 			}
@@ -976,7 +1107,7 @@ func (p *planner) blockers(dst []int32, ri, oi int32) []int32 {
 	}
 	p.lack = lack
 	if len(lack) == 0 {
-		return dst
+		return dst, false
 	}
 	pick := lack[p.rng.IntN(len(lack))]
 	kind, zone, bucket := int(pick&0xff), int32(pick>>8&0xffffff), int32(pick>>32)
@@ -1015,20 +1146,25 @@ func (p *planner) blockers(dst []int32, ri, oi int32) []int32 {
 			}
 		}
 	}
-	return dst
+	return dst, true
 }
 
 // makeRoom ejects placed groups allowed by allow until request ri fits at
 // option oi, at most limit of them. The ejected groups are appended to
 // out.
 func (p *planner) makeRoom(ri, oi int32, limit int, allow func(int32) bool, out []int32) ([]int32, bool) {
-	for !p.fits(ri, oi) {
+	for {
 		if limit == 0 {
-			return out, false
+			return out, p.fits(ri, oi)
+		}
+		// One scan of ri's footprint tells whether it fits and, if not,
+		// what is in the way.
+		c, lacking := p.blockers(p.scratch[:0], ri, oi)
+		p.scratch = c
+		if !lacking {
+			return out, true
 		}
 		limit--
-		c := p.blockers(p.scratch[:0], ri, oi)
-		p.scratch = c
 		if allow != nil {
 			c = slices.DeleteFunc(c, func(v int32) bool { return !allow(v) })
 		}
@@ -1043,7 +1179,6 @@ func (p *planner) makeRoom(ri, oi int32, limit int, allow func(int32) bool, out 
 		p.set(v, -1)
 		out = append(out, v)
 	}
-	return out, true
 }
 
 // repair puts the ejected groups back where they fit, largest first, then
@@ -1056,7 +1191,6 @@ func (p *planner) repair(ejected []int32, touched []int32, fill bool) {
 	if !fill {
 		return
 	}
-	const maxTries = 8 // a few: cheap tries, more iterations, pack better
 	tries := 0
 	for _, s := range touched {
 		list := p.slotReqs[s]
@@ -1069,7 +1203,7 @@ func (p *planner) repair(ejected []int32, touched []int32, fill bool) {
 			if p.at[v] >= 0 {
 				continue
 			}
-			if tries++; tries > maxTries {
+			if tries++; tries > fillTries {
 				return
 			}
 			p.placeBest(v)
@@ -1176,15 +1310,13 @@ func (p *planner) acceptLoss(d int, t int64) bool {
 // two moves, half and half: insert an unplaced group, or move a placed one
 // to another of its options, each ejecting the groups in its way and
 // putting them back where they fit. A change that loses d visitors is kept
-// with probability 2^(-d/T), T cooling linearly to zero; the best solution
-// seen is the result. Ejected groups go back at a random option
-// that fits rather than the nearest their preferred start: that packs
-// better, and the last phase moves groups back toward their preference.
-// It returns the iterations used.
+// with probability 2^(-d/T), T cooling geometrically (temperature); the
+// best solution seen is the result, so never worse than the start.
+// Ejected groups go back at a random option that fits rather than the
+// nearest their preferred start: that packs better, and the last phase
+// moves groups back toward their preference. It returns the iterations
+// used.
 func (p *planner) searchVisitors(budget int) int {
-	// At most this many groups ejected by one move: small moves are cheap,
-	// and more of them in the same time pack better than fewer large ones.
-	const eject = 4
 	it := 0
 	best := slices.Clone(p.at)
 	bestV := p.visitors
@@ -1195,13 +1327,13 @@ func (p *planner) searchVisitors(budget int) int {
 		mark := len(p.journal)
 		var ok bool
 		if p.rng.IntN(2) == 0 {
-			ok = p.tryRelocate(eject)
+			ok = p.tryRelocate(ejectLimit)
 		} else {
-			ok = p.tryInsert(p.free[p.rng.IntN(len(p.free))], eject, nil)
+			ok = p.tryInsert(p.free[p.rng.IntN(len(p.free))], ejectLimit, nil)
 		}
 		if ok {
 			d := p.visitors - before
-			if d >= 0 || p.acceptLoss(-d, p.temp0*int64(budget-it)/int64(budget)) {
+			if d >= 0 || p.acceptLoss(-d, p.temperature(it, budget)) {
 				if p.visitors > bestV {
 					p.stats.Accepted++
 					bestV = p.visitors
@@ -1216,6 +1348,14 @@ func (p *planner) searchVisitors(budget int) int {
 	p.restore(best)
 	p.stats.Iterations += it
 	return it
+}
+
+// temperature is the visitors search's temperature at iteration it of
+// budget, in 1/1024 visitor: temp0 × 2^(-coolSixteenths/16 × it/budget), in
+// integer arithmetic.
+func (p *planner) temperature(it, budget int) int64 {
+	e := int64(it) * coolSixteenths / int64(budget) // in sixteenths
+	return int64(uint64(p.temp0)*(pow2Frac[e%16]>>32)>>31) >> (e / 16)
 }
 
 // ratio is an operator's placed share of its placeable demand, kept as a

@@ -45,6 +45,8 @@ func benchPlan(b *testing.B, s *State, now time.Time, date string, reqs []PlanRe
 	b.ReportMetric(float64(res.Visitors), "placed")
 	b.ReportMetric(100*float64(res.Visitors)/float64(max(res.Requested, 1)), "placed_%")
 	b.ReportMetric(float64(res.Stats.GreedyVisitors), "greedy")
+	b.ReportMetric(float64(res.Stats.FirstComeVisitors), "first_come")
+	b.ReportMetric(float64(res.Stats.StartVisitors), "start")
 	b.ReportMetric(float64(res.Stats.Iterations), "iterations")
 	b.ReportMetric(float64(peak)/(1<<20), "heap_inuse_MB")
 }

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -42,6 +43,9 @@ type benchFlags struct {
 	dir    string
 	quick  bool
 	reps   int
+	// cbcSeconds is CBC's time limit per model for the planner's quality;
+	// 0 skips it.
+	cbcSeconds int
 }
 
 // benchSizes are the number of operations of each measurement.
@@ -53,15 +57,19 @@ type benchSizes struct {
 	RawWrites      int   `json:"raw_writes"`      // raw synced Badger writes
 	Stored         int   `json:"stored"`          // bookings stored for the recovery
 	Hajj           bool  `json:"hajj"`            // plan the Hajj-sized day
+	// HajjQuality compares the Hajj-sized day's plan with CBC too.
+	HajjQuality bool `json:"hajj_quality"`
+	// CBCSeconds is CBC's time limit per model (CPU seconds; 0: not run).
+	CBCSeconds int `json:"cbc_seconds"`
 }
 
 func sizesFor(quick bool) benchSizes {
 	if quick {
 		return benchSizes{Counters: 1000, Scans: []int{100, 300, 600}, BookingsSerial: 100, BookingsPar: 600,
-			RawWrites: 200, Stored: 50_000, Hajj: false}
+			RawWrites: 200, Stored: 50_000, Hajj: false, HajjQuality: false}
 	}
 	return benchSizes{Counters: 5000, Scans: []int{500, 900, 900}, BookingsSerial: 500, BookingsPar: 5000,
-		RawWrites: 1000, Stored: 1_000_000, Hajj: true}
+		RawWrites: 1000, Stored: 1_000_000, Hajj: true, HajjQuality: true}
 }
 
 // benchFigure is one measured figure.
@@ -114,6 +122,10 @@ measured in the same run:
   durable bookings over HTTP (1, 64)      vs raw synced Badger writes
   recovery time and memory with 1M stored bookings (50k with --quick)
   day-planner time for a Petra day and a Hajj-sized day
+  day-planner quality: visitors placed vs the optimum's upper bound that
+    CBC (Debian's coinor-cbc) proves within --cbc-seconds, for the Petra
+    day and the Hajj-sized day; skipped when cbc is not on
+    PATH (--quick: the Petra day only, CBC limited to 5 s)
 
 Progress goes to stderr, the table (or --json) to stdout.`,
 		Example: `  tafweej bench
@@ -123,6 +135,12 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 			asJSON, _ := cmd.Flags().GetBool("json")
 			if f.reps < 1 || f.reps > 20 {
 				return usagef("e.g. --reps 3", "--reps %d must be between 1 and 20", f.reps)
+			}
+			if f.cbcSeconds < 0 || f.cbcSeconds > 3600 {
+				return usagef("e.g. --cbc-seconds 60", "--cbc-seconds %d must be between 0 (no CBC) and 3600", f.cbcSeconds)
+			}
+			if f.quick && !cmd.Flags().Changed("cbc-seconds") {
+				f.cbcSeconds = quickCBCSeconds
 			}
 			rep, err := runBench(cmd.Context(), f, cmd.ErrOrStderr())
 			if err != nil {
@@ -142,6 +160,7 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 	fl.StringVar(&f.dir, "dir", "", "directory for the temporary data (put it on the disk of --data); empty means the system's temporary directory")
 	fl.BoolVar(&f.quick, "quick", false, "small sizes, one repetition: under a minute, for CI")
 	fl.IntVar(&f.reps, "reps", 3, "repetitions of each throughput figure (the median is reported); --quick uses 1")
+	fl.IntVar(&f.cbcSeconds, "cbc-seconds", 60, "CBC's time limit (CPU seconds) per model of the planner's quality; 0 skips it; --quick uses 5 unless set")
 	return cmd
 }
 
@@ -275,6 +294,7 @@ func runBench(ctx context.Context, f *benchFlags, progress io.Writer) (*benchRep
 	}
 	rep := &benchReport{Command: "tafweej bench", Quick: f.quick, GoVersion: runtime.Version(), CPUs: runtime.NumCPU(),
 		Sizes: sizesFor(f.quick), Started: time.Now()}
+	rep.Sizes.CBCSeconds = f.cbcSeconds
 	if f.quick {
 		rep.Command += " --quick"
 	}
@@ -328,7 +348,7 @@ func runBench(ctx context.Context, f *benchFlags, progress io.Writer) (*benchRep
 	}
 	rep.Rows = append(rep.Rows, row)
 
-	rows, err = benchPlanner(cfg, sz.Hajj, reps, logf)
+	rows, err = benchPlanner(ctx, cfg, sz, reps, dir, logf)
 	if err != nil {
 		return nil, err
 	}
@@ -918,34 +938,64 @@ func vmRSS() (uint64, error) {
 
 // ---- planner ----
 
-func benchPlanner(cfg *scheduler.Config, hajj bool, planReps int, logf func(string, ...any)) ([]benchRow, error) {
+// quickCBCSeconds is CBC's time limit under --quick: enough for the root
+// bound of a Petra day, short enough for CI.
+const quickCBCSeconds = 5
+
+func benchPlanner(ctx context.Context, cfg *scheduler.Config, sz benchSizes, planReps int, dir string, logf func(string, ...any)) ([]benchRow, error) {
 	var rows []benchRow
 	day := benchBase(cfg.Location()).AddDate(0, 0, 40)
 	reqs := petraPlanDay(cfg, 300)
-	row, err := planRow("day planner, Petra day", "PlanDay of a Petra winter day: 300 groups of 10-60 from 7 operators, windows of 1-3 h, 5 routes",
-		scheduler.New(cfg), day.Add(-12*time.Hour), day.Format(time.DateOnly), reqs, planReps)
+	ps, pnow, pdate := scheduler.New(cfg), day.Add(-12*time.Hour), day.Format(time.DateOnly)
+	row, res, err := planRow("day planner, Petra day", "PlanDay of a Petra winter day: 300 groups of 10-60 from 7 operators, windows of 1-3 h, 5 routes",
+		ps, pnow, pdate, reqs, planReps)
 	if err != nil {
 		return nil, err
 	}
 	logf("planner, Petra day: %.3fs, %.0f of %.0f visitors placed", row.Tafweej.Value, row.Extra["placed"], row.Extra["requested"])
 	rows = append(rows, row)
-	if !hajj {
+	inst, err := ps.DayInstance(pnow, pdate, reqs)
+	if err != nil {
+		return nil, fmt.Errorf("bench: Petra day: %w", err)
+	}
+	row, err = qualityRow(ctx, "planner quality, Petra day", "visitors placed by PlanDay on the Petra day above", inst, res, sz.CBCSeconds, dir, logf)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, row)
+	if !sz.Hajj {
 		return rows, nil
 	}
 	hcfg := scheduler.HajjConfig()
+	hday := time.Date(2027, 5, 16, 0, 0, 0, 0, hcfg.Location())
+	hnow, hdate := hday.Add(-12*time.Hour), hday.Format(time.DateOnly)
 	hreqs := scheduler.HajjRequests(hcfg, 1_000_000)
 	logf("planner, Hajj-sized day: %d groups, 1,000,000 people", len(hreqs))
-	hday := time.Date(2027, 5, 16, 0, 0, 0, 0, hcfg.Location())
-	row, err = planRow("day planner, Hajj-sized day", fmt.Sprintf("PlanDay of 1,000,000 people in %d groups of 20-250, 12 gates, 96 slots, 30 zones, 60 establishments", len(hreqs)),
-		scheduler.New(hcfg), hday.Add(-12*time.Hour), hday.Format(time.DateOnly), hreqs, 1)
+	hs := scheduler.New(hcfg)
+	row, res, err = planRow("day planner, Hajj-sized day", fmt.Sprintf("PlanDay of 1,000,000 people in %d groups of 20-250, 12 gates, 96 slots, 30 zones, 60 establishments", len(hreqs)),
+		hs, hnow, hdate, hreqs, 1)
 	if err != nil {
 		return nil, err
 	}
 	logf("planner, Hajj-sized day: %.1fs, %.0f of %.0f visitors placed", row.Tafweej.Value, row.Extra["placed"], row.Extra["requested"])
+	rows = append(rows, row)
+	if !sz.HajjQuality {
+		return rows, nil
+	}
+	// Some 60,000 options and 11,000 rows: CBC proves its root bound in
+	// about 40 s of CPU on this machine.
+	inst, err = hs.DayInstance(hnow, hdate, hreqs)
+	if err != nil {
+		return nil, fmt.Errorf("bench: Hajj-sized day: %w", err)
+	}
+	row, err = qualityRow(ctx, "planner quality, Hajj-sized day", "visitors placed by PlanDay on the Hajj-sized day above", inst, res, sz.CBCSeconds, dir, logf)
+	if err != nil {
+		return nil, err
+	}
 	return append(rows, row), nil
 }
 
-func planRow(name, what string, s *scheduler.State, now time.Time, date string, reqs []scheduler.PlanRequest, reps int) (benchRow, error) {
+func planRow(name, what string, s *scheduler.State, now time.Time, date string, reqs []scheduler.PlanRequest, reps int) (benchRow, scheduler.PlanResult, error) {
 	var times []float64
 	var res scheduler.PlanResult
 	var heap, alloc float64
@@ -957,7 +1007,7 @@ func planRow(name, what string, s *scheduler.State, now time.Time, date string, 
 		var err error
 		res, err = s.PlanDay(now, date, reqs)
 		if err != nil {
-			return benchRow{}, fmt.Errorf("bench: %s: %w", name, err)
+			return benchRow{}, res, fmt.Errorf("bench: %s: %w", name, err)
 		}
 		times = append(times, time.Since(start).Seconds())
 		runtime.ReadMemStats(&m1)
@@ -967,19 +1017,90 @@ func planRow(name, what string, s *scheduler.State, now time.Time, date string, 
 	return benchRow{Name: name,
 		Tafweej: benchFigure{What: what, Value: median(times), Unit: "s", N: len(reqs), Reps: reps},
 		Extra: map[string]float64{
-			"groups":             float64(len(reqs)),
-			"requested":          float64(res.Requested),
-			"placed":             float64(res.Visitors),
-			"placed_pct":         100 * float64(res.Visitors) / float64(max(res.Requested, 1)),
-			"greedy_placed":      float64(res.Stats.GreedyVisitors),
-			"iterations":         float64(res.Stats.Iterations),
-			"min_operator_share": res.Stats.MinShare,
-			"max_operator_share": res.Stats.MaxShare,
-			"heap_growth_mb":     heap / (1 << 20),
-			"allocated_mb":       alloc,
+			"groups":              float64(len(reqs)),
+			"requested":           float64(res.Requested),
+			"placed":              float64(res.Visitors),
+			"placed_pct":          100 * float64(res.Visitors) / float64(max(res.Requested, 1)),
+			"greedy_placed":       float64(res.Stats.GreedyVisitors),
+			"first_come_placed":   float64(res.Stats.FirstComeVisitors),
+			"iterations":          float64(res.Stats.Iterations),
+			"min_operator_share":  res.Stats.MinShare,
+			"max_operator_share":  res.Stats.MaxShare,
+			"heap_growth_mb":      heap / (1 << 20),
+			"allocated_mb":        alloc,
+			"mean_deviation_mins": res.Stats.MeanDeviationMinutes,
 		},
-		Note: "no optimality bound in the run: the scheduler exposes no bound, and CBC is a test-time check (scheduler/planlp_test.go)",
-	}, nil
+		Note: "the planner's quality against CBC's bound is the next row",
+	}, res, nil
+}
+
+// qualityRow compares a plan with the upper bound on the optimum that CBC
+// proves within its time limit: the instance is written as a 0-1 program
+// (scheduler.WriteLP) in dir and solved by the cbc command. Without cbc on
+// PATH, or with a limit of 0, the row says so and has no limit.
+func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance, res scheduler.PlanResult, limit int, dir string, logf func(string, ...any)) (benchRow, error) {
+	row := benchRow{Name: name,
+		Tafweej: benchFigure{What: what, Value: float64(res.Visitors), Unit: "visitors", N: len(inst.Requests), Reps: 1},
+		Extra:   map[string]float64{"requested": float64(res.Requested)}}
+	// The plan must be a solution of the model it is compared with.
+	if v, err := scheduler.LPValue(inst, res); err != nil || v != res.Visitors {
+		return row, fmt.Errorf("bench: %s: the plan is not a solution of its 0-1 model (%v) or is worth %d, not %d visitors", name, err, v, res.Visitors)
+	}
+	cbc, err := exec.LookPath("cbc")
+	switch {
+	case limit == 0:
+		row.Note = "not compared with an exact solver: --cbc-seconds 0"
+		return row, nil
+	case err != nil:
+		row.Note = "not compared with an exact solver: cbc is not on PATH (Debian: apt-get install coinor-cbc)"
+		logf("%s: cbc is not on PATH, no bound", name)
+		return row, nil
+	}
+	var lp bytes.Buffer
+	if err := scheduler.WriteLP(&lp, inst); err != nil {
+		return row, fmt.Errorf("bench: %s: %w", name, err)
+	}
+	file := filepath.Join(dir, strings.NewReplacer(" ", "-", ",", "").Replace(name)+".lp")
+	if err := os.WriteFile(file, lp.Bytes(), 0o644); err != nil {
+		return row, fmt.Errorf("bench: %s: %w", name, err)
+	}
+	logf("%s: CBC on the 0-1 model (%d KB), limit %d s of CPU", name, lp.Len()>>10, limit)
+	// The limit is CPU time; the wall clock may run longer on a busy machine.
+	cctx, cancel := context.WithTimeout(ctx, 4*time.Duration(limit)*time.Second+2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(cctx, cbc, file, "sec", strconv.Itoa(limit), "solve").CombinedOutput()
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		row.Note = fmt.Sprintf("cbc failed after %.1f s: %v", secs, err)
+		logf("%s: %s", name, row.Note)
+		return row, nil
+	}
+	r, err := scheduler.ParseCBC(string(out))
+	if err != nil {
+		row.Note = fmt.Sprintf("cbc's answer is unreadable: %v", err)
+		logf("%s: %s", name, row.Note)
+		return row, nil
+	}
+	if float64(res.Visitors) > r.Bound+0.5 {
+		return row, fmt.Errorf("bench: %s: the plan's %d visitors exceed CBC's bound %.1f: the model and the planner disagree", name, res.Visitors, r.Bound)
+	}
+	raw := benchFigure{What: fmt.Sprintf("CBC's proven upper bound on the optimum (coinor-cbc, %d s CPU limit)", limit),
+		Value: r.Bound, Unit: "visitors", N: len(inst.Requests), Reps: 1}
+	row.Raw = &raw
+	if r.Bound > 0 {
+		row.Ratio = row.Tafweej.Value / raw.Value
+	}
+	optimal := 0.0
+	if r.Optimal {
+		optimal = 1
+	}
+	row.Extra["cbc_best"] = r.Objective
+	row.Extra["cbc_seconds"] = secs
+	row.Extra["cbc_optimal"] = optimal
+	row.Note = fmt.Sprintf("ratio = planner visitors / CBC's bound; CBC: %s, best integer solution %.0f", r.Status, r.Objective)
+	logf("%s: planner %d, CBC bound %.1f (best %.0f, %s, %.1f s): %.2f%%", name, res.Visitors, r.Bound, r.Objective, r.Status, secs, 100*row.Ratio)
+	return row, nil
 }
 
 // petraPlanDay is a Petra day of groups: coaches of 30-60 and smaller
@@ -1048,6 +1169,9 @@ func printBench(w io.Writer, rep *benchReport) {
 		if r.Raw != nil {
 			raw, rlat = fmt.Sprintf("%s %s", num(r.Raw.Value), r.Raw.Unit), lat(*r.Raw)
 			ratio = fmt.Sprintf("%.1f%%", 100*r.Ratio)
+			if r.Tafweej.Unit == "visitors" { // a share of an optimum's bound: two decimals
+				ratio = fmt.Sprintf("%.2f%%", 100*r.Ratio)
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t%d × %d\n", r.Name, num(r.Tafweej.Value), r.Tafweej.Unit, lat(r.Tafweej), raw, rlat, ratio, r.Tafweej.N, r.Tafweej.Reps)
 	}

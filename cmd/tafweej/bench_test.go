@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -36,7 +37,7 @@ func TestBenchQuickJSON(t *testing.T) {
 		t.Errorf("quick = %v, stored = %d, hajj = %v; want a quick run with 50,000 bookings and no Hajj day", rep.Quick, rep.Sizes.Stored, rep.Sizes.Hajj)
 	}
 	want := []string{"counter messages", "gate scans, 1 gate(s)", "gate scans, 10 gate(s)", "gate scans, 100 gate(s)",
-		"bookings, 1 client(s)", "bookings, 64 client(s)", "recovery, 50000 bookings", "day planner, Petra day"}
+		"bookings, 1 client(s)", "bookings, 64 client(s)", "recovery, 50000 bookings", "day planner, Petra day", "planner quality, Petra day"}
 	var names []string
 	for _, r := range rep.Rows {
 		names = append(names, r.Name)
@@ -44,8 +45,15 @@ func TestBenchQuickJSON(t *testing.T) {
 	if strings.Join(names, "|") != strings.Join(want, "|") {
 		t.Fatalf("rows %q, want %q", names, want)
 	}
+	// The planner's quality has a limit (CBC's bound) where cbc is installed.
+	_, lookErr := exec.LookPath("cbc")
+	haveCBC := lookErr == nil
 	withRaw := map[string]bool{"counter messages": true, "gate scans, 1 gate(s)": true, "gate scans, 10 gate(s)": true,
-		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true, "bookings, 64 client(s)": true}
+		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true, "bookings, 64 client(s)": true,
+		"planner quality, Petra day": haveCBC}
+	if rep.Sizes.CBCSeconds != quickCBCSeconds {
+		t.Errorf("cbc seconds %d, want %d under --quick", rep.Sizes.CBCSeconds, quickCBCSeconds)
+	}
 	check := func(row string, f benchFigure, latency bool) {
 		t.Helper()
 		if !(f.Value > 0) || math.IsInf(f.Value, 0) || f.N <= 0 || f.Reps != 1 || f.Unit == "" || f.What == "" {
@@ -91,6 +99,26 @@ func TestBenchQuickJSON(t *testing.T) {
 			if !(r.Extra["placed"] > 0) || r.Extra["placed"] > r.Extra["requested"] || r.Extra["groups"] != 300 {
 				t.Errorf("%s: placed %v of %v requested in %v groups, want 0 < placed <= requested and 300 groups", r.Name, r.Extra["placed"], r.Extra["requested"], r.Extra["groups"])
 			}
+			if r.Extra["placed"] < r.Extra["first_come_placed"] {
+				t.Errorf("%s: placed %v, fewer than first come's %v", r.Name, r.Extra["placed"], r.Extra["first_come_placed"])
+			}
+		case strings.HasPrefix(r.Name, "planner quality"):
+			// The same plan as the row before it, compared with CBC's bound:
+			// at most 100%, and in practice well above 90%.
+			if !haveCBC {
+				if !strings.Contains(r.Note, "cbc is not on PATH") {
+					t.Errorf("%s: note %q, want it to say cbc is not on PATH", r.Name, r.Note)
+				}
+				break
+			}
+			if r.Ratio > 1+1e-9 || r.Ratio < 0.9 || r.Raw.Unit != "visitors" || r.Tafweej.Unit != "visitors" {
+				t.Errorf("%s: %v visitors against a bound of %v %s (ratio %v), want a ratio in [0.9, 1]", r.Name, r.Tafweej.Value, r.Raw.Value, r.Raw.Unit, r.Ratio)
+			}
+			for _, d := range rep.Rows {
+				if d.Name == "day planner, Petra day" && d.Extra["placed"] != r.Tafweej.Value {
+					t.Errorf("%s: %v visitors, the plan timed in %q placed %v", r.Name, r.Tafweej.Value, d.Name, d.Extra["placed"])
+				}
+			}
 		}
 	}
 }
@@ -100,6 +128,7 @@ func TestBenchFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"bench", "--reps", "0"},
 		{"bench", "--config", "does-not-exist.yaml"},
+		{"bench", "--cbc-seconds", "-1"},
 	} {
 		root := newRoot()
 		var out bytes.Buffer

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -280,7 +281,9 @@ func TestBrowserGateAndControlRoom(t *testing.T) {
 }
 
 // TestScreenshots writes PNGs of both pages in both languages into
-// $TAFWEEJ_SCREENSHOTS (make screenshots).
+// $TAFWEEJ_SCREENSHOTS (make screenshots). The day is 25 November, a
+// planned day whose requests were allotted; the 29th still takes requests;
+// the Siq is under a capacity cut.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("TAFWEEJ_SCREENSHOTS")
 	if dir == "" {
@@ -289,12 +292,47 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := newStack(t)
+	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, amman))
 	gateKey := s.key(api.RoleGate, "")
 	opKey := s.key(api.RoleOperator, "wadi-tours")
+	nabat := s.key(api.RoleOperator, "nabatean-trails")
+	for _, n := range []int{24, 18, 30} {
+		s.submitRequest(opKey, "2026-11-25", n)
+		s.submitRequest(nabat, "2026-11-25", n/2)
+	}
+	s.submitRequest(nabat, "2026-11-29", 20)
+	s.submitRequest(opKey, "2026-11-29", 12)
+	s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, amman))
+	if _, err := s.eng.Do(context.Background(), scheduler.Tick{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, func() error {
+		var l api.RequestList
+		s.do("GET", "/v1/requests?date=2026-11-25", s.opsKey, nil, &l)
+		for _, q := range l.Requests {
+			if q.Status == scheduler.RequestPending {
+				return errNotYet
+			}
+		}
+		return nil
+	})
+	morning := time.Date(2026, 11, 25, 7, 0, 0, 0, amman)
+	s.clock.Set(morning)
+	for _, c := range []api.CutRequest{
+		{Zone: "siq", Capacity: 800, Until: "2026-11-25T13:00:00+03:00", Reason: "rain: slippery path"},
+		{Gate: "little-petra", Capacity: 40, From: "2026-11-25T12:00:00+03:00", Until: "2026-11-25T16:00:00+03:00", Reason: "two gate staff off sick"},
+	} {
+		if code := s.do("POST", "/v1/cuts", s.opsKey, c, nil); code != http.StatusCreated {
+			t.Fatalf("POST /v1/cuts %+v: %d", c, code)
+		}
+	}
 	for _, lang := range []string{"ar", "en"} {
-		s.clock.Set(bookingNow)
-		b := s.book(opKey, 12)
+		s.clock.Set(morning)
+		var b api.Booking
+		if code := s.do("POST", "/v1/bookings", opKey, api.BookingRequest{Date: "2026-11-25", Route: "main", PartySize: 12,
+			Window: api.Window{From: "08:00", To: "09:00"}, Language: "de"}, &b); code != http.StatusCreated {
+			t.Fatalf("POST /v1/bookings: %d %+v", code, b)
+		}
 		s.clock.Set(b.Slot.Add(5 * time.Minute))
 		phone := newBrowser(t, 412, 915)
 		run(t, phone, "language", chromedp.Navigate(s.srv.URL+"/gate"),
@@ -311,15 +349,11 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 		desk := newBrowser(t, 1400, 1000)
-		run(t, desk, "ops", chromedp.Navigate(s.srv.URL+"/ops"),
-			js(fmt.Sprintf(`localStorage.setItem("tafweej.lang", %q)`, lang)),
-			chromedp.Navigate(s.srv.URL+"/ops"),
-			chromedp.WaitVisible(chromedp.ID("setup")),
-			chromedp.SendKeys(chromedp.ID("key"), s.opsKey),
-			chromedp.Click(chromedp.CSS("#setup button[type=submit]")),
-			chromedp.WaitVisible(chromedp.CSS(`.zone[data-zone="siq"]`)))
+		openOps(t, desk, s.srv.URL, s.opsKey, lang)
 		scan(t, phone, b.Ticket, 2) // an admission for the latest scans
 		waitText(t, desk, "#scans", "wadi-tours")
+		waitText(t, desk, `#planned article[data-date="2026-11-29"] tr[data-status="pending"]`, "32")
+		waitText(t, desk, `#cuts .cut[data-zone="siq"]`, "800")
 		png = eval2(t, desk, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(filepath.Join(dir, "ops-"+lang+".png"), png, 0o644); err != nil {
 			t.Fatal(err)

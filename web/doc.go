@@ -6,8 +6,11 @@
 //
 // The pages hold no rules of the reserve: the gate page sends every scan to
 // POST /v1/scans (the decision the NATS gate responder makes) and the
-// control room reads GET /v1/status and changes closures through
-// /v1/closures, all with the API key the user typed in.
+// control room reads GET /v1/status, changes closures through /v1/closures
+// and capacity cuts through /v1/cuts, and shows the requests of the coming
+// planned days from GET /v1/requests, all with the API key the user typed
+// in. site.json tells the pages the gates and zones with their configured
+// capacities, today's hours and the planned days' request window.
 //
 // Mount the handler on the API server through api.Options.Extra:
 //

@@ -67,7 +67,13 @@ func loadConfig(t testing.TB) *scheduler.Config {
 
 func newStack(t testing.TB) *stack {
 	t.Helper()
-	s := &stack{t: t, cfg: loadConfig(t), clock: engine.NewManualClock(bookingNow)}
+	return newStackAt(t, bookingNow)
+}
+
+// newStackAt starts the stack with its clock at start.
+func newStackAt(t testing.TB, start time.Time) *stack {
+	t.Helper()
+	s := &stack{t: t, cfg: loadConfig(t), clock: engine.NewManualClock(start)}
 	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true})
 	if err != nil {
 		t.Fatal(err)

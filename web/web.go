@@ -129,16 +129,37 @@ func (h *handler) page(static fs.FS, name string) http.Handler {
 
 // Site is the answer of GET /web/site.json: what the pages need to know of
 // the site. Now is the service's clock; Today is the day's opening hours
-// ("HH:MM"), absent when the site does not open today.
+// ("HH:MM"), absent when the site does not open today; RequestWindow is
+// absent when the site has no planned days.
 type Site struct {
-	Site        string         `json:"site"`
-	Name        scheduler.Text `json:"name"`
-	TimeZone    string         `json:"time_zone"`
-	SlotMinutes int            `json:"slot_minutes"`
-	Now         time.Time      `json:"now"`
-	Today       *Hours         `json:"today,omitempty"`
-	Gates       []Place        `json:"gates"`
-	Zones       []Place        `json:"zones"`
+	Site          string         `json:"site"`
+	Name          scheduler.Text `json:"name"`
+	TimeZone      string         `json:"time_zone"`
+	SlotMinutes   int            `json:"slot_minutes"`
+	Now           time.Time      `json:"now"`
+	Today         *Hours         `json:"today,omitempty"`
+	Gates         []Place        `json:"gates"`
+	Zones         []Place        `json:"zones"`
+	RequestWindow *RequestWindow `json:"request_window,omitempty"`
+}
+
+// RequestWindow describes the site's planned days: the spans of the year
+// they cover ("MM-DD" to "MM-DD", inclusive; none means every day), when
+// their requests close (CutoffDaysBefore days before the date at
+// CutoffTime, "HH:MM" in the site's time), and Next, the first planned day
+// the site opens whose requests are still open (absent if none within a
+// year).
+type RequestWindow struct {
+	Periods          []scheduler.Period `json:"periods"`
+	CutoffDaysBefore int                `json:"cutoff_days_before"`
+	CutoffTime       string             `json:"cutoff_time"`
+	Next             *PlannedDay        `json:"next,omitempty"`
+}
+
+// PlannedDay is a planned date and the cut-off of its requests.
+type PlannedDay struct {
+	Date   string    `json:"date"`
+	Cutoff time.Time `json:"cutoff"`
 }
 
 // Hours are one day's opening hours.
@@ -171,7 +192,33 @@ func (h *handler) site(w http.ResponseWriter, r *http.Request) {
 	for _, z := range cfg.Zones {
 		out.Zones = append(out.Zones, Place{ID: z.ID, Name: z.Name, Capacity: z.Capacity})
 	}
+	out.RequestWindow = requestWindow(cfg, now)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// requestWindow describes the planned days at now; nil if the site has
+// none.
+func requestWindow(cfg *scheduler.Config, now time.Time) *RequestWindow {
+	rw := cfg.Policy.RequestWindow
+	if rw == nil {
+		return nil
+	}
+	out := &RequestWindow{Periods: append([]scheduler.Period{}, rw.Periods...),
+		CutoffDaysBefore: rw.CutoffDaysBefore, CutoffTime: rw.CutoffTime}
+	y, m, d := now.Date()
+	for i := 0; i <= 366; i++ {
+		date := time.Date(y, m, d+i, 12, 0, 0, 0, cfg.Location()) // noon: clear of any DST change
+		cutoff, ok := cfg.RequestCutoff(date)
+		if !ok || !cutoff.After(now) {
+			continue
+		}
+		if _, _, _, open := cfg.HoursOn(date); !open {
+			continue
+		}
+		out.Next = &PlannedDay{Date: date.Format(time.DateOnly), Cutoff: cutoff.In(cfg.Location())}
+		break
+	}
+	return out
 }
 
 func clock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }

@@ -46,6 +46,7 @@ func TestPagesAssetsAndContentTypes(t *testing.T) {
 		{"/web/common.js", "text/javascript; charset=utf-8", "EventSource"},
 		{"/web/gate.js", "text/javascript; charset=utf-8", "/v1/scans"},
 		{"/web/ops.js", "text/javascript; charset=utf-8", "/v1/closures"},
+		{"/web/ops.js#cuts", "text/javascript; charset=utf-8", "/v1/cuts"},
 		{"/web/site.json", "application/json", `"visitor-centre"`},
 	}
 	for _, c := range cases {
@@ -80,6 +81,12 @@ func TestPagesAssetsAndContentTypes(t *testing.T) {
 	if site.Site != "petra" || site.SlotMinutes != 15 || len(site.Gates) != len(s.cfg.Gates) || len(site.Zones) != len(s.cfg.Zones) ||
 		!site.Now.Equal(bookingNow) || site.Today == nil || site.Today.Open != "06:00" {
 		t.Errorf("site.json = %+v", site)
+	}
+	// 29 November: autumn's planned days are closed to requests; the next
+	// planned day is the first of spring.
+	if rw := site.RequestWindow; rw == nil || len(rw.Periods) != 2 || rw.CutoffTime != "18:00" || rw.Next == nil ||
+		rw.Next.Date != "2027-03-15" || !rw.Next.Cutoff.Equal(time.Date(2027, 3, 12, 18, 0, 0, 0, amman)) {
+		t.Errorf("site.json request_window = %+v", rw)
 	}
 	if resp, _ := get(t, s.srv.URL+"/web/nothing.js"); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /web/nothing.js: %d, want 404", resp.StatusCode)

@@ -42,6 +42,29 @@ const T = {
     reason_required: "اكتب سبب الإغلاق.", confirm: "تأكيد", cancel: "إلغاء",
     clock: "الساعة", updated: "آخر تحديث", site_closed: "الموقع مغلق", evacuation: "داخل الموقع الآن",
     hold_at: "حد الإيقاف", done_close: "تم الإغلاق", done_reopen: "تمت إعادة الفتح",
+    // capacity cuts
+    cuts: "تخفيض السعة", cut_new: "تخفيض جديد", cut_target: "المنطقة أو البوابة", gates: "البوابات",
+    cut_capacity: "السعة المخفّضة", cut_capacity_help: "السعة المعتمدة {configured}؛ المقبول من 1 إلى {max}.",
+    cut_until: "ينتهي التخفيض", cut_until_time: "الساعة", cut_until_date: "التاريخ (فارغ = اليوم)",
+    cut_submit: "خفّض السعة", kind_zone: "منطقة", kind_gate: "بوابة (سعة الفوج)",
+    wave_cap: "الفوج {capacity}", of_configured: "من {configured}", in_force: "ساري المفعول", scheduled: "مجدول",
+    cut_chip: "سعة مخفّضة", cut_from: "مخفّضة من {configured}", lift: "رفع التخفيض", lift_label: "رفع تخفيض {target}",
+    confirm_cut: "تأكيد تخفيض سعة {target} إلى {capacity} (المعتمدة {configured}) حتى {until}",
+    confirm_lift: "تأكيد رفع تخفيض {target} (السعة المخفّضة {capacity})",
+    cut_reason_required: "اكتب سبب التخفيض.", cut_target_required: "اختر منطقة أو بوابة.",
+    cut_capacity_range: "السعة المخفّضة يجب أن تكون عدداً صحيحاً بين 1 و{max}.",
+    cut_until_required: "اختر ساعة انتهاء التخفيض.", cut_until_past: "يجب أن ينتهي التخفيض بعد الآن.",
+    cut_log: "مجموعات نقلها التخفيض (منذ فتح الصفحة)",
+    moved_to: "{booking} ({operator}، {party}) نُقل إلى {slot} — {gate}", cancelled_by: "{booking} ({operator}، {party}) أُلغي",
+    // planned days
+    planned_days: "الأيام المخططة", planned_rule: "الأيام المخططة: {periods}. تُغلق الطلبات قبل اليوم بـ{days} أيام الساعة {time}.",
+    every_day: "كل الأيام", next_cutoff: "الإغلاق القادم: {cutoff} (طلبات يوم {date})", cutoff: "آخر موعد للطلبات",
+    phase_open: "الطلبات مفتوحة", phase_planning: "أُغلقت الطلبات — جارٍ التوزيع", phase_done: "تم التوزيع",
+    st_pending: "بانتظار التوزيع", st_allotted: "خُصّص لها فوج", st_not_placed: "لم يُعثر لها على مكان", st_withdrawn: "مسحوبة",
+    status_col: "الحالة", requests_col: "الطلبات", visitors: "الزوار",
+    allotment: "التوزيع: {allotted} من {requests} طلباً، {visitors} من {requested} زائراً.",
+    replaced: "{n} منها بنظام الأسبق فالأسبق.", no_planned: "لا طلبات للأيام المخططة القادمة.",
+    requests_error: "تعذّر تحميل الطلبات: {error}",
   },
   en: {
     title_gate: "Entry gate — Tafweej", title_ops: "Control room — Tafweej",
@@ -81,6 +104,27 @@ const T = {
     reason_required: "Write the reason for the closure.", confirm: "Confirm", cancel: "Cancel",
     clock: "Clock", updated: "Updated", site_closed: "SITE CLOSED", evacuation: "In the reserve now",
     hold_at: "hold at", done_close: "Closed", done_reopen: "Reopened",
+    cuts: "Capacity cuts", cut_new: "New cut", cut_target: "Zone or gate", gates: "Gates",
+    cut_capacity: "Reduced capacity", cut_capacity_help: "Configured {configured}; accepted 1 to {max}.",
+    cut_until: "Cut ends", cut_until_time: "Time", cut_until_date: "Date (empty: today)",
+    cut_submit: "Cut capacity", kind_zone: "zone", kind_gate: "gate (wave)",
+    wave_cap: "wave {capacity}", of_configured: "of {configured}", in_force: "in force", scheduled: "scheduled",
+    cut_chip: "CUT", cut_from: "cut from {configured}", lift: "Lift", lift_label: "Lift the cut of {target}",
+    confirm_cut: "Confirm cutting {target} to {capacity} (configured {configured}) until {until}",
+    confirm_lift: "Confirm lifting the cut of {target} (cut capacity {capacity})",
+    cut_reason_required: "Write the reason for the cut.", cut_target_required: "Choose a zone or a gate.",
+    cut_capacity_range: "The reduced capacity must be a whole number from 1 to {max}.",
+    cut_until_required: "Choose the time the cut ends.", cut_until_past: "The cut must end later than now.",
+    cut_log: "Groups moved by cuts (since this page opened)",
+    moved_to: "{booking} ({operator}, {party}) moved to {slot} at {gate}", cancelled_by: "{booking} ({operator}, {party}) cancelled",
+    planned_days: "Planned days", planned_rule: "Planned days: {periods}. Requests close {days} days before the day, at {time}.",
+    every_day: "every day", next_cutoff: "Next cut-off: {cutoff} (requests for {date})", cutoff: "Cut-off",
+    phase_open: "requests open", phase_planning: "requests closed — being allotted", phase_done: "allotted",
+    st_pending: "Pending", st_allotted: "Allotted", st_not_placed: "Not placed", st_withdrawn: "Withdrawn",
+    status_col: "Status", requests_col: "Requests", visitors: "Visitors",
+    allotment: "Allotment: {allotted} of {requests} requests placed, {visitors} of {requested} visitors.",
+    replaced: "{n} of them first come first served.", no_planned: "No requests for the coming planned days.",
+    requests_error: "The requests could not be loaded: {error}",
   },
 };
 
@@ -116,6 +160,48 @@ const TF = {
       return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23",
         timeZone: TF.site ? TF.site.time_zone : undefined }).format(d);
     } catch (e) { return d.toISOString().slice(11, 16); }
+  },
+
+  // day formats a date "YYYY-MM-DD" (or a day of the year "MM-DD") in the
+  // page's language, with Latin digits like the rest of the page.
+  day(date, withWeekday) {
+    if (!date) return "";
+    const iso = date.length === 5 ? "2001-" + date : date;
+    const opts = { day: "numeric", month: "short", timeZone: "UTC" };
+    if (withWeekday && date.length !== 5) opts.weekday = "short";
+    try {
+      return new Intl.DateTimeFormat(TF.lang === "ar" ? "ar-JO-u-nu-latn" : "en-GB", opts).format(new Date(iso + "T00:00:00Z"));
+    } catch (e) { return date; }
+  },
+
+  // when formats a time: HH:MM on the day `today` ("YYYY-MM-DD", the
+  // site's), the date and HH:MM on another day. The API writes times in the
+  // site's zone, so their first ten characters are the site's date.
+  when(iso, today) {
+    if (!iso) return "";
+    const d = String(iso).slice(0, 10);
+    return d === today ? TF.time(iso) : TF.day(d) + " " + TF.time(iso);
+  },
+
+  // siteISO is the RFC 3339 time of a date ("YYYY-MM-DD") and clock time
+  // ("HH:MM") in the site's time zone, with the zone's offset then.
+  siteISO(date, hhmm) {
+    const [y, mo, d] = date.split("-").map(Number);
+    const [h, mi] = hhmm.split(":").map(Number);
+    const wall = Date.UTC(y, mo - 1, d, h, mi);
+    const tz = TF.site && TF.site.time_zone;
+    const offsetAt = (ms) => {
+      if (!tz) return -new Date(ms).getTimezoneOffset();
+      const p = {};
+      for (const x of new Intl.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(ms))) p[x.type] = Number(x.value);
+      return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute) - Math.floor(ms / 60000) * 60000) / 60000);
+    };
+    let off = offsetAt(wall);
+    off = offsetAt(wall - off * 60000);
+    const pad = (n) => String(n).padStart(2, "0");
+    const a = Math.abs(off);
+    return date + "T" + pad(h) + ":" + pad(mi) + ":00" + (off < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
   },
 
   el(tag, attrs, ...kids) {

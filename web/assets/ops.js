@@ -1,18 +1,30 @@
 // Tafweej control room: GET /v1/status every few seconds, the site's
-// events over /web/events, closures through /v1/closures.
+// events over /web/events, closures through /v1/closures, capacity cuts
+// through /v1/cuts, and the requests of the coming planned days from
+// GET /v1/requests.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
   const KEY = "tafweej.ops.key";
   const POLL_MS = 3000;
+  const REQUESTS_MS = 30000; // requests change without an event when operators submit
+  const PLANNED_DATES = 3;   // how many coming planned dates the panel shows
   let status = null;
   let stream = null;
   let poller = null;
+  let reqPoller = null;
   let alertKey = "", alertText = "";
+  let cutErr = null;         // {key, vars} of the message under the cut form
   const scans = [];    // latest admission events
   const problems = []; // latest sensor problems
+  const cutLog = [];   // bookings moved or cancelled by a cut, seen on this page
   const MAX_ROWS = 20;
+  let requests = null;       // GET /v1/requests, null until loaded
+  let requestsError = "";
+  let requestsSeq = 0;       // the latest load wins
+  const allotments = {};     // date -> data of its requests.allotted event
+  const shown = new Map();   // element id -> key of what it shows
 
   function showAlert(key, text) {
     alertKey = key; alertText = text || "";
@@ -20,18 +32,30 @@
     $("alert").textContent = text || (key ? TF.t(key) : "");
     $("alert").dataset.msg = key || "";
   }
-  function zoneName(id) {
-    const z = (TF.site.zones || []).find((x) => x.id === id);
-    return z ? TF.text(z.name) : id;
+  function zone(id) { return (TF.site.zones || []).find((x) => x.id === id); }
+  function gate(id) { return (TF.site.gates || []).find((x) => x.id === id); }
+  function zoneName(id) { const z = zone(id); return z ? TF.text(z.name) : id; }
+  function gateName(id) { const g = gate(id); return g ? TF.text(g.name) : id; }
+
+  // fill replaces an element's children, only when what it shows changed,
+  // so that the buttons keep the keyboard focus between polls.
+  function fill(el, key, build) {
+    if (shown.get(el.id) === key) return;
+    shown.set(el.id, key);
+    el.replaceChildren(...build());
   }
-  function gateName(id) {
-    const g = (TF.site.gates || []).find((x) => x.id === id);
-    return g ? TF.text(g.name) : id;
+
+  // today is the site's date by the service's clock.
+  function today() {
+    if (status) return status.at.slice(0, 10);
+    return TF.site.today ? TF.site.today.date : String(TF.site.now).slice(0, 10);
   }
+  function nowMs() { return status ? Date.parse(status.at) : Date.now() + (TF.site.offset || 0); }
 
   function showSetup(msg) {
     if (stream) stream.close();
     clearInterval(poller);
+    clearInterval(reqPoller);
     $("console").hidden = true;
     $("settings").hidden = true;
     $("setup").hidden = false;
@@ -63,6 +87,9 @@
     poll();
     clearInterval(poller);
     poller = setInterval(poll, POLL_MS);
+    loadRequests();
+    clearInterval(reqPoller);
+    reqPoller = setInterval(loadRequests, REQUESTS_MS);
   }
 
   function onConn(state) {
@@ -70,7 +97,7 @@
     c.dataset.state = state;
     if (state === "wrong" || state === "forbidden") { showSetup(state === "wrong" ? "wrong_key" : "forbidden_key"); return; }
     c.textContent = TF.t(state === "live" ? "live" : state === "connecting" ? "connecting" : "offline");
-    if (state === "live") poll();
+    if (state === "live") { poll(); loadRequests(); }
   }
 
   async function poll() {
@@ -86,6 +113,25 @@
     render();
   }
 
+  // loadRequests reads every operator's requests (an ops key sees them
+  // all) and the site's description again, for the next cut-off.
+  async function loadRequests() {
+    const key = localStorage.getItem(KEY);
+    if (!key) return;
+    const seq = ++requestsSeq;
+    let r;
+    try { r = await TF.api("GET", "/v1/requests", key); } catch (e) { r = null; }
+    try { await TF.loadSite(); } catch (e) { /* keep the last one */ }
+    if (seq !== requestsSeq) return;
+    if (r && r.status === 200 && r.body && Array.isArray(r.body.requests)) {
+      requests = r.body.requests;
+      requestsError = "";
+    } else {
+      requestsError = !r ? TF.t("unreachable") : (r.body && r.body.error && r.body.error.message) || String(r.status);
+    }
+    renderPlanned();
+  }
+
   function onEvent(ev) {
     const d = ev.data || {};
     if (ev.kind === "admission") {
@@ -96,8 +142,16 @@
       problems.unshift({ at: ev.at, ...d });
       problems.length = Math.min(problems.length, MAX_ROWS);
       renderProblems();
-    } else if (["wave.held", "wave.released", "zone.closed", "zone.reopened"].includes(ev.kind)) {
+    } else if (["wave.held", "wave.released", "zone.closed", "zone.reopened", "capacity.cut", "capacity.restored"].includes(ev.kind)) {
       poll();
+    } else if ((ev.kind === "booking.rescheduled" || ev.kind === "booking.cancelled") && String(d.reason || "").startsWith("capacity cut: ")) {
+      cutLog.unshift({ at: ev.at, kind: ev.kind, booking: d });
+      cutLog.length = Math.min(cutLog.length, MAX_ROWS);
+      renderCutLog();
+      poll();
+    } else if (ev.kind === "requests.allotted") {
+      if (d.date) allotments[d.date] = d;
+      loadRequests();
     }
   }
 
@@ -107,12 +161,31 @@
     const pct = cap > 0 ? Math.min(100, (100 * value) / cap) : 0;
     const m = TF.el("div", { class: "meter " + cls + (value > cap ? " over" : ""), role: "img", "aria-hidden": "true" },
       TF.el("span", { style: "inline-size:" + pct.toFixed(1) + "%" }));
-    if (mark && cap > 0) m.append(TF.el("i", { style: "inset-inline-start:" + Math.min(100, (100 * mark) / cap).toFixed(1) + "%" }));
+    if (mark && cap > 0 && mark <= cap) m.append(TF.el("i", { style: "inset-inline-start:" + ((100 * mark) / cap).toFixed(1) + "%" }));
     return m;
   }
 
   function closureFor(zone) {
     return (status.closures || []).find((c) => !c.zones || c.zones.length === 0 || c.zones.includes(zone));
+  }
+
+  // inForce reports whether a cut lowers capacity at the status's time.
+  function inForce(c) {
+    const now = nowMs();
+    return Date.parse(c.from) <= now && now < Date.parse(c.until);
+  }
+  // cutOf is the lowest cut in force on a zone or gate, or null.
+  function cutOf(kind, id) {
+    let best = null;
+    for (const c of status.cuts || []) {
+      if (c[kind] === id && inForce(c) && (!best || c.capacity < best.capacity)) best = c;
+    }
+    return best;
+  }
+  function cutTargetName(c) { return c.zone ? zoneName(c.zone) : gateName(c.gate); }
+  function configuredOf(c) {
+    const p = c.zone ? zone(c.zone) : gate(c.gate);
+    return p ? p.capacity : "?";
   }
 
   function render() {
@@ -122,59 +195,162 @@
     $("summary").textContent = (status.site_closed ? TF.t("site_closed") + " · " : "") +
       TF.t("evacuation") + ": " + (ev.live ?? 0) + " (" + TF.t("inside") + " " + (ev.inside ?? 0) + ")";
 
-    $("zones").replaceChildren(...(status.zones || []).map((z) => {
+    const zoneCuts = (status.zones || []).map((z) => cutOf("zone", z.zone));
+    fill($("zones"), JSON.stringify([TF.lang, status.zones, status.closures, zoneCuts]), () => (status.zones || []).map((z, i) => {
       const name = TF.text(z.name) || zoneName(z.zone);
+      const cut = zoneCuts[i];
+      const conf = zone(z.zone) ? zone(z.zone).capacity : z.capacity;
       const chips = [];
       if (z.held) chips.push(TF.el("span", { class: "chip held" }, TF.t("held")));
       if (z.closed) chips.push(TF.el("span", { class: "chip closed" }, TF.t("closed")));
+      if (cut) chips.push(TF.el("span", { class: "chip cut", title: cut.reason }, TF.t("cut_chip")));
       const cl = z.closed ? closureFor(z.zone) : null;
       const btn = z.closed
         ? (cl ? TF.el("button", { type: "button", "data-action": "reopen", "data-zone": z.zone, onclick: () => askReopen(cl) }, TF.t("reopen")) : null)
         : TF.el("button", { type: "button", class: "danger", "data-action": "close", "data-zone": z.zone, onclick: () => askClose([z.zone], name) }, TF.t("close_zone"));
+      // The status's capacity is the cut one while a cut is in force,
+      // except on a day with no booking yet (the service computes it from
+      // the day's plan): the cut in force says it then.
+      const capacity = cut ? Math.min(z.capacity, cut.capacity) : z.capacity;
+      const cap = capacity + (capacity < conf ? " (" + TF.t("cut_from", { configured: conf }) + ")" : "");
       return TF.el("div", { class: "zone", "data-zone": z.zone },
         TF.el("h3", {}, TF.el("span", { class: "name" }, name), chips, btn),
-        TF.el("div", { class: "mlabel" }, TF.t("live_occ") + ": " + z.live + " / " + z.capacity + " (" + TF.t("hold_at") + " " + z.hold_at + ")"),
-        meter("live", z.live, z.capacity, z.hold_at),
-        TF.el("div", { class: "mlabel" }, TF.t("planned") + ": " + z.planned + " / " + z.capacity + " · " + TF.t("inside") + ": " + z.inside),
-        meter("planned", z.planned, z.capacity));
+        TF.el("div", { class: "mlabel" }, TF.t("live_occ") + ": " + z.live + " / " + cap + " (" + TF.t("hold_at") + " " + z.hold_at + ")"),
+        meter("live", z.live, capacity, z.hold_at),
+        TF.el("div", { class: "mlabel" }, TF.t("planned") + ": " + z.planned + " / " + capacity + " · " + TF.t("inside") + ": " + z.inside),
+        meter("planned", z.planned, capacity));
     }));
 
     const cls = status.closures || [];
-    $("closures").replaceChildren(...(cls.length ? cls.map((c) => TF.el("tr", { "data-id": c.id },
+    fill($("closures"), JSON.stringify([TF.lang, cls]), () => cls.length ? cls.map((c) => TF.el("tr", { "data-id": c.id },
       TF.el("td", {}, c.zones && c.zones.length ? c.zones.map(zoneName).join("، ") : TF.t("all_zones")),
       TF.el("td", {}, c.reason || "—", c.source ? TF.el("div", { class: "small" }, c.source) : null),
       TF.el("td", {}, TF.time(c.from)),
       TF.el("td", {}, TF.el("button", { type: "button", "data-action": "reopen", onclick: () => askReopen(c) }, TF.t("reopen")))))
-      : [TF.el("tr", {}, TF.el("td", { colspan: "4" }, TF.t("none")))]));
+      : [TF.el("tr", {}, TF.el("td", { colspan: "4" }, TF.t("none")))]);
 
     const ws = status.waves || [];
-    $("waves").replaceChildren(...(ws.length ? ws.map((w) => TF.el("tr", {},
-      TF.el("td", {}, TF.time(w.slot) + (w.held ? " · " + TF.t("held") : "")),
-      TF.el("td", {}, gateName(w.gate)),
-      TF.el("td", {}, w.booked + " / " + w.capacity),
-      TF.el("td", {}, w.admitted),
-      TF.el("td", {}, w.groups)))
-      : [TF.el("tr", {}, TF.el("td", { colspan: "5" }, TF.t("none")))]));
+    fill($("waves"), JSON.stringify([TF.lang, ws]), () => ws.length ? ws.map((w) => {
+      const g = gate(w.gate);
+      const cut = g && w.capacity < g.capacity;
+      return TF.el("tr", { "data-gate": w.gate },
+        TF.el("td", {}, TF.time(w.slot) + (w.held ? " · " + TF.t("held") : "")),
+        TF.el("td", {}, gateName(w.gate)),
+        TF.el("td", {}, w.booked + " / " + w.capacity + (cut ? " (" + TF.t("cut_from", { configured: g.capacity }) + ")" : "")),
+        TF.el("td", {}, w.admitted),
+        TF.el("td", {}, w.groups));
+    }) : [TF.el("tr", {}, TF.el("td", { colspan: "5" }, TF.t("none")))]);
+
+    renderCuts();
+    renderPlanned();
+  }
+
+  function renderCuts() {
+    const cs = status.cuts || [];
+    const day = today();
+    const live = cs.map(inForce);
+    fill($("cuts"), JSON.stringify([TF.lang, cs, live, day]), () => cs.length ? cs.map((c, i) => {
+      const name = cutTargetName(c);
+      return TF.el("div", { class: "cut", "data-id": c.id, "data-zone": c.zone || null, "data-gate": c.gate || null, "data-state": live[i] ? "in_force" : "scheduled" },
+        TF.el("h3", {}, TF.el("span", { class: "name" }, name, " ", TF.el("span", { class: "small" }, TF.t(c.zone ? "kind_zone" : "kind_gate"))),
+          TF.el("span", { class: "chip " + (live[i] ? "cut" : "later") }, TF.t(live[i] ? "in_force" : "scheduled")),
+          TF.el("button", { type: "button", "data-action": "lift", "aria-label": TF.t("lift_label", { target: name }), onclick: () => askLift(c) }, TF.t("lift"))),
+        TF.el("div", {}, TF.el("strong", { class: "cap" }, c.capacity), " " + TF.t("of_configured", { configured: configuredOf(c) }) +
+          " · " + TF.when(c.from, day) + " – " + TF.when(c.until, day)),
+        TF.el("div", { class: "small" }, TF.t("reason") + ": " + c.reason + (c.source ? " · " + c.source : "")));
+    }) : [TF.el("p", {}, TF.t("none"))]);
+  }
+
+  function renderCutLog() {
+    $("cut-log-box").hidden = cutLog.length === 0;
+    const day = today();
+    fill($("cut-log"), JSON.stringify([TF.lang, cutLog, day]), () => cutLog.map((e) => {
+      const b = e.booking;
+      const vars = { booking: b.reference || b.id, operator: b.operator || "", party: b.party_size,
+        slot: TF.when(b.slot, day), gate: gateName(b.gate) };
+      return TF.el("li", { "data-booking": b.id },
+        TF.time(e.at) + " · " + TF.t(e.kind === "booking.cancelled" ? "cancelled_by" : "moved_to", vars) + " — " + b.reason);
+    }));
   }
 
   function renderScans() {
-    $("scans").replaceChildren(...(scans.length ? scans.map((s) => TF.el("tr", {},
+    fill($("scans"), JSON.stringify([TF.lang, scans]), () => scans.length ? scans.map((s) => TF.el("tr", {},
       TF.el("td", {}, TF.time(s.at)), TF.el("td", {}, gateName(s.gate)), TF.el("td", {}, s.operator || ""),
       TF.el("td", {}, s.admitted), TF.el("td", {}, s.remaining)))
-      : [TF.el("tr", {}, TF.el("td", { colspan: "5" }, TF.t("none")))]));
+      : [TF.el("tr", {}, TF.el("td", { colspan: "5" }, TF.t("none")))]);
   }
   function renderProblems() {
-    $("problems").replaceChildren(...(problems.length ? problems.map((p) => TF.el("li", {},
+    fill($("problems"), JSON.stringify([TF.lang, problems]), () => problems.length ? problems.map((p) => TF.el("li", {},
       TF.time(p.at) + " · " + p.kind + " · " + (p.reason || "") + (p.error ? ": " + p.error : "")))
-      : [TF.el("li", {}, TF.t("none"))]));
+      : [TF.el("li", {}, TF.t("none"))]);
   }
 
-  // ---- close / reopen with confirmation ----
+  // ---- planned days ----
+
+  const STATUSES = ["pending", "allotted", "not_placed", "withdrawn"];
+
+  // plannedDates sums up the requests of the coming planned dates (from
+  // today), the earliest first.
+  function plannedDates() {
+    const day = today();
+    const by = new Map();
+    for (const q of requests || []) {
+      if (q.date < day) continue;
+      let d = by.get(q.date);
+      if (!d) {
+        d = { date: q.date, cutoff: q.cutoff, groups: {}, visitors: {} };
+        for (const s of STATUSES) { d.groups[s] = 0; d.visitors[s] = 0; }
+        by.set(q.date, d);
+      }
+      d.groups[q.status] = (d.groups[q.status] || 0) + 1;
+      d.visitors[q.status] = (d.visitors[q.status] || 0) + q.party_size;
+    }
+    return [...by.values()].sort((a, b) => (a.date < b.date ? -1 : 1)).slice(0, PLANNED_DATES);
+  }
+
+  function renderPlanned() {
+    if (!TF.site) return;
+    const rw = TF.site.request_window;
+    $("planned-box").hidden = !rw;
+    if (!rw) return;
+    const periods = rw.periods && rw.periods.length
+      ? rw.periods.map((p) => TF.day(p.from) + " – " + TF.day(p.to)).join(TF.lang === "ar" ? "، " : ", ")
+      : TF.t("every_day");
+    let rule = TF.t("planned_rule", { periods, days: rw.cutoff_days_before, time: rw.cutoff_time });
+    if (rw.next) rule += " " + TF.t("next_cutoff", { cutoff: TF.day(rw.next.cutoff.slice(0, 10), true) + " " + TF.time(rw.next.cutoff), date: TF.day(rw.next.date, true) });
+    $("planned-rule").textContent = rule;
+    const dates = plannedDates();
+    const now = nowMs();
+    const phases = dates.map((d) => now < Date.parse(d.cutoff) ? "open" : d.groups.pending > 0 ? "planning" : "done");
+    fill($("planned"), JSON.stringify([TF.lang, dates, phases, requestsError, requests === null, allotments]), () => {
+      const out = [];
+      if (requestsError) out.push(TF.el("p", { class: "status", role: "alert" }, TF.t("requests_error", { error: requestsError })));
+      if (requests !== null && dates.length === 0) out.push(TF.el("p", { id: "planned-none" }, TF.t("no_planned")));
+      for (const [i, d] of dates.entries()) {
+        const phase = phases[i];
+        const a = allotments[d.date];
+        out.push(TF.el("article", { class: "pday", "data-date": d.date, "data-phase": phase, "aria-labelledby": "pday-" + d.date },
+          TF.el("h3", { id: "pday-" + d.date }, TF.el("span", { class: "name" }, TF.day(d.date, true)),
+            TF.el("span", { class: "chip phase-" + phase }, TF.t("phase_" + phase))),
+          TF.el("p", { class: "small" }, TF.t("cutoff") + ": " + TF.day(String(d.cutoff).slice(0, 10), true) + " " + TF.time(d.cutoff)),
+          TF.el("table", {},
+            TF.el("thead", {}, TF.el("tr", {}, TF.el("th", {}, TF.t("status_col")), TF.el("th", {}, TF.t("requests_col")), TF.el("th", {}, TF.t("visitors")))),
+            TF.el("tbody", {}, STATUSES.map((s) => TF.el("tr", { "data-status": s },
+              TF.el("td", {}, TF.t("st_" + s)), TF.el("td", { class: "n" }, d.groups[s]), TF.el("td", { class: "n" }, d.visitors[s]))))),
+          a ? TF.el("p", { class: "small allotment" }, TF.t("allotment", a) + (a.replaced ? " " + TF.t("replaced", { n: a.replaced }) : "")) : null));
+      }
+      return out;
+    });
+  }
+
+  // ---- close / reopen / cut / lift with confirmation ----
 
   let confirmAction = null;
-  function openDialog(title, needReason, action) {
+  function openDialog(title, needReason, action, detail) {
     confirmAction = action;
     $("confirm-title").textContent = title;
+    $("confirm-detail").textContent = detail || "";
+    $("confirm-detail").hidden = !detail;
     $("reason-box").hidden = !needReason;
     $("confirm-reason").value = "";
     $("confirm-error").textContent = "";
@@ -192,6 +368,10 @@
     const name = c.zones && c.zones.length ? c.zones.map(zoneName).join("، ") : TF.t("all_zones");
     openDialog(TF.t("confirm_reopen", { zone: name }), false, () => change("DELETE", "/v1/closures/" + encodeURIComponent(c.id)));
   }
+  function askLift(c) {
+    openDialog(TF.t("confirm_lift", { target: cutTargetName(c), capacity: c.capacity }), false,
+      () => change("DELETE", "/v1/cuts/" + encodeURIComponent(c.id)), TF.t("reason") + ": " + c.reason);
+  }
   async function change(method, path, body) {
     let r;
     try { r = await TF.api(method, path, localStorage.getItem(KEY), body); } catch (e) {
@@ -206,6 +386,76 @@
     return true;
   }
 
+  // The cut form: a zone or a gate, the lower capacity, when it ends (a
+  // time today, or a date and time) and why; confirmed in the dialog.
+  const CUT_FIELDS = ["cut-target", "cut-capacity", "cut-until-time", "cut-until-date", "cut-reason"];
+
+  function fillCutTargets() {
+    const sel = $("cut-target");
+    const keep = sel.value;
+    sel.replaceChildren(
+      TF.el("optgroup", { label: TF.t("zones") }, (TF.site.zones || []).map((z) =>
+        TF.el("option", { value: "zone:" + z.id }, TF.text(z.name) + " (" + z.capacity + ")"))),
+      TF.el("optgroup", { label: TF.t("gates") }, (TF.site.gates || []).map((g) =>
+        TF.el("option", { value: "gate:" + g.id }, TF.text(g.name) + " (" + TF.t("wave_cap", { capacity: g.capacity }) + ")"))));
+    if (keep) sel.value = keep;
+    cutHelp();
+  }
+  function cutTarget() {
+    const v = $("cut-target").value || "";
+    const i = v.indexOf(":");
+    if (i < 0) return null;
+    const kind = v.slice(0, i), id = v.slice(i + 1);
+    const p = kind === "zone" ? zone(id) : gate(id);
+    if (!p) return null;
+    return { kind, id, name: TF.text(p.name), configured: p.capacity };
+  }
+  function cutHelp() {
+    const t = cutTarget();
+    $("cut-capacity-help").textContent = t ? TF.t("cut_capacity_help", { configured: t.configured, max: t.configured - 1 }) : "";
+    if (t) $("cut-capacity").max = String(t.configured - 1);
+    $("cut-until-date").min = today();
+  }
+  function showCutError() {
+    $("cut-error").textContent = cutErr ? TF.t(cutErr.key, cutErr.vars) : "";
+  }
+  function cutError(field, key, vars) {
+    cutErr = { key, vars };
+    showCutError();
+    $(field).setAttribute("aria-invalid", "true");
+    $(field).focus();
+  }
+  function submitCut(ev) {
+    ev.preventDefault();
+    cutErr = null;
+    showCutError();
+    for (const f of CUT_FIELDS) $(f).removeAttribute("aria-invalid");
+    const t = cutTarget();
+    if (!t) { cutError("cut-target", "cut_target_required"); return; }
+    const capacity = Number($("cut-capacity").value);
+    if ($("cut-capacity").value.trim() === "" || !Number.isInteger(capacity) || capacity < 1 || capacity >= t.configured) {
+      cutError("cut-capacity", "cut_capacity_range", { max: t.configured - 1 });
+      return;
+    }
+    const time = $("cut-until-time").value;
+    if (!/^\d\d:\d\d$/.test(time)) { cutError("cut-until-time", "cut_until_required"); return; }
+    const day = today();
+    const date = $("cut-until-date").value || day;
+    const until = TF.siteISO(date, time);
+    if (Date.parse(until) <= nowMs()) { cutError(date === day ? "cut-until-time" : "cut-until-date", "cut_until_past"); return; }
+    const reason = $("cut-reason").value.trim();
+    if (!reason) { cutError("cut-reason", "cut_reason_required"); return; }
+    const body = { capacity, until, reason };
+    body[t.kind] = t.id;
+    openDialog(TF.t("confirm_cut", { target: t.name, capacity, configured: t.configured, until: TF.when(until, day) }), false, async () => {
+      const ok = await change("POST", "/v1/cuts", body);
+      if (ok) {
+        for (const f of ["cut-capacity", "cut-until-time", "cut-until-date", "cut-reason"]) $(f).value = "";
+      }
+      return ok;
+    }, TF.t("reason") + ": " + reason);
+  }
+
   // ---- boot ----
 
   function relabel() {
@@ -216,7 +466,7 @@
     if (alertKey || alertText) showAlert(alertKey, alertText);
     const c = $("conn");
     if (c.dataset.state) c.textContent = TF.t(c.dataset.state === "live" ? "live" : c.dataset.state === "connecting" ? "connecting" : "offline");
-    if (TF.site) { render(); renderScans(); renderProblems(); }
+    if (TF.site) { fillCutTargets(); showCutError(); render(); renderScans(); renderProblems(); renderCutLog(); renderPlanned(); }
   }
 
   async function boot() {
@@ -225,6 +475,8 @@
     $("setup").addEventListener("submit", saveSetup);
     $("settings").addEventListener("click", () => showSetup(""));
     $("close-site").addEventListener("click", () => askClose([], TF.t("all_zones")));
+    $("cut-form").addEventListener("submit", submitCut);
+    $("cut-target").addEventListener("change", cutHelp);
     $("confirm-cancel").addEventListener("click", () => $("confirm").close());
     $("confirm-form").addEventListener("submit", async (ev) => {
       ev.preventDefault();

@@ -228,14 +228,22 @@ func (e *Engine) allotDue(ctx context.Context) {
 		}
 		inst, err := e.state.RequestInstance(now, date)
 		if err != nil {
-			e.log.Error("planned day: cannot build the planning instance; its requests stay pending", "date", date, "err", err)
-			continue
+			// Never leave a day unallotted: with no plan, every request is
+			// allotted first come first served.
+			e.log.Error("planned day: cannot build the planning instance; allotting first come", "date", date, "err", err)
+			inst = scheduler.Instance{}
 		}
 		e.planning[date] = true
 		e.log.Info("planned day: requests closed, planning", "date", date, "requests", len(inst.Requests))
 		go func() {
 			start := time.Now()
-			plan, err := scheduler.PlanInstance(inst, e.opts.Plan)
+			var plan scheduler.PlanResult
+			var err error
+			if inst.Date.IsZero() {
+				err = errors.New("no planning instance")
+			} else {
+				plan, err = scheduler.PlanInstance(inst, e.opts.Plan)
+			}
 			took := time.Since(start)
 			if err != nil {
 				// Never leave a day unallotted: with no plan, every request
@@ -281,7 +289,6 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			delete(e.planning, c.Date) // allotted, or pending again for a later tick
 		}
 		results[i] = reply{res: res}
-		e.m.observeResult(c.cmd, res)
 		for _, ef := range effects {
 			if ev, ok := ef.(scheduler.Event); ok {
 				events = append(events, ev)
@@ -312,6 +319,9 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 		}
 	}
 	for i, c := range batch {
+		if c.read == nil {
+			e.m.observeResult(c.cmd, results[i].res) // counted once durable
+		}
 		if c.reply != nil {
 			c.reply <- results[i]
 		}

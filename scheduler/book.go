@@ -205,7 +205,11 @@ func (s *State) modify(now time.Time, c Modify) (Result, []Effect) {
 	p, ok := placement{}, false
 	if w.From <= cur && cur < w.To && cur >= s.earliestMinute(d, now) || b.Admitted > 0 {
 		g, _ := s.cfg.Gate(b.Gate)
-		if got, _ := s.room(d, b.Operator, r, g, cur); got >= size {
+		if size <= b.PartySize {
+			// Fewer visitors in the same wave only frees room, even under
+			// a capacity cut or a closure that came after the booking.
+			p, ok = placement{b.Gate, cur}, true
+		} else if got, _ := s.room(d, b.Operator, r, g, cur); got >= size {
 			p, ok = placement{b.Gate, cur}, true
 		}
 	}

@@ -28,6 +28,9 @@ type ZoneOccupancy struct {
 func (s *State) Occupancy(now time.Time) []ZoneOccupancy {
 	date := s.today(now).Format(time.DateOnly)
 	d := s.days[date]
+	if d == nil && len(s.cuts) > 0 {
+		d, _ = s.existingOrTemp(date) // the cuts' phantom load, not kept
+	}
 	inside := s.insideByZone(now)
 	var out []ZoneOccupancy
 	for _, zc := range s.cfg.Zones {

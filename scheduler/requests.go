@@ -272,7 +272,11 @@ func (s *State) withdraw(now time.Time, c WithdrawRequest) (Result, []Effect) {
 	if err != nil {
 		return Result{Err: errorf(CodeInvalid, "date", "%v", err)}, nil
 	}
-	if cutoff, _ := s.cfg.RequestCutoff(d.base); !now.Before(cutoff) {
+	cutoff, planned := s.cfg.RequestCutoff(d.base)
+	switch {
+	case !planned:
+		return Result{Err: errorf(CodeCutoff, "id", "%s is no longer a planned day; its requests are being allotted: cancel the booking once it is made", q.Date)}, nil
+	case !now.Before(cutoff):
 		return Result{Err: errorf(CodeCutoff, "id", "requests for %s closed at %s and are being allotted; cancel the booking once it is made",
 			q.Date, cutoff.Format("2006-01-02 15:04"))}, nil
 	}
@@ -319,6 +323,21 @@ func (s *State) RequestInstance(now time.Time, date string) (Instance, error) {
 	return s.DayInstance(now, date, s.PendingPlanRequests(date))
 }
 
+// unplaceable says why a pending request can no longer be placed at all
+// (the configuration changed since it was submitted), or "".
+func (s *State) unplaceable(q *Request) string {
+	if _, ok := s.cfg.Route(q.Route); !ok {
+		return fmt.Sprintf("route %q is no longer in the site's configuration", q.Route)
+	}
+	if q.PartySize > s.cfg.Policy.MaxPartySize {
+		return fmt.Sprintf("party_size %d is above the largest group the site now accepts (%d)", q.PartySize, s.cfg.Policy.MaxPartySize)
+	}
+	if e := s.validWindow(q.Window); e != nil {
+		return e.Message
+	}
+	return ""
+}
+
 // PendingPlanRequests are date's pending requests as the planner takes
 // them, by id.
 func (s *State) PendingPlanRequests(date string) []PlanRequest {
@@ -326,6 +345,9 @@ func (s *State) PendingPlanRequests(date string) []PlanRequest {
 	reqs := make([]PlanRequest, 0, len(ids))
 	for _, id := range ids {
 		q := s.pending[date][id]
+		if s.unplaceable(q) != "" {
+			continue // not placed at the allotment, with the reason
+		}
 		reqs = append(reqs, PlanRequest{ID: q.ID, Operator: q.Operator, Route: q.Route, PartySize: q.PartySize,
 			Window: q.Window, Preferred: q.Preferred})
 	}
@@ -374,6 +396,15 @@ func (s *State) allot(now time.Time, c AllotRequests) (Result, []Effect) {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	for _, q := range rest {
+		if why := s.unplaceable(q); why != "" {
+			s.dropPending(q)
+			q.Status, q.Reason = RequestNotPlaced, why
+			q.UpdatedAt = now
+			q.Version++
+			sum.NotPlaced++
+			effects = append(effects, PutRequest{*q})
+			continue
+		}
 		r, _ := s.cfg.Route(q.Route)
 		if p, ok, _ := s.find(d, q.Operator, r, q.PartySize, s.candidates(d, r, q.Window, now)); ok {
 			sum.Replaced++

@@ -187,22 +187,33 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request, p *principal
 	return nil
 }
 
-// listBookings: GET /v1/bookings?date=&operator=.
-func (s *Server) listBookings(w http.ResponseWriter, r *http.Request, p *principal) *apiError {
+// listFilter reads the date and operator parameters of a list: an
+// operator key sees its own records only, an ops key every operator's or
+// the one named.
+func listFilter(r *http.Request, p *principal, what string) (operator, date string, e *apiError) {
 	q := r.URL.Query()
-	date := q.Get("date")
+	date = q.Get("date")
 	if date != "" {
 		if _, err := time.Parse(time.DateOnly, date); err != nil {
-			return badRequest("date", "date %q is not a date of the form YYYY-MM-DD", date)
+			return "", "", badRequest("date", "date %q is not a date of the form YYYY-MM-DD", date)
 		}
 	}
-	op := scope(p)
+	operator = scope(p)
 	if o := q.Get("operator"); o != "" {
 		if p.Role == RoleOperator && o != p.Operator {
-			return errf(http.StatusForbidden, CodeForbidden, "operator",
-				"the operator parameter is for ops keys; this key sees operator %q's bookings only", p.Operator)
+			return "", "", errf(http.StatusForbidden, CodeForbidden, "operator",
+				"the operator parameter is for ops keys; this key sees operator %q's %s only", p.Operator, what)
 		}
-		op = o
+		operator = o
+	}
+	return operator, date, nil
+}
+
+// listBookings: GET /v1/bookings?date=&operator=.
+func (s *Server) listBookings(w http.ResponseWriter, r *http.Request, p *principal) *apiError {
+	op, date, e := listFilter(r, p, "bookings")
+	if e != nil {
+		return e
 	}
 	var bs []scheduler.Booking
 	if err := s.eng.Read(r.Context(), func(st *scheduler.State, _ time.Time) { bs = st.Bookings(op, date) }); err != nil {

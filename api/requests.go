@@ -135,20 +135,9 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, p *principal
 
 // listRequests: GET /v1/requests?date=&operator=.
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, p *principal) *apiError {
-	q := r.URL.Query()
-	date := q.Get("date")
-	if date != "" {
-		if _, err := time.Parse(time.DateOnly, date); err != nil {
-			return badRequest("date", "date %q is not a date of the form YYYY-MM-DD", date)
-		}
-	}
-	op := scope(p)
-	if o := q.Get("operator"); o != "" {
-		if p.Role == RoleOperator && o != p.Operator {
-			return errf(http.StatusForbidden, CodeForbidden, "operator",
-				"the operator parameter is for ops keys; this key sees operator %q's requests only", p.Operator)
-		}
-		op = o
+	op, date, e := listFilter(r, p, "requests")
+	if e != nil {
+		return e
 	}
 	var qs []scheduler.Request
 	if err := s.eng.Read(r.Context(), func(st *scheduler.State, _ time.Time) { qs = st.Requests(op, date) }); err != nil {

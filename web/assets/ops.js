@@ -208,10 +208,9 @@
       const btn = z.closed
         ? (cl ? TF.el("button", { type: "button", "data-action": "reopen", "data-zone": z.zone, onclick: () => askReopen(cl) }, TF.t("reopen")) : null)
         : TF.el("button", { type: "button", class: "danger", "data-action": "close", "data-zone": z.zone, onclick: () => askClose([z.zone], name) }, TF.t("close_zone"));
-      // The status's capacity is the cut one while a cut is in force,
-      // except on a day with no booking yet (the service computes it from
-      // the day's plan): the cut in force says it then.
-      const capacity = cut ? Math.min(z.capacity, cut.capacity) : z.capacity;
+      // The status's capacity is the one in force (the cut one during a
+      // capacity cut); the service decides it, the page shows it.
+      const capacity = z.capacity;
       const cap = capacity + (capacity < conf ? " (" + TF.t("cut_from", { configured: conf }) + ")" : "");
       return TF.el("div", { class: "zone", "data-zone": z.zone },
         TF.el("h3", {}, TF.el("span", { class: "name" }, name), chips, btn),

@@ -117,6 +117,38 @@ func checkIdempotencyKey(k string) *apiError {
 	return nil
 }
 
+// request is the scheduler's booking request of a decoded body; present
+// names the fields the body had.
+func (in BookingRequest) request(present map[string]bool) (scheduler.BookingRequest, *apiError) {
+	if !present["window"] {
+		return scheduler.BookingRequest{}, badRequest("window", "window is required: {\"from\": \"HH:MM\", \"to\": \"HH:MM\"}, the entry times the group accepts")
+	}
+	win, e := parseWindow(in.Window)
+	if e != nil {
+		return scheduler.BookingRequest{}, e
+	}
+	return scheduler.BookingRequest{Date: in.Date, Route: in.Route, PartySize: in.PartySize, Window: win,
+		Language: in.Language, Guide: in.Guide, Reference: in.Reference}, nil
+}
+
+// idempotency reads the request's Idempotency-Key and claims it for the
+// operator while the request is processed; release (never nil) unclaims it.
+func (s *Server) idempotency(r *http.Request, operator string) (key string, release func(), e *apiError) {
+	key = r.Header.Get("Idempotency-Key")
+	if e := checkIdempotencyKey(key); e != nil {
+		return "", nil, e
+	}
+	if key == "" {
+		return "", func() {}, nil
+	}
+	release, ok := s.claim(operator, key)
+	if !ok {
+		return "", nil, errf(http.StatusConflict, CodeInFlight, "Idempotency-Key",
+			"a request with Idempotency-Key %q is still being processed; retry once it has been answered", key)
+	}
+	return key, release, nil
+}
+
 // createBooking: POST /v1/bookings.
 func (s *Server) createBooking(w http.ResponseWriter, r *http.Request, p *principal) *apiError {
 	op, e := bookingOperator(r, p)
@@ -128,27 +160,15 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request, p *princi
 	if e != nil {
 		return e
 	}
-	if !present["window"] {
-		return badRequest("window", "window is required: {\"from\": \"HH:MM\", \"to\": \"HH:MM\"}, the entry times the group accepts")
-	}
-	win, e := parseWindow(in.Window)
+	req, e := in.request(present)
 	if e != nil {
 		return e
 	}
-	req := scheduler.BookingRequest{Date: in.Date, Route: in.Route, PartySize: in.PartySize, Window: win,
-		Language: in.Language, Guide: in.Guide, Reference: in.Reference}
-	key := r.Header.Get("Idempotency-Key")
-	if e := checkIdempotencyKey(key); e != nil {
+	key, release, e := s.idempotency(r, op)
+	if e != nil {
 		return e
 	}
-	if key != "" {
-		release, ok := s.claim(op, key)
-		if !ok {
-			return errf(http.StatusConflict, CodeInFlight, "Idempotency-Key",
-				"a request with Idempotency-Key %q is still being processed; retry once it has been answered", key)
-		}
-		defer release()
-	}
+	defer release()
 	res, err := s.eng.Do(r.Context(), scheduler.Book{ID: newID("bk_"), Operator: op, Request: req,
 		IdempotencyKey: key, RequestHash: requestHash(req)})
 	if e := fromEngine(res, err); e != nil {

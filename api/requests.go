@@ -25,10 +25,7 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, p *princi
 	if e != nil {
 		return e
 	}
-	if !present["window"] {
-		return badRequest("window", "window is required: {\"from\": \"HH:MM\", \"to\": \"HH:MM\"}, the entry times the group accepts")
-	}
-	win, e := parseWindow(in.Window)
+	req, e := in.request(present)
 	if e != nil {
 		return e
 	}
@@ -40,20 +37,11 @@ func (s *Server) createRequest(w http.ResponseWriter, r *http.Request, p *princi
 		}
 		preferred = m
 	}
-	req := scheduler.BookingRequest{Date: in.Date, Route: in.Route, PartySize: in.PartySize, Window: win,
-		Language: in.Language, Guide: in.Guide, Reference: in.Reference}
-	key := r.Header.Get("Idempotency-Key")
-	if e := checkIdempotencyKey(key); e != nil {
+	key, release, e := s.idempotency(r, op)
+	if e != nil {
 		return e
 	}
-	if key != "" {
-		release, ok := s.claim(op, key)
-		if !ok {
-			return errf(http.StatusConflict, CodeInFlight, "Idempotency-Key",
-				"a request with Idempotency-Key %q is still being processed; retry once it has been answered", key)
-		}
-		defer release()
-	}
+	defer release()
 	id := newID("rq_")
 	res, err := s.eng.Do(r.Context(), scheduler.SubmitRequest{ID: id, BookingID: "bk_" + id[len("rq_"):], Operator: op,
 		Request: req, Preferred: preferred, IdempotencyKey: key, RequestHash: planRequestHash(req, preferred)})

@@ -84,9 +84,45 @@ func newAvailabilityCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// group is what the book and request commands say of a group.
+type group struct {
+	date, route, window, language, guide, ref, idem string
+	size                                            int
+}
+
+// flags declares the group's flags on cmd.
+func (gr *group) flags(cmd *cobra.Command, dateHelp string) {
+	f := cmd.Flags()
+	f.StringVar(&gr.date, "date", "", dateHelp)
+	f.StringVar(&gr.route, "route", "main", "route id")
+	f.IntVar(&gr.size, "party", 0, "party size")
+	f.StringVar(&gr.window, "window", "", "acceptable entry window, HH:MM-HH:MM")
+	f.StringVar(&gr.language, "language", "", "group language, e.g. ar, en, fr")
+	f.StringVar(&gr.guide, "guide", "", "guide's name")
+	f.StringVar(&gr.ref, "ref", "", "your own reference")
+	f.StringVar(&gr.idem, "idempotency-key", "", "retry key (default: a new random key)")
+}
+
+// body is the JSON body of the group's booking or request; example is the
+// command line shown when a flag is missing. It picks a retry key if none
+// was given.
+func (gr *group) body(example string) (map[string]any, error) {
+	from, to, ok := strings.Cut(gr.window, "-")
+	if gr.date == "" || gr.size == 0 || !ok {
+		return nil, usagef("e.g. "+example, "--date, --party and --window FROM-TO are required")
+	}
+	if gr.idem == "" {
+		gr.idem = randomKey()
+	}
+	return map[string]any{
+		"date": gr.date, "route": gr.route, "party_size": gr.size,
+		"window":   map[string]string{"from": from, "to": to},
+		"language": gr.language, "guide": gr.guide, "reference": gr.ref,
+	}, nil
+}
+
 func newBookCmd(g *globals) *cobra.Command {
-	var date, route, window, language, guide, ref, idem string
-	var size int
+	var gr group
 	var walkIn bool
 	cmd := &cobra.Command{
 		Use:   "book",
@@ -95,29 +131,20 @@ func newBookCmd(g *globals) *cobra.Command {
   tafweej book --walk-in --date 2026-11-29 --route main --party 4 --window 09:00-12:00   # ticket office, ops key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, ok := strings.Cut(window, "-")
-			if date == "" || size == 0 || !ok {
-				return usagef("e.g. tafweej book --date 2026-12-01 --route main --party 40 --window 08:00-10:00",
-					"--date, --party and --window FROM-TO are required")
+			body, err := gr.body("tafweej book --date 2026-12-01 --route main --party 40 --window 08:00-10:00")
+			if err != nil {
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
 				return err
-			}
-			if idem == "" {
-				idem = randomKey()
-			}
-			body := map[string]any{
-				"date": date, "route": route, "party_size": size,
-				"window":   map[string]string{"from": from, "to": to},
-				"language": language, "guide": guide, "reference": ref,
 			}
 			path := "/v1/bookings"
 			if walkIn {
 				path += "?walk_in=true"
 			}
 			var b bookingJS
-			if err := c.do(cmd.Context(), "POST", path, body, &b, "Idempotency-Key", idem); err != nil {
+			if err := c.do(cmd.Context(), "POST", path, body, &b, "Idempotency-Key", gr.idem); err != nil {
 				return err
 			}
 			if g.json {
@@ -131,16 +158,8 @@ func newBookCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&date, "date", "", "day, YYYY-MM-DD")
-	f.StringVar(&route, "route", "main", "route id")
-	f.IntVar(&size, "party", 0, "party size")
-	f.StringVar(&window, "window", "", "acceptable entry window, HH:MM-HH:MM")
-	f.StringVar(&language, "language", "", "group language, e.g. ar, en, fr")
-	f.StringVar(&guide, "guide", "", "guide's name")
-	f.StringVar(&ref, "ref", "", "your own reference")
-	f.StringVar(&idem, "idempotency-key", "", "retry key (default: a new random key)")
-	f.BoolVar(&walkIn, "walk-in", false, "book for the ticket office (ops key)")
+	gr.flags(cmd, "day, YYYY-MM-DD")
+	cmd.Flags().BoolVar(&walkIn, "walk-in", false, "book for the ticket office (ops key)")
 	return cmd
 }
 

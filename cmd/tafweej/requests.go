@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,8 +28,8 @@ type requestJS struct {
 }
 
 func newRequestCmd(g *globals) *cobra.Command {
-	var date, route, window, preferred, language, guide, ref, idem string
-	var size int
+	var gr group
+	var preferred string
 	cmd := &cobra.Command{
 		Use:   "request",
 		Short: "Request an entry on a planned day; the day planner allots all requests at the cut-off",
@@ -42,28 +41,19 @@ with 'tafweej requests ID'.`,
 		Example: `  tafweej request --date 2027-04-06 --route monastery --party 40 --window 08:00-11:00 --preferred 09:00 --ref TRIP-118`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			from, to, ok := strings.Cut(window, "-")
-			if date == "" || size == 0 || !ok {
-				return usagef("e.g. tafweej request --date 2027-04-06 --route main --party 40 --window 08:00-11:00",
-					"--date, --party and --window FROM-TO are required")
+			body, err := gr.body("tafweej request --date 2027-04-06 --route main --party 40 --window 08:00-11:00")
+			if err != nil {
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			if idem == "" {
-				idem = randomKey()
-			}
-			body := map[string]any{
-				"date": date, "route": route, "party_size": size,
-				"window":   map[string]string{"from": from, "to": to},
-				"language": language, "guide": guide, "reference": ref,
-			}
 			if preferred != "" {
 				body["preferred"] = preferred
 			}
 			var q requestJS
-			if err := c.do(cmd.Context(), "POST", "/v1/requests", body, &q, "Idempotency-Key", idem); err != nil {
+			if err := c.do(cmd.Context(), "POST", "/v1/requests", body, &q, "Idempotency-Key", gr.idem); err != nil {
 				return err
 			}
 			if g.json {
@@ -76,16 +66,8 @@ with 'tafweej requests ID'.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&date, "date", "", "planned day, YYYY-MM-DD")
-	f.StringVar(&route, "route", "main", "route id")
-	f.IntVar(&size, "party", 0, "party size")
-	f.StringVar(&window, "window", "", "acceptable entry window, HH:MM-HH:MM")
-	f.StringVar(&preferred, "preferred", "", "preferred entry, HH:MM in the window (default: its start)")
-	f.StringVar(&language, "language", "", "group language, e.g. ar, en, fr")
-	f.StringVar(&guide, "guide", "", "guide's name")
-	f.StringVar(&ref, "ref", "", "your own reference")
-	f.StringVar(&idem, "idempotency-key", "", "retry key (default: a new random key)")
+	gr.flags(cmd, "planned day, YYYY-MM-DD")
+	cmd.Flags().StringVar(&preferred, "preferred", "", "preferred entry, HH:MM in the window (default: its start)")
 	return cmd
 }
 

@@ -359,6 +359,18 @@ func overAny(over map[int]bool, from, to int) bool {
 	return false
 }
 
+// zoneCapacity is the zone's capacity in force at now: the configured one,
+// or the lowest of the capacity cuts in force on it.
+func (s *State) zoneCapacity(z Zone, now time.Time) int {
+	c := z.Capacity
+	for _, cu := range s.cuts {
+		if cu.Zone == z.ID && cu.Active(now) {
+			c = min(c, cu.Capacity)
+		}
+	}
+	return c
+}
+
 // Cuts lists the capacity cuts in force at now or later, by start then id.
 func (s *State) Cuts(now time.Time) []CapacityCut {
 	var out []CapacityCut

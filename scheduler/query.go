@@ -28,20 +28,15 @@ type ZoneOccupancy struct {
 func (s *State) Occupancy(now time.Time) []ZoneOccupancy {
 	date := s.today(now).Format(time.DateOnly)
 	d := s.days[date]
-	if d == nil && len(s.cuts) > 0 {
-		d, _ = s.existingOrTemp(date) // the cuts' phantom load, not kept
-	}
 	inside := s.insideByZone(now)
 	var out []ZoneOccupancy
 	for _, zc := range s.cfg.Zones {
 		z := s.zones[zc.ID]
-		o := ZoneOccupancy{Zone: zc.ID, Name: zc.Name, Capacity: zc.Capacity, HoldAt: zc.HoldAt, ReleaseAt: zc.ReleaseAt,
+		o := ZoneOccupancy{Zone: zc.ID, Name: zc.Name, Capacity: s.zoneCapacity(zc, now), HoldAt: zc.HoldAt, ReleaseAt: zc.ReleaseAt,
 			Live: s.Live(zc.ID), Held: z.Held, HeldSince: z.HeldSince, Closed: s.zoneClosed(now, zc.ID), Inside: inside[zc.ID]}
 		if d != nil {
 			if i := s.minuteOf(d, now) / s.res; i >= 0 && i < len(d.zone[zc.ID]) {
-				ph := d.phantomZone(zc.ID, i) // a capacity cut in force
-				o.Planned = int(d.zone[zc.ID][i]) - ph
-				o.Capacity -= ph
+				o.Planned = int(d.zone[zc.ID][i]) - d.phantomZone(zc.ID, i) // not a cut's phantom load
 			}
 		}
 		out = append(out, o)

@@ -293,11 +293,11 @@ func (s *State) withdraw(now time.Time, c WithdrawRequest) (Result, []Effect) {
 func (s *State) RequestsDue(now time.Time) []string {
 	var out []string
 	for date := range s.pending {
-		d, err := s.day(date)
+		base, err := time.ParseInLocation(time.DateOnly, date, s.cfg.Location())
 		if err != nil {
 			continue
 		}
-		if cutoff, ok := s.cfg.RequestCutoff(d.base); !ok || !now.Before(cutoff) {
+		if cutoff, ok := s.cfg.RequestCutoff(base); !ok || !now.Before(cutoff) {
 			out = append(out, date)
 		}
 	}

@@ -130,6 +130,24 @@ func (c *Config) RequestCutoff(date time.Time) (cutoff time.Time, ok bool) {
 	return time.Date(y, m, d-rw.CutoffDaysBefore, at/60, at%60, 0, 0, c.loc), true
 }
 
+// NextPlannedDay is the first planned day, within a year of now, that the
+// site opens on and whose requests are still open at now, with its
+// cut-off.
+func (c *Config) NextPlannedDay(now time.Time) (date, cutoff time.Time, ok bool) {
+	y, m, d := c.civil(now)
+	for i := 0; i <= 366; i++ {
+		date := time.Date(y, m, d+i, 12, 0, 0, 0, c.loc) // noon: clear of any DST change
+		cutoff, planned := c.RequestCutoff(date)
+		if !planned || !cutoff.After(now) {
+			continue
+		}
+		if _, _, _, open := c.HoursOn(date); open {
+			return time.Date(y, m, d+i, 0, 0, 0, 0, c.loc), cutoff, true
+		}
+	}
+	return time.Time{}, time.Time{}, false
+}
+
 // windowOpen reports whether first-come bookings of the day must wait: it
 // is planned, and its requests are not yet allotted.
 func (s *State) windowOpen(d *day, now time.Time) (cutoff time.Time, open bool) {

@@ -205,18 +205,8 @@ func requestWindow(cfg *scheduler.Config, now time.Time) *RequestWindow {
 	}
 	out := &RequestWindow{Periods: append([]scheduler.Period{}, rw.Periods...),
 		CutoffDaysBefore: rw.CutoffDaysBefore, CutoffTime: rw.CutoffTime}
-	y, m, d := now.Date()
-	for i := 0; i <= 366; i++ {
-		date := time.Date(y, m, d+i, 12, 0, 0, 0, cfg.Location()) // noon: clear of any DST change
-		cutoff, ok := cfg.RequestCutoff(date)
-		if !ok || !cutoff.After(now) {
-			continue
-		}
-		if _, _, _, open := cfg.HoursOn(date); !open {
-			continue
-		}
+	if date, cutoff, ok := cfg.NextPlannedDay(now); ok {
 		out.Next = &PlannedDay{Date: date.Format(time.DateOnly), Cutoff: cutoff.In(cfg.Location())}
-		break
 	}
 	return out
 }

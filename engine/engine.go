@@ -226,29 +226,20 @@ func (e *Engine) allotDue(ctx context.Context) {
 		if e.planning[date] {
 			continue
 		}
-		inst, err := e.state.RequestInstance(now, date)
-		if err != nil {
-			// Never leave a day unallotted: with no plan, every request is
-			// allotted first come first served.
-			e.log.Error("planned day: cannot build the planning instance; allotting first come", "date", date, "err", err)
-			inst = scheduler.Instance{}
-		}
+		inst, instErr := e.state.RequestInstance(now, date)
 		e.planning[date] = true
 		e.log.Info("planned day: requests closed, planning", "date", date, "requests", len(inst.Requests))
 		go func() {
 			start := time.Now()
-			var plan scheduler.PlanResult
-			var err error
-			if inst.Date.IsZero() {
-				err = errors.New("no planning instance")
-			} else {
+			plan, err := scheduler.PlanResult{}, instErr
+			if err == nil {
 				plan, err = scheduler.PlanInstance(inst, e.opts.Plan)
 			}
 			took := time.Since(start)
 			if err != nil {
 				// Never leave a day unallotted: with no plan, every request
 				// is allotted first come first served.
-				e.log.Error("planned day: planner failed; allotting first come", "date", date, "err", err)
+				e.log.Error("planned day: no plan; allotting first come", "date", date, "err", err)
 				plan = scheduler.PlanResult{}
 			} else {
 				e.m.planDur.Observe(took.Seconds())

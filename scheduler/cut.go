@@ -163,8 +163,8 @@ func (s *State) liftCut(now time.Time, c LiftCut) (Result, []Effect) {
 	return Result{Cut: &out}, []Effect{PutCut{*cu}, Event{Kind: EventCapacityRestored, At: now, Data: *cu}}
 }
 
-// refreshCuts recomputes the phantom load of every day the cut's span
-// meets and returns those days, by date.
+// refreshCuts recomputes the phantom load of every day in memory the
+// cut's span meets and returns those days, by date.
 func (s *State) refreshCuts(cu *CapacityCut) []*day {
 	var out []*day
 	for _, date := range slices.Sorted(maps.Keys(s.days)) {
@@ -176,7 +176,6 @@ func (s *State) refreshCuts(cu *CapacityCut) []*day {
 	}
 	// Days not in memory hold no booking; they get their phantom load
 	// when they are made (State.day).
-	slices.SortFunc(out, func(a, b *day) int { return cmp.Compare(a.date, b.date) })
 	return out
 }
 

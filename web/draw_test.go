@@ -159,7 +159,11 @@ func TestBrowserOccupancyBarsDrawEachZonesOccupancy(t *testing.T) {
 			drawn = eval[[]drawnMeter](t, ctx, measureMeters)
 			return checkMeters(occ, drawn)
 		})
-		t.Logf("%s: %+v", lang, drawn)
+		for _, m := range drawn {
+			if m.Zone == "siq" && m.Kind == "live" {
+				t.Logf("%s: the Siq's live bar %.1f of %.1f px, hold marker at %.1f px", lang, m.Bar, m.Track, m.Mark)
+			}
+		}
 	}
 }
 

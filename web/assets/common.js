@@ -204,10 +204,18 @@ const TF = {
     return date + "T" + pad(h) + ":" + pad(mi) + ":00" + (off < 0 ? "-" : "+") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
   },
 
+  // el makes an element. A style is an object of CSSOM properties
+  // ({ inlineSize: "40%" }), set on element.style: the pages' CSP blocks
+  // style attributes, so a string style is refused here rather than
+  // dropped by the browser.
   el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
       if (k === "class") e.className = v;
+      else if (k === "style") {
+        if (typeof v !== "object" || v === null) throw new TypeError("TF.el: style must be an object of CSSOM properties, not " + JSON.stringify(v) + " (the CSP blocks style attributes)");
+        for (const [p, x] of Object.entries(v)) e.style[p] = x;
+      }
       else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
       else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
     }

@@ -160,8 +160,8 @@
   function meter(cls, value, cap, mark) {
     const pct = cap > 0 ? Math.min(100, (100 * value) / cap) : 0;
     const m = TF.el("div", { class: "meter " + cls + (value > cap ? " over" : ""), role: "img", "aria-hidden": "true" },
-      TF.el("span", { style: "inline-size:" + pct.toFixed(1) + "%" }));
-    if (mark && cap > 0 && mark <= cap) m.append(TF.el("i", { style: "inset-inline-start:" + ((100 * mark) / cap).toFixed(1) + "%" }));
+      TF.el("span", { style: { inlineSize: pct.toFixed(2) + "%" } }));
+    if (mark && cap > 0 && mark <= cap) m.append(TF.el("i", { style: { insetInlineStart: ((100 * mark) / cap).toFixed(2) + "%" } }));
     return m;
   }
 

@@ -45,7 +45,7 @@ fuzz: ## fuzz every decoder for 30 s each
 clean: ## remove build output (not ./data)
 	rm -rf bin
 
-e2e-prometheus: build ## every dashboard query and alert rule against a real Prometheus scraping the service (Debian's prometheus)
+e2e-prometheus: build ## every dashboard query and alert rule against a real Prometheus scraping the service, promtool on the rules and on a live scrape (Debian's prometheus)
 	TAFWEEJ_REQUIRE_PROMETHEUS=1 TAFWEEJ_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -run 'TestE2EPrometheus|TestPromtool' ./dashboards/
 
 planner-quality: ## day planner against CBC's proven bound on 20+ Petra days (Debian's coinor-cbc; minutes)

@@ -200,7 +200,7 @@ type KeyCreated struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// ScanRequest is a gate scan as DESIGN.md's wire contract has it (the NATS
+// ScanRequest is a gate scan as docs/wire-contract.md has it (the NATS
 // request). Count 0 means 1; At is RFC 3339.
 type ScanRequest struct {
 	Ticket string `json:"ticket"`

@@ -184,7 +184,7 @@ func overview() dashboard {
 					targets: []target{ts(`min(tafweej_nats_connected{`+sel+`})`, "NATS")}},
 				{kind: "timeseries", title: "Counter messages waiting in JetStream", w: 6, h: 8,
 					desc:    "Counter messages in the stream not yet delivered to the service. A growing backlog means the service falls behind the counters.",
-					targets: []target{ts(`max(tafweej_counter_consumer_pending{`+sel+`})`, "pending")}},
+					targets: []target{ts(`max(tafweej_sensor_consumer_pending_messages{`+sel+`})`, "pending")}},
 			}},
 		},
 	}

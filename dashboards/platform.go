@@ -77,7 +77,7 @@ func platform() dashboard {
 					targets: []target{ts(`min(tafweej_nats_connected{`+sel+`})`, "NATS")}},
 				{kind: "timeseries", title: "Counter messages waiting in JetStream", w: 8, h: 7,
 					desc:    "The durable counter consumer's pending messages.",
-					targets: []target{ts(`max(tafweej_counter_consumer_pending{`+sel+`})`, "pending")}},
+					targets: []target{ts(`max(tafweej_sensor_consumer_pending_messages{`+sel+`})`, "pending")}},
 				{kind: "timeseries", title: "Dead-lettered messages per minute, by kind", w: 8, h: 7,
 					desc:    "Messages set aside on tafweej.<site>.deadletter.<kind>.",
 					targets: []target{ts(perMinute("tafweej_deadletter_messages_total", sel, "kind"), "{{kind}}")}},

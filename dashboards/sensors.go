@@ -46,7 +46,7 @@ func sensors() dashboard {
 			{title: "Backlog — is the service keeping up?", panels: []panel{
 				{kind: "timeseries", title: "Counter messages waiting in JetStream", w: 12, h: 7,
 					desc:    "Messages in the counter stream not yet delivered to the service (the durable consumer's pending count).",
-					targets: []target{ts(`max(tafweej_counter_consumer_pending{`+sel+`})`, "pending")}},
+					targets: []target{ts(`max(tafweej_sensor_consumer_pending_messages{`+sel+`})`, "pending")}},
 				{kind: "timeseries", title: "Readings applied per minute, total", w: 12, h: 7,
 					desc:    "All counters together: the rate the scheduler takes readings in.",
 					targets: []target{ts(`sum(rate(tafweej_sensor_messages_total{`+sel+`, result="applied"}[$__rate_interval])) * 60`, "applied")}},

@@ -150,7 +150,7 @@ const (
 	CounterInvalid   CounterOutcome = "invalid"
 )
 
-// ScanResult is the reply to a gate scan (DESIGN.md wire contract).
+// ScanResult is the reply to a gate scan (docs/wire-contract.md, "Gate scan").
 type ScanResult struct {
 	Decision  string     `json:"decision"` // admit, partial, reject
 	Reason    string     `json:"reason"`

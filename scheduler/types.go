@@ -218,7 +218,7 @@ func (PutClosure) isEffect()        {}
 func (PutRequest) isEffect()        {}
 func (Event) isEffect()             {}
 
-// Event kinds, as in DESIGN.md.
+// Event kinds, as in docs/wire-contract.md ("Events").
 const (
 	EventWaveReleased       = "wave.released"
 	EventWaveHeld           = "wave.held"

@@ -114,7 +114,7 @@ func TestCounterDuplicatesLossAndReboot(t *testing.T) {
 	if v := h.metric("tafweej_sensor_invalid_messages_total"); v != 0 {
 		t.Errorf("%v invalid messages", v)
 	}
-	if v := h.metric("tafweej_counter_consumer_pending"); v != 0 {
+	if v := h.metric("tafweej_sensor_consumer_pending_messages"); v != 0 {
 		t.Errorf("%v messages pending once caught up", v)
 	}
 }

@@ -121,7 +121,7 @@ func fieldsOf(v any) string {
 	case *alertWire:
 		return "id, kind, zones, severity, at"
 	}
-	return "see DESIGN.md"
+	return "see docs/wire-contract.md"
 }
 
 // parseTime parses an RFC 3339 time with an offset.
@@ -149,7 +149,7 @@ func checkID(field, s string) error {
 
 // ---- gate scans ----
 
-// decodeScan decodes a gate scan request (DESIGN.md "Gate scan"). It checks
+// decodeScan decodes a gate scan request (docs/wire-contract.md, "Gate scan"). It checks
 // the schema only; Gate.Decide checks the values.
 func decodeScan(data []byte) (ScanRequest, error) {
 	var req ScanRequest
@@ -281,7 +281,7 @@ func validateCounter(cfg *scheduler.Config, r scheduler.CounterReading) error {
 
 // ---- alerts ----
 
-// alertWire is an alert as sent (DESIGN.md "Alerts"). ID is an extension:
+// alertWire is an alert as sent (docs/wire-contract.md, "Alerts"). ID is an extension:
 // a sender that retries an alert gives it an id so that the retry opens no
 // second closure.
 type alertWire struct {

@@ -71,7 +71,7 @@
 //
 // Metrics: tafweej_sensor_invalid_messages_total{kind,reason},
 // tafweej_deadletter_messages_total{kind}, tafweej_scan_duration_seconds{decision},
-// tafweej_nats_connected, tafweej_counter_consumer_pending; the owner loop
+// tafweej_nats_connected, tafweej_sensor_consumer_pending_messages; the owner loop
 // counts the applied, duplicate and scheduler-refused readings
 // (tafweej_sensor_messages_total) and the scan decisions.
 package sensors

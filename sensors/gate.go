@@ -12,7 +12,7 @@ import (
 	"github.com/tafweej/tafweej/tickets"
 )
 
-// ScanRequest is a gate scan (DESIGN.md "Gate scan"). Count 0 (absent)
+// ScanRequest is a gate scan (docs/wire-contract.md, "Gate scan"). Count 0 (absent)
 // means 1; At, the device's time, is RFC 3339 and informational: the owner
 // loop's clock decides.
 type ScanRequest struct {

@@ -37,7 +37,7 @@ func newMetrics(reg prometheus.Registerer, nc *nats.Conn) *metrics {
 			Buckets: scanBuckets},
 			[]string{"decision"}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tafweej_counter_consumer_pending",
+			Name: "tafweej_sensor_consumer_pending_messages",
 			Help: "Counter messages in the JetStream stream not yet delivered to the service (the durable consumer's num_pending, as of the last message fetched)."}),
 	}
 	connected := prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -14,7 +14,7 @@ import (
 // Counter is a simulated people counter, for `tafweej simulate` and tests.
 // It keeps cumulative in/out totals since its boot and publishes them to
 // JetStream on tafweej.<site>.counter.<zone>.<sensor> with the header
-// Nats-Msg-Id: <sensor>:<boot>:<seq>, as a real device does (DESIGN.md
+// Nats-Msg-Id: <sensor>:<boot>:<seq>, as a real device does (docs/wire-contract.md
 // "People counters").
 type Counter struct {
 	js           jetstream.JetStream
@@ -102,7 +102,7 @@ func (c *Counter) next() (*nats.Msg, uint64) {
 	return m, c.seq
 }
 
-// counterJSON is a counter message as DESIGN.md has it.
+// counterJSON is a counter message as docs/wire-contract.md has it.
 type counterJSON struct {
 	Sensor   string `json:"sensor"`
 	Zone     string `json:"zone"`

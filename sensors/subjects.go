@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// Subjects and JetStream names of one site (DESIGN.md wire contract).
+// Subjects and JetStream names of one site (docs/wire-contract.md, "NATS").
 type subjects struct {
 	site string
 	// prefix is "tafweej.<site>".

@@ -55,7 +55,7 @@ func TestCrashHelper(t *testing.T) {
 
 // TestCrashDurability kills a process committing bookings with SIGKILL at a
 // random moment and checks that every booking whose Commit returned is
-// there after a restart (DESIGN.md invariant 2). The rounds share one
+// there after a restart (docs/invariants.md, invariant 2). The rounds share one
 // directory, so each also recovers from the previous crash.
 func TestCrashDurability(t *testing.T) {
 	if testing.Short() {

@@ -19,7 +19,7 @@
 //
 // Badger runs with SyncWrites: Commit and PutKey return only after their
 // transaction is fsynced (the memtable's write-ahead log, msync'd), so an
-// acknowledged record survives kill -9 and power loss (DESIGN.md invariant
+// acknowledged record survives kill -9 and power loss (docs/invariants.md, invariant
 // 2; crash_test.go kills a writer with SIGKILL). One Commit is one Badger
 // transaction: all its records or none. A batch over Badger's transaction
 // limit (about 100k records or 9.6 MB with the 64 MiB memtable) fails with

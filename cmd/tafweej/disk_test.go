@@ -85,7 +85,7 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 		refusal api.ErrorResponse
 		codes   = map[int]int{}
 	)
-	var full atomic.Bool
+	var full, gone atomic.Bool
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -96,7 +96,12 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 				from := 8*60 + 15*((n/20+w)%24)
 				req := api.BookingRequest{Date: date, Route: "main", PartySize: 1,
 					Window: api.Window{From: simClock(from), To: simClock(from + 60)}, Reference: fmt.Sprintf("disk-%d-%06d", w, n)}
-				code, body := rawHTTP(t, "POST", srv.httpURL+"/v1/bookings", keys[w], req, "Idempotency-Key", fmt.Sprintf("disk-%d-%d", w, n))
+				code, body, err := sendJSON("POST", srv.httpURL+"/v1/bookings", keys[w], req, "Idempotency-Key", fmt.Sprintf("disk-%d-%d", w, n))
+				if err != nil {
+					full.Store(true)
+					gone.Store(true)
+					return // the service is gone: checked below
+				}
 				mu.Lock()
 				codes[code]++
 				switch code {
@@ -126,6 +131,15 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if gone.Load() {
+		select {
+		case <-srv.done:
+		case <-time.After(10 * time.Second):
+		}
+		log := srv.log.String()
+		t.Fatalf("the service stopped answering while the disk filled (exit: %v) after %d bookings answered 201:\n%s",
+			srv.waitErr, len(acked), log[:min(len(log), 2000)])
+	}
 	if !full.Load() {
 		t.Fatalf("no 507 (%s of room left); answers: %v", store.FormatSize(room()), codes)
 	}
@@ -299,13 +313,22 @@ func getStatus(url string, want int) error {
 // rawHTTP sends a JSON request and returns the status and the raw body.
 func rawHTTP(t *testing.T, method, url, key string, body any, hdr ...string) (int, []byte) {
 	t.Helper()
+	code, data, err := sendJSON(method, url, key, body, hdr...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return code, data
+}
+
+// sendJSON sends a JSON request and returns the status and the raw body.
+func sendJSON(method, url, key string, body any, hdr ...string) (int, []byte, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	req, err := http.NewRequest(method, url, bytes.NewReader(b))
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
@@ -314,11 +337,11 @@ func rawHTTP(t *testing.T, method, url, key string, body any, hdr ...string) (in
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, data, err
 }
 
 // startServerWhen is startServer waiting for ready(s) instead of /readyz

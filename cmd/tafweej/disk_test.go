@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
@@ -52,6 +54,18 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 	badgerDir := filepath.Join(data, "badger")
 	flags := []string{"--clock-start", "2026-12-01T10:00:00+03:00", "--clock-speed", "1", "--min-free", "8MiB"}
 	srv := startServer(t, data, flags...)
+
+	// The changes of level are events on the events subject.
+	nc, err := nats.Connect(srv.natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	storageEvents, err := nc.SubscribeSync("tafweej.petra.events.storage.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
 
 	// room is what the service compares with the reserve: free space less
 	// what Badger needs to flush its write-ahead log.
@@ -189,6 +203,15 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 		t.Errorf("scan refused for lack of space: %+v, want a reject with an English and an Arabic message", refused)
 	}
 	expectReady(t, srv, http.StatusServiceUnavailable, "scans")
+	for _, want := range []string{"storage.low", "storage.critical"} {
+		m, err := storageEvents.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no %s event: %v", want, err)
+		}
+		if !strings.HasSuffix(m.Subject, want) || !strings.Contains(string(m.Data), `"free_bytes"`) {
+			t.Errorf("event %s %s, want %s with the free space", m.Subject, m.Data, want)
+		}
+	}
 
 	// Power cut on the full disk, then a restart: no SIGBUS, read-only.
 	srv.kill()

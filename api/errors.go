@@ -10,6 +10,7 @@ import (
 
 	"github.com/tafweej/tafweej/engine"
 	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/store"
 )
 
 // Error codes of the API's own (the scheduler's refusal codes are passed
@@ -24,7 +25,10 @@ const (
 	CodeRateLimited      = "rate_limited"
 	CodeNotReady         = "not_ready"
 	CodeUnavailable      = "unavailable"
-	CodeInternal         = "internal"
+	// CodeInsufficientStorage (507): the disk is nearly full; the change
+	// was not made (store.ErrInsufficientStorage).
+	CodeInsufficientStorage = "insufficient_storage"
+	CodeInternal            = "internal"
 )
 
 // apiError is an error answer with its HTTP status.
@@ -84,6 +88,10 @@ func fromRefusal(err error) *apiError {
 
 func engineError(err error) *apiError {
 	switch {
+	case errors.Is(err, store.ErrInsufficientStorage):
+		e := errf(http.StatusInsufficientStorage, CodeInsufficientStorage, "", "%v; retry later", err)
+		e.retryAfter = 30
+		return e
 	case errors.Is(err, engine.ErrStore):
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "",
 			"the change could not be stored and was not made; retry later")

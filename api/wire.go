@@ -232,8 +232,8 @@ type ErrorResponse struct {
 // Error is an error answer: Code is the scheduler's refusal code or one of
 // the API's (unauthorized, forbidden, not_found, method_not_allowed,
 // idempotency_key_in_flight, request_too_large, unsupported_media_type,
-// rate_limited, not_ready, unavailable, internal); Field names the
-// offending request field or header.
+// rate_limited, not_ready, unavailable, insufficient_storage, internal);
+// Field names the offending request field or header.
 type Error struct {
 	Code         string                  `json:"code"`
 	Message      string                  `json:"message"`

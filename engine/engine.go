@@ -44,6 +44,9 @@ type Options struct {
 	// Plan tunes the day planner that allots the requests of planned days
 	// (zero: its defaults).
 	Plan scheduler.PlanOptions
+	// Space refuses commands while the disk is nearly full (space.go);
+	// nil refuses none.
+	Space SpaceGate
 }
 
 // Engine owns the scheduler state.
@@ -139,7 +142,8 @@ func (e *Engine) Config() *scheduler.Config { return e.cfg }
 
 // Do applies a command and returns its result once its records are durable.
 // The error is non-nil only if the command could not be applied (engine
-// stopped, store failure, ctx done); a refusal is in Result.Err.
+// stopped, store failure, disk nearly full: store.ErrInsufficientStorage,
+// ctx done); a refusal is in Result.Err.
 func (e *Engine) Do(ctx context.Context, cmd scheduler.Command) (scheduler.Result, error) {
 	c := &call{cmd: cmd, reply: make(chan reply, 1)}
 	return e.send(ctx, c)
@@ -272,6 +276,13 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			c.read(e.state, now)
 			continue
 		}
+		if err := e.refuseForSpace(c.cmd); err != nil {
+			if a, ok := c.cmd.(scheduler.AllotRequests); ok {
+				delete(e.planning, a.Date) // pending again for a later tick
+			}
+			results[i] = reply{err: err}
+			continue
+		}
 		res, effects := e.state.Apply(now, c.cmd)
 		switch c := c.cmd.(type) {
 		case scheduler.Tick:
@@ -300,7 +311,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 				e.log.Error("reload after failed commit", "err", rerr)
 			}
 			for i, c := range batch {
-				if c.read == nil && c.reply != nil {
+				if c.read == nil && c.reply != nil && results[i].err == nil {
 					c.reply <- reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
 				} else if c.reply != nil {
 					c.reply <- results[i]
@@ -310,7 +321,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 		}
 	}
 	for i, c := range batch {
-		if c.read == nil {
+		if c.read == nil && results[i].err == nil {
 			e.m.observeResult(c.cmd, results[i].res) // counted once durable
 		}
 		if c.reply != nil {

@@ -185,6 +185,9 @@ const (
 	ReasonHeld             = "held"
 	ReasonClosed           = "closed"
 	ReasonBadRequest       = "bad_request"
+	// ReasonInsufficientStorage: the service's disk is nearly full and the
+	// scan was not recorded (decided by the owner loop, not the core).
+	ReasonInsufficientStorage = "insufficient_storage"
 )
 
 // Error codes of refusals.

@@ -22,6 +22,8 @@ var messages = map[string]Text{
 	ReasonHeld:             {EN: "Wave held — the route is crowded; please come back at %t", AR: "الفوج متوقف مؤقتاً بسبب الازدحام — يرجى العودة الساعة %t"},
 	ReasonClosed:           {EN: "Closed — the route is closed for safety", AR: "مغلق — المسار مغلق حفاظاً على السلامة"},
 	ReasonBadRequest:       {EN: "Scan not understood — please scan again", AR: "تعذّرت قراءة المسح — يرجى المسح مرة أخرى"},
+	ReasonInsufficientStorage: {EN: "Entry cannot be recorded — the system's storage is full; staff have been alerted, please wait",
+		AR: "تعذّر تسجيل الدخول — امتلأت مساحة تخزين النظام؛ تم إبلاغ الموظفين، يرجى الانتظار"},
 }
 
 // message renders the visitor message for reason; t is the time it names,

@@ -9,6 +9,7 @@ import (
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
 	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
 )
 
@@ -78,6 +79,11 @@ func (g *Gate) decide(ctx context.Context, gate string, req ScanRequest) (schedu
 		count = 1
 	}
 	res, err := g.eng.Do(ctx, scheduler.Scan{Gate: gate, Ticket: t, Count: count, ScanID: req.ScanID, Device: req.Device})
+	if errors.Is(err, store.ErrInsufficientStorage) {
+		// Nothing was admitted or stored: the gate says why, and a scan
+		// again with the same scan_id is decided once space is back.
+		return reject(scheduler.ReasonInsufficientStorage, gate), nil
+	}
 	if err != nil {
 		return scheduler.ScanResult{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}

@@ -21,7 +21,16 @@ type EmbeddedOptions struct {
 	StoreDir string
 	// NoLog silences the server's own log.
 	NoLog bool
+	// MaxStore bounds JetStream's file store; zero means
+	// DefaultEmbeddedMaxStore. It is a fixed figure on purpose: NATS's
+	// own default is 75% of the disk free at start, so a restart on a
+	// nearly full disk could not even recreate the streams it had.
+	MaxStore int64
 }
+
+// DefaultEmbeddedMaxStore is the embedded JetStream's store limit: room
+// for the counter stream (1 GiB by default) and the dead letters.
+const DefaultEmbeddedMaxStore = 2 << 30
 
 // StartEmbedded starts a NATS server with JetStream on a file store under
 // o.StoreDir, and waits until it accepts connections. JetStream syncs every
@@ -44,6 +53,10 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   o.StoreDir,
 		SyncAlways: true,
+	}
+	opts.JetStreamMaxStore = o.MaxStore
+	if opts.JetStreamMaxStore <= 0 {
+		opts.JetStreamMaxStore = DefaultEmbeddedMaxStore
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -45,10 +45,11 @@ type serveFlags struct {
 	natsCA     string
 	natsCert   string
 	natsKey    string
+	minFree    sizeFlag
 }
 
 func newServeCmd() *cobra.Command {
-	f := &serveFlags{}
+	f := &serveFlags{minFree: sizeFlag{store.DefaultMinFree}}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the scheduler service: HTTP API, NATS gate and counter adapters, metrics",
@@ -79,6 +80,7 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsCA, "nats-tls-ca", "", "external NATS: CA certificate for TLS")
 	fl.StringVar(&f.natsCert, "nats-tls-cert", "", "external NATS: client certificate for TLS")
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
+	fl.Var(&f.minFree, "min-free", "free-space reserve of the data's filesystems (e.g. 64MiB, 1GiB): under it new bookings and requests are refused (HTTP 507), under a quarter of it scans and counter readings too")
 	return cmd
 }
 
@@ -128,7 +130,18 @@ func serve(ctx context.Context, f *serveFlags) error {
 	reg := prometheus.DefaultRegisterer
 	reg.MustRegister(collectors.NewBuildInfoCollector())
 
-	st, err := store.Open(filepath.Join(f.data, "badger"), store.Options{Logger: log})
+	// Disk space is checked before the store is opened (space.go).
+	badgerDir := filepath.Join(f.data, "badger")
+	spaceDirs := []string{badgerDir, f.data}
+	if f.natsURL == "" {
+		spaceDirs = append(spaceDirs, filepath.Join(f.data, "jetstream"))
+	}
+	spaceEv := &spaceEvents{}
+	space, err := openSpace(ctx, log, reg, f.minFree.n, badgerDir, spaceDirs, spaceEv)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(badgerDir, store.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("open store: %w\n  hint: is another 'tafweej serve' using %s?", err, f.data)
 	}
@@ -171,10 +184,11 @@ func serve(ctx context.Context, f *serveFlags) error {
 	defer nc.Close()
 
 	events := sensors.NewEvents(nc, cfg.Site, log)
-	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg})
+	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg, Space: space})
 	if err != nil {
 		return err
 	}
+	spaceEv.set(events.Publish, eng.Now)
 
 	opsKeyPath := filepath.Join(f.data, "ops.key")
 	if made, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
@@ -197,6 +211,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 		ectx, ecancel := context.WithCancel(ctx)
 		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); ecancel() })
 	}
+	{
+		sctx, scancel := context.WithCancel(ctx)
+		g.Add(func() error { return space.Run(sctx) }, func(error) { scancel() })
+	}
 
 	console, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
 	if err != nil {
@@ -209,7 +227,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")
 			}
-			return nil
+			return space.Status().Refusal()
 		},
 		Extra: map[string]http.Handler{
 			"/metrics": promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{Registry: reg}),

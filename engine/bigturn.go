@@ -16,7 +16,7 @@ import (
 // applied in steps (scheduler/stepped.go). Its own command puts it in force
 // at once and records it as applying: that turn's write is the intent, and
 // nothing of the re-plan is written before it is durable. Then the loop
-// adds one ApplyStep to every turn (a turn of its own when nothing else is
+// runs one ApplyStep every other turn (every turn when nothing else is
 // waiting) until the scheduler reports it whole; each step's records are
 // one synced write, like any turn's, so scans and bookings are answered
 // between steps. The caller of the Close, Alert or CutCapacity is answered
@@ -37,6 +37,7 @@ type stepper struct {
 	queue  []scheduler.ApplyStep           // unfinished, served round robin
 	held   map[scheduler.ApplyStep][]*call // callers answered when whole
 	paused bool                            // a step failed to be written: wait for a tick
+	last   bool                            // the last turn had a step
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -60,6 +61,13 @@ func (e *Engine) addStep(batch []*call) []*call {
 	if len(e.steps.queue) == 0 || e.steps.paused {
 		return batch
 	}
+	// Calls waiting after a step get a turn of their own: a scan waits
+	// for at most one step's turn before its own.
+	if len(batch) > 0 && e.steps.last {
+		e.steps.last = false
+		return batch
+	}
+	e.steps.last = true
 	next := e.steps.queue[0]
 	e.steps.queue = append(e.steps.queue[1:], next)
 	return append(batch, &call{cmd: next})

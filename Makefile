@@ -6,7 +6,7 @@ PKGS     := ./...
 DEMO_CLOCK ?= $(shell date -d 'tomorrow' +%Y-%m-%dT07:45:00+03:00)
 DEMO_SPEED ?= 30
 
-.PHONY: help build test test-short race lint vet fmt demo bench bench-go fuzz planner-quality e2e-prometheus screenshots clean
+.PHONY: help build test test-short race lint vet fmt demo bench bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ clean: ## remove build output (not ./data)
 
 e2e-prometheus: build ## every dashboard query and alert rule against a real Prometheus scraping the service, promtool on the rules and on a live scrape (Debian's prometheus)
 	TAFWEEJ_REQUIRE_PROMETHEUS=1 TAFWEEJ_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -run 'TestE2EPrometheus|TestPromtool' ./dashboards/
+
+big-closure: ## 50,000 bookings, the Siq closed over all of them: closure time and scan p50/p99 while it applies (a minute or two)
+	TAFWEEJ_BIG_CLOSURE=1 $(GO) test -count=1 -v -timeout 20m -run '^TestBigClosureScanLatency$$' ./engine/
 
 planner-quality: ## day planner against CBC's proven bound on 20+ Petra days (Debian's coinor-cbc; minutes)
 	$(GO) test -count=1 -v -timeout 60m -run TestPlannerVsCBC ./scheduler/

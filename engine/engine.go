@@ -47,6 +47,11 @@ type Options struct {
 	// Space refuses commands while the disk is nearly full (space.go);
 	// nil refuses none.
 	Space SpaceGate
+	// ReplanStep is the most bookings a closure or capacity cut re-plans in
+	// one turn; one that hits more is applied in steps between other
+	// commands (bigturn.go). Zero means scheduler.DefaultReplanStep;
+	// negative, never in steps.
+	ReplanStep int
 }
 
 // Engine owns the scheduler state.
@@ -63,6 +68,9 @@ type Engine struct {
 	// planning are the planned days whose requests are being planned
 	// (owned by the run goroutine).
 	planning map[string]bool
+	// steps are the closures and cuts being applied in steps, held their
+	// callers (both owned by the run goroutine; bigturn.go).
+	steps stepper
 }
 
 type call struct {
@@ -96,6 +104,9 @@ func New(opts Options) (*Engine, error) {
 	if opts.Publish == nil {
 		opts.Publish = func(scheduler.Event) {}
 	}
+	if opts.ReplanStep == 0 {
+		opts.ReplanStep = scheduler.DefaultReplanStep
+	}
 	e := &Engine{
 		opts:     opts,
 		cfg:      opts.Config,
@@ -127,7 +138,9 @@ func (e *Engine) reload() error {
 	if err != nil {
 		return fmt.Errorf("engine: rebuild state: %w", err)
 	}
+	s.SetReplanStep(e.opts.ReplanStep)
 	e.state = s
+	e.resumeSteps()
 	return nil
 }
 
@@ -199,6 +212,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			batch = append(batch[:0], &call{cmd: scheduler.Tick{}})
 		case c := <-e.calls:
 			batch = append(batch[:0], c)
+		case <-e.stepReady():
+			batch = batch[:0] // a step of a closure or cut being applied
 		}
 		// Drain what else is pending: one synced write serves them all.
 	drain:
@@ -210,6 +225,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				break drain
 			}
 		}
+		batch = e.addStep(batch)
 		ticked := e.turn(batch)
 		clear(batch)
 		if ticked {
@@ -269,8 +285,8 @@ func (e *Engine) allotDue(ctx context.Context) {
 func (e *Engine) turn(batch []*call) (ticked bool) {
 	now := e.clock.Now()
 	results := make([]reply, len(batch))
-	var records []scheduler.Effect
-	var events []scheduler.Event
+	records := make([][]scheduler.Effect, len(batch)) // by call
+	events := make([][]scheduler.Event, len(batch))
 	for i, c := range batch {
 		if c.read != nil {
 			c.read(e.state, now)
@@ -293,43 +309,40 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 		results[i] = reply{res: res}
 		for _, ef := range effects {
 			if ev, ok := ef.(scheduler.Event); ok {
-				events = append(events, ev)
+				events[i] = append(events[i], ev)
 			} else {
-				records = append(records, ef)
+				records[i] = append(records[i], ef)
 			}
 		}
 	}
-	if len(records) > 0 {
-		start := time.Now()
-		err := e.st.Commit(records)
-		e.m.storeWrite(time.Since(start), len(records), err)
-		if err != nil {
-			// Nothing of this turn is durable: drop it from memory by
-			// rebuilding from the store, and tell every caller.
-			e.log.Error("store commit failed; rolling back the turn", "err", err, "records", len(records))
-			if rerr := e.reload(); rerr != nil {
-				e.log.Error("reload after failed commit", "err", rerr)
+	// errs[i] is set for each call whose records are not durable; a turn
+	// too big for one write is split between calls (bigturn.go).
+	if errs := e.commit(records); errs != nil {
+		// Only what was written is durable: rebuild from the store, and
+		// tell each caller whose change was lost.
+		if rerr := e.reload(); rerr != nil {
+			e.log.Error("reload after failed commit", "err", rerr)
+		}
+		for i, err := range errs {
+			if err != nil {
+				results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
+				events[i] = nil
 			}
-			for i, c := range batch {
-				if c.read == nil && c.reply != nil && results[i].err == nil {
-					c.reply <- reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
-				} else if c.reply != nil {
-					c.reply <- results[i]
-				}
-			}
-			return ticked
 		}
 	}
 	for i, c := range batch {
 		if c.read == nil && results[i].err == nil {
 			e.m.observeResult(c.cmd, results[i].res) // counted once durable
 		}
-		if c.reply != nil {
+		if c.reply != nil && !e.hold(c, results[i]) {
 			c.reply <- results[i]
 		}
 	}
-	for _, ev := range events {
-		e.opts.Publish(ev)
+	for _, evs := range events {
+		for _, ev := range evs {
+			e.opts.Publish(ev)
+		}
 	}
+	e.stepped(batch, results)
 	return ticked
 }

@@ -35,6 +35,9 @@ type CapacityCut struct {
 	From     time.Time `json:"from"`
 	Until    time.Time `json:"until"`
 	Lifted   time.Time `json:"lifted,omitzero"`
+	// Applying: in force, its re-plan still being applied in steps (see
+	// stepped.go); false once whole.
+	Applying bool `json:"applying,omitempty"`
 }
 
 // Active reports whether the cut is in force at t.
@@ -136,13 +139,24 @@ func (s *State) cut(now time.Time, c CutCapacity) (Result, []Effect) {
 	cu := &CapacityCut{ID: c.ID, Zone: c.Zone, Gate: c.Gate, Capacity: c.Capacity, Reason: c.Reason, Source: c.Source,
 		From: from, Until: c.Until}
 	s.cuts[cu.ID] = cu
-	effects := []Effect{PutCut{*cu}, Event{Kind: EventCapacityCut, At: now, Data: *cu}}
 	touched := s.refreshCuts(cu)
+	hits := make([][]*Booking, len(touched))
+	var all []*Booking
+	for i, d := range touched {
+		hits[i] = s.overCut(d, cu)
+		all = append(all, hits[i]...)
+	}
+	if s.stepped(all) {
+		// Too many to re-plan in one turn: the lower capacity is in force at
+		// once and the cut recorded as applying; ApplyStep re-plans the rest.
+		cu.Applying = true
+		s.queueCut(cu, all)
+	}
+	effects := []Effect{PutCut{*cu}, Event{Kind: EventCapacityCut, At: now, Data: *cu}}
 	reason := cutReasonPrefix + cu.Reason
-	for _, d := range touched {
-		hit := s.overCut(d, cu)
-		if len(hit) > 0 {
-			effects = append(effects, s.replanDate(now, d.date, hit, reason)...)
+	for i, d := range touched {
+		if len(hits[i]) > 0 && !cu.Applying {
+			effects = append(effects, s.replanDate(now, d.date, hits[i], reason)...)
 		}
 	}
 	out := *cu
@@ -301,6 +315,23 @@ func (d *day) phantomWave(gate string, i int) int {
 // a zone bucket or a wave the cut put over capacity (or over the operators'
 // part of it), in slot order.
 func (s *State) overCut(d *day, cu *CapacityCut) []*Booking {
+	over := s.overBuckets(d, cu)
+	if len(over) == 0 {
+		return nil
+	}
+	var hit []*Booking
+	for _, b := range s.bookings {
+		if s.overBy(d, cu, over, b) {
+			hit = append(hit, b)
+		}
+	}
+	slices.SortFunc(hit, func(a, b *Booking) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })
+	return hit
+}
+
+// overBuckets are the zone buckets (zone cut) or slots (gate cut) of day d
+// over the capacity in force, or over the operators' part of it.
+func (s *State) overBuckets(d *day, cu *CapacityCut) map[int]bool {
 	share := 1 - s.cfg.Policy.WalkInShare
 	over := map[int]bool{} // buckets (zone) or slots (gate) over
 	if cu.Zone != "" {
@@ -318,35 +349,30 @@ func (s *State) overCut(d *day, cu *CapacityCut) []*Booking {
 			}
 		}
 	}
-	if len(over) == 0 {
-		return nil
+	return over
+}
+
+// overBy reports whether booking b (active, nobody admitted, of day d)
+// meets a bucket or wave of over (overBuckets) that cut cu lowers.
+func (s *State) overBy(d *day, cu *CapacityCut, over map[int]bool, b *Booking) bool {
+	if len(over) == 0 || !b.Active() || b.Admitted > 0 || b.Date != d.date {
+		return false
 	}
-	var hit []*Booking
-	for _, b := range s.bookings {
-		if !b.Active() || b.Admitted > 0 || b.Date != d.date {
+	m := s.minuteOf(d, b.Slot)
+	if cu.Gate != "" {
+		return b.Gate == cu.Gate && over[m/s.cfg.SlotMinutes]
+	}
+	r, _ := s.cfg.Route(b.Route)
+	for _, st := range r.Stops {
+		if st.Zone != cu.Zone {
 			continue
 		}
-		m := s.minuteOf(d, b.Slot)
-		if cu.Gate != "" {
-			if b.Gate == cu.Gate && over[m/s.cfg.SlotMinutes] {
-				hit = append(hit, b)
-			}
-			continue
-		}
-		r, _ := s.cfg.Route(b.Route)
-		for _, st := range r.Stops {
-			if st.Zone != cu.Zone {
-				continue
-			}
-			from, to := s.span(m, st)
-			if overAny(over, from, to) {
-				hit = append(hit, b)
-				break
-			}
+		from, to := s.span(m, st)
+		if overAny(over, from, to) {
+			return true
 		}
 	}
-	slices.SortFunc(hit, func(a, b *Booking) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })
-	return hit
+	return false
 }
 
 func overAny(over map[int]bool, from, to int) bool {

@@ -238,8 +238,17 @@ func (s *State) close(now time.Time, c Close) (Result, []Effect) {
 	}
 	cl := &Closure{ID: c.ID, Zones: slices.Clone(c.Zones), Reason: c.Reason, Source: c.Source, From: now, Until: c.Until}
 	s.closures[cl.ID] = cl
+	hit := s.hitBy(cl)
+	if s.stepped(hit) {
+		// Too many to re-plan in one turn: the closure is in force at once
+		// and recorded as applying (the intent); ApplyStep re-plans the rest.
+		cl.Applying = true
+		s.queueClosure(cl, hit)
+	}
 	effects := []Effect{PutClosure{*cl}, Event{Kind: EventZoneClosed, At: now, Data: *cl}}
-	effects = append(effects, s.replan(now, cl)...)
+	if !cl.Applying {
+		effects = append(effects, s.replanHit(now, cl, hit)...)
+	}
 	out := *cl
 	return Result{Closure: &out}, effects
 }

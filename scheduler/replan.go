@@ -87,8 +87,13 @@ func replanIterations(groups int) int {
 // meets the closure: moved ones are rescheduled, the others cancelled, both
 // with the closure's reason.
 func (s *State) replan(now time.Time, cl *Closure) []Effect {
+	return s.replanHit(now, cl, s.hitBy(cl))
+}
+
+// replanHit is replan on the closure's hit bookings, hitBy(cl).
+func (s *State) replanHit(now time.Time, cl *Closure, hit []*Booking) []Effect {
 	byDate := map[string][]*Booking{}
-	for _, b := range s.hitBy(cl) {
+	for _, b := range hit {
 		byDate[b.Date] = append(byDate[b.Date], b)
 	}
 	var effects []Effect
@@ -105,27 +110,35 @@ func (s *State) hitBy(cl *Closure) []*Booking {
 	from, until := s.blockSpan(cl)
 	var hit []*Booking
 	for _, b := range s.bookings {
-		if !b.Active() || b.Admitted > 0 {
-			continue
-		}
-		d, err := s.day(b.Date)
-		if err != nil {
-			continue
-		}
-		r, _ := s.cfg.Route(b.Route)
-		m := s.minuteOf(d, b.Slot)
-		for _, st := range r.Stops {
-			a, e := s.at(d, m+st.Arrive), s.at(d, m+st.Arrive+st.Stay)
-			if cl.Covers(st.Zone) && a.Before(until) && e.After(from) {
-				hit = append(hit, b)
-				break
-			}
+		if s.hits(cl, from, until, b) {
+			hit = append(hit, b)
 		}
 	}
 	slices.SortFunc(hit, func(a, b *Booking) int {
 		return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID))
 	})
 	return hit
+}
+
+// hits reports whether closure cl, blocking from until until, hits booking
+// b: active, nobody admitted, its route meeting the closure's zones then.
+func (s *State) hits(cl *Closure, from, until time.Time, b *Booking) bool {
+	if !b.Active() || b.Admitted > 0 {
+		return false
+	}
+	d, err := s.day(b.Date)
+	if err != nil {
+		return false
+	}
+	r, _ := s.cfg.Route(b.Route)
+	m := s.minuteOf(d, b.Slot)
+	for _, st := range r.Stops {
+		a, e := s.at(d, m+st.Arrive), s.at(d, m+st.Arrive+st.Stay)
+		if cl.Covers(st.Zone) && a.Before(until) && e.After(from) {
+			return true
+		}
+	}
+	return false
 }
 
 // replanDate re-plans hit, active bookings of date with nobody admitted,
@@ -135,6 +148,12 @@ func (s *State) hitBy(cl *Closure) []*Booking {
 // cancelled (with reason). A closure's re-plan (replan) and a capacity
 // cut's (cut.go) call it once per date.
 func (s *State) replanDate(now time.Time, date string, hit []*Booking, reason string) []Effect {
+	return s.replanDateWith(now, date, hit, reason, replanIterations(len(hit)))
+}
+
+// replanDateWith is replanDate with the planner's budget given (a step of a
+// stepped re-plan has a smaller one, stepped.go).
+func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reason string, iterations int) []Effect {
 	d, _ := s.day(date)
 	reqs := make([]PlanRequest, len(hit))
 	for i, b := range hit {
@@ -151,7 +170,7 @@ func (s *State) replanDate(now time.Time, date string, hit []*Booking, reason st
 	if instErr == nil {
 		// An error means an instance the planner cannot take (a
 		// configuration changed under stored bookings): first come stands.
-		if res, err := PlanInstance(inst, PlanOptions{Iterations: replanIterations(len(hit))}); err == nil {
+		if res, err := PlanInstance(inst, PlanOptions{Iterations: iterations}); err == nil {
 			if planned := s.fromPlan(now, d, hit, res); planned.better(best) {
 				best = planned
 			}

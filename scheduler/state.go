@@ -30,6 +30,13 @@ type State struct {
 	cuts     map[string]*CapacityCut
 
 	lastTick time.Time
+
+	// Re-plans applied in steps (stepped.go): the most bookings one step
+	// re-plans (0: never step), and the queue of each closure or cut being
+	// applied. The queues are derived: rebuilt from the bookings when
+	// missing (after Restore).
+	stepSize int
+	steps    map[string]*stepQueue
 }
 
 type idemKey struct{ operator, key string }

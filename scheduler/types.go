@@ -128,6 +128,10 @@ type Closure struct {
 	From   time.Time `json:"from"`
 	Until  time.Time `json:"until,omitzero"`
 	Lifted time.Time `json:"lifted,omitzero"`
+	// Applying is set while the closure is in force but the re-plan of the
+	// bookings it hits is still being applied in steps (a closure that hits
+	// more bookings than one step takes; see stepped.go); false once whole.
+	Applying bool `json:"applying,omitempty"`
 }
 
 // Active reports whether the closure is in force at t.

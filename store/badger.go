@@ -36,6 +36,10 @@ type Options struct {
 	// InMemory keeps everything in memory and nothing on disk: for tests
 	// only. Nothing survives Close, and writes are not synced.
 	InMemory bool
+	// MemTableSize is the size of a Badger memtable in bytes, which bounds
+	// one Commit to 15% of it (ErrTooBig beyond); zero means 64 MiB. For
+	// tests of big commits: a few MiB make ErrTooBig cheap to reach.
+	MemTableSize int64
 }
 
 func (o Options) withDefaults() Options {
@@ -97,6 +101,10 @@ func badgerOptions(dir string, o Options) badger.Options {
 		WithNumGoroutines(4) // Backup's stream workers
 	if o.InMemory {
 		bo = bo.WithDir("").WithValueDir("").WithInMemory(true)
+	}
+	if o.MemTableSize > 0 {
+		// A value must fit in one transaction.
+		bo = bo.WithMemTableSize(o.MemTableSize).WithValueThreshold(min(bo.ValueThreshold, o.MemTableSize/10))
 	}
 	return bo
 }

@@ -44,6 +44,9 @@ type Options struct {
 	// Plan tunes the day planner that allots the requests of planned days
 	// (zero: its defaults).
 	Plan scheduler.PlanOptions
+	// Outbox, if set, adds each turn's webhook deliveries to its synced
+	// batch (see outbox.go); the Store must implement store.OutboxCommitter.
+	Outbox Outbox
 }
 
 // Engine owns the scheduler state.
@@ -77,6 +80,9 @@ type reply struct {
 func New(opts Options) (*Engine, error) {
 	if opts.Config == nil || opts.Store == nil {
 		return nil, errors.New("engine: Config and Store are required")
+	}
+	if err := checkOutbox(opts); err != nil {
+		return nil, err
 	}
 	if opts.Clock == nil {
 		opts.Clock = WallClock{}
@@ -288,9 +294,10 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			}
 		}
 	}
-	if len(records) > 0 {
+	out := e.stage(records, events)
+	if len(records) > 0 || len(out) > 0 {
 		start := time.Now()
-		err := e.st.Commit(records)
+		err := e.commit(records, out)
 		e.m.storeWrite(time.Since(start), len(records), err)
 		if err != nil {
 			// Nothing of this turn is durable: drop it from memory by
@@ -317,6 +324,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			c.reply <- results[i]
 		}
 	}
+	e.committed(out)
 	for _, ev := range events {
 		e.opts.Publish(ev)
 	}

@@ -45,6 +45,8 @@ type serveFlags struct {
 	natsCA     string
 	natsCert   string
 	natsKey    string
+	// webhookAllowPrivate lets webhook endpoints be on private addresses.
+	webhookAllowPrivate bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -79,6 +81,7 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsCA, "nats-tls-ca", "", "external NATS: CA certificate for TLS")
 	fl.StringVar(&f.natsCert, "nats-tls-cert", "", "external NATS: client certificate for TLS")
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
+	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints be on loopback, private and link-local addresses (refused by default: no request forgery into the reserve's network)")
 	return cmd
 }
 
@@ -171,7 +174,12 @@ func serve(ctx context.Context, f *serveFlags) error {
 	defer nc.Close()
 
 	events := sensors.NewEvents(nc, cfg.Site, log)
-	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg})
+	hooks, err := newWebhooks(st, cfg, log, reg, f.webhookAllowPrivate)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg,
+		Outbox: hooks})
 	if err != nil {
 		return err
 	}
@@ -197,6 +205,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 		ectx, ecancel := context.WithCancel(ctx)
 		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); ecancel() })
 	}
+	{
+		wctx, wcancel := context.WithCancel(ctx)
+		g.Add(func() error { return hooks.Run(wctx) }, func(error) { wcancel() })
+	}
 
 	console, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
 	if err != nil {
@@ -204,7 +216,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg,
+		Logger: log, Registerer: reg, Webhooks: hooks,
 		Ready: func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")

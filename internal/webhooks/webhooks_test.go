@@ -227,6 +227,7 @@ func TestWebhookClosureTellsEachOperatorExactlyItsEvents(t *testing.T) {
 	e.call("POST", "/v1/closures", e.opsKey, api.ClosureRequest{Zones: []string{"siq"}, Reason: "flood",
 		Until: "2026-12-01T11:00:00+03:00"}, &cl, http.StatusCreated)
 
+	kinds := map[string]int{}
 	for name, o := range ops {
 		// What the service says happened to the operator's bookings.
 		var list api.BookingList
@@ -282,6 +283,7 @@ func TestWebhookClosureTellsEachOperatorExactlyItsEvents(t *testing.T) {
 					t.Errorf("%s: booking %s told twice", name, id)
 				}
 				seen[id] = true
+				kinds[g.Type]++
 				if g.Data["operator"] != name || g.Data["reason"] != "closure: flood" && !strings.Contains(fmt.Sprint(g.Data["reason"]), "flood") {
 					t.Errorf("%s: %s", name, g.Body)
 				}
@@ -303,6 +305,10 @@ func TestWebhookClosureTellsEachOperatorExactlyItsEvents(t *testing.T) {
 		if closed != 1 || len(seen) != each {
 			t.Errorf("%s: %d zone.closed and %d of its %d bookings told", name, closed, len(seen), each)
 		}
+	}
+	t.Logf("the closure's events: %v", kinds)
+	if kinds[webhooks.TypeBookingMoved] == 0 {
+		t.Error("the closure moved no booking: the old and new waves of booking.moved went untested")
 	}
 	// Everything is delivered by now; the quiet operator got nothing.
 	if got := quiet.r.all(); len(got) != 0 {

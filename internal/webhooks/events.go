@@ -106,6 +106,11 @@ type message struct {
 // of the operator it concerns (engine.Outbox). It runs on the owner
 // goroutine, before the turn is written: st is read only.
 func (s *Service) Stage(st *scheduler.State, records []scheduler.Effect, events []scheduler.Event) []store.WebhookDelivery {
+	if len(events) == 0 {
+		// Nothing to tell (a planned day's allotment, the one change told
+		// from its records, always comes with its requests.allotted event).
+		return nil
+	}
 	s.mu.Lock()
 	byOp := map[string][]string{}
 	for _, ep := range s.endpoints {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/internal/webhooks"
+	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -419,5 +420,43 @@ func TestWebhookMetricsLint(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestWebhookRequestAllottedTellsTheBookingAndWave: when a planned day's
+// requests are allotted at the cut-off, the operator is told each
+// request's outcome with its booking and wave.
+func TestWebhookRequestAllottedTellsTheBookingAndWave(t *testing.T) {
+	e := newEnv(t, webhooks.Options{AllowPrivate: true})
+	op := e.key("operator", "jett-tours")
+	r := newReceiver(t)
+	e.register(op, r)
+	var q api.Request
+	e.call("POST", "/v1/requests", op, api.RequestBody{BookingRequest: api.BookingRequest{Date: "2027-04-06", Route: "main",
+		PartySize: 20, Window: api.Window{From: "08:00", To: "11:00"}}, Preferred: "09:00"}, &q, http.StatusCreated)
+	// Past the cut-off (three days before, 18:00): the next tick allots.
+	e.clock.Set(time.Date(2027, 4, 3, 18, 30, 0, 0, e.clock.Now().Location()))
+	if _, err := e.eng.Do(context.Background(), scheduler.Tick{}); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 30*time.Second, func() error {
+		for _, g := range r.delivered() {
+			if g.Type == webhooks.TypeRequestAllotted {
+				return nil
+			}
+		}
+		return errors.New("no request.allotted yet")
+	})
+	var got api.Request
+	e.call("GET", "/v1/requests/"+q.ID, op, nil, &got, http.StatusOK)
+	for _, g := range r.delivered() {
+		if g.Type != webhooks.TypeRequestAllotted {
+			continue
+		}
+		wave, _ := g.Data["wave"].(map[string]any)
+		if g.Invalid != nil || g.Data["request"] != q.ID || got.Booking == nil || g.Data["booking"] != got.Booking.ID ||
+			wave == nil || wave["gate"] != got.Booking.Gate || !sameTime(wave["slot"], got.Booking.Slot) {
+			t.Fatalf("request.allotted %s (%v); the request is %+v", g.Body, g.Invalid, got)
+		}
 	}
 }

@@ -74,6 +74,9 @@ type Options struct {
 	// limit. A pattern must not overlap the API's routes; a catch-all "/"
 	// would also take over the API's 404 and 405 answers.
 	Extra map[string]http.Handler
+	// Webhooks are the operators' webhook endpoints (webhooks.go); nil
+	// answers their routes with 503.
+	Webhooks Webhooks
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -151,7 +154,7 @@ func New(opts Options) (*Server, error) {
 		limiters: map[string]*rate.Limiter{},
 		inflight: map[idemScope]struct{}{},
 	}
-	s.routes = s.table()
+	s.routes = append(s.table(), s.webhookRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}

@@ -172,10 +172,10 @@ func (e *Engine) release(st scheduler.ApplyStep, r reply) {
 // commit writes the records of a turn, synced. It returns nil if all are
 // durable, else the error of each call (by index) whose records are not: a
 // write too big for one transaction is split between calls.
-func (e *Engine) commit(records [][]scheduler.Effect) []error {
+func (e *Engine) commit(records [][]scheduler.Effect, outs [][]store.WebhookDelivery) []error {
 	idx := make([]int, 0, len(records))
 	for i, r := range records {
-		if len(r) > 0 {
+		if len(r) > 0 || i < len(outs) && len(outs[i]) > 0 {
 			idx = append(idx, i)
 		}
 	}
@@ -183,7 +183,7 @@ func (e *Engine) commit(records [][]scheduler.Effect) []error {
 		return nil
 	}
 	errs := make([]error, len(records))
-	failed := e.commitCalls(records, idx, errs)
+	failed := e.commitCalls(records, outs, idx, errs)
 	if !failed {
 		return nil
 	}
@@ -193,13 +193,17 @@ func (e *Engine) commit(records [][]scheduler.Effect) []error {
 // commitCalls writes the records of calls idx in one write or, if that is
 // too big, in halves; it sets errs for the calls not written and reports
 // whether there were any.
-func (e *Engine) commitCalls(records [][]scheduler.Effect, idx []int, errs []error) bool {
+func (e *Engine) commitCalls(records [][]scheduler.Effect, outs [][]store.WebhookDelivery, idx []int, errs []error) bool {
 	var all []scheduler.Effect
+	var out []store.WebhookDelivery
 	for _, i := range idx {
 		all = append(all, records[i]...)
+		if i < len(outs) {
+			out = append(out, outs[i]...)
+		}
 	}
 	start := time.Now()
-	err := e.st.Commit(all)
+	err := e.write(all, out)
 	e.m.storeWrite(time.Since(start), len(all), err)
 	if err == nil {
 		return false
@@ -207,8 +211,8 @@ func (e *Engine) commitCalls(records [][]scheduler.Effect, idx []int, errs []err
 	if errors.Is(err, store.ErrTooBig) && len(idx) > 1 {
 		e.log.Warn("turn too big for one write: splitting it between its commands", "commands", len(idx), "records", len(all))
 		h := len(idx) / 2
-		a := e.commitCalls(records, idx[:h], errs)
-		b := e.commitCalls(records, idx[h:], errs)
+		a := e.commitCalls(records, outs, idx[:h], errs)
+		b := e.commitCalls(records, outs, idx[h:], errs)
 		return a || b
 	}
 	e.log.Error("store commit failed; rolling the commands back", "err", err, "commands", len(idx), "records", len(all))

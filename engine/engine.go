@@ -52,6 +52,9 @@ type Options struct {
 	// commands (bigturn.go). Zero means scheduler.DefaultReplanStep;
 	// negative, never in steps.
 	ReplanStep int
+	// Outbox, if set, adds each turn's webhook deliveries to its synced
+	// batch (see outbox.go); the Store must implement store.OutboxCommitter.
+	Outbox Outbox
 }
 
 // Engine owns the scheduler state.
@@ -88,6 +91,9 @@ type reply struct {
 func New(opts Options) (*Engine, error) {
 	if opts.Config == nil || opts.Store == nil {
 		return nil, errors.New("engine: Config and Store are required")
+	}
+	if err := checkOutbox(opts); err != nil {
+		return nil, err
 	}
 	if opts.Clock == nil {
 		opts.Clock = WallClock{}
@@ -315,9 +321,11 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			}
 		}
 	}
+	// outs[i] are call i's webhook deliveries, written with its records.
+	outs := e.stage(records, events)
 	// errs[i] is set for each call whose records are not durable; a turn
 	// too big for one write is split between calls (bigturn.go).
-	if errs := e.commit(records); errs != nil {
+	if errs := e.commit(records, outs); errs != nil {
 		// Only what was written is durable: rebuild from the store, and
 		// tell each caller whose change was lost.
 		if rerr := e.reload(); rerr != nil {
@@ -327,6 +335,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			if err != nil {
 				results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
 				events[i] = nil
+				outs[i] = nil
 			}
 		}
 	}
@@ -338,6 +347,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			c.reply <- results[i]
 		}
 	}
+	e.committed(outs)
 	for _, evs := range events {
 		for _, ev := range evs {
 			e.opts.Publish(ev)

@@ -88,6 +88,7 @@ Start the service with 'tafweej serve'; the other commands talk to it.`,
 		newSimulateCmd(g),
 		newBenchCmd(),
 		newPlanCmd(g),
+		newWebhooksCmd(g),
 	)
 	return root
 }

@@ -46,6 +46,8 @@ type serveFlags struct {
 	natsCert   string
 	natsKey    string
 	minFree    sizeFlag
+	// webhookAllowPrivate lets webhook endpoints be on private addresses.
+	webhookAllowPrivate bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -81,6 +83,7 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsCert, "nats-tls-cert", "", "external NATS: client certificate for TLS")
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
 	fl.Var(&f.minFree, "min-free", "free-space reserve of the data's filesystems (e.g. 64MiB, 1GiB): under it new bookings and requests are refused (HTTP 507), under a quarter of it scans and counter readings too")
+	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints be on loopback, private and link-local addresses (refused by default: no request forgery into the reserve's network)")
 	return cmd
 }
 
@@ -184,7 +187,12 @@ func serve(ctx context.Context, f *serveFlags) error {
 	defer nc.Close()
 
 	events := sensors.NewEvents(nc, cfg.Site, log)
-	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg, Space: space})
+	hooks, err := newWebhooks(st, cfg, log, reg, f.webhookAllowPrivate)
+	if err != nil {
+		return err
+	}
+	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg,
+		Space: space, Outbox: hooks})
 	if err != nil {
 		return err
 	}
@@ -215,6 +223,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 		sctx, scancel := context.WithCancel(ctx)
 		g.Add(func() error { return space.Run(sctx) }, func(error) { scancel() })
 	}
+	{
+		wctx, wcancel := context.WithCancel(ctx)
+		g.Add(func() error { return hooks.Run(wctx) }, func(error) { wcancel() })
+	}
 
 	console, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
 	if err != nil {
@@ -222,7 +234,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg,
+		Logger: log, Registerer: reg, Webhooks: hooks,
 		Ready: func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")

@@ -335,7 +335,9 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			if err != nil {
 				results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
 				events[i] = nil
-				outs[i] = nil
+				if outs != nil {
+					outs[i] = nil
+				}
 			}
 		}
 	}

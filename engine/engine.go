@@ -169,7 +169,9 @@ func (e *Engine) Do(ctx context.Context, cmd scheduler.Command) (scheduler.Resul
 }
 
 // Read runs fn on the owner goroutine with the state and the current time.
-// fn must not keep references into the state after it returns, nor modify it.
+// The state is committed: fn runs after the turn's records are durable (or
+// rolled back), so it never sees a change that will not last. fn must not
+// keep references into the state after it returns, nor modify it.
 func (e *Engine) Read(ctx context.Context, fn func(s *scheduler.State, now time.Time)) error {
 	c := &call{read: fn, reply: make(chan reply, 1)}
 	_, err := e.send(ctx, c)
@@ -295,8 +297,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 	events := make([][]scheduler.Event, len(batch))
 	for i, c := range batch {
 		if c.read != nil {
-			c.read(e.state, now)
-			continue
+			continue // answered once the turn is durable (below)
 		}
 		if err := e.refuseForSpace(c.cmd); err != nil {
 			if a, ok := c.cmd.(scheduler.AllotRequests); ok {
@@ -342,7 +343,11 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 		}
 	}
 	for i, c := range batch {
-		if c.read == nil && results[i].err == nil {
+		if c.read != nil {
+			// Reads see only committed state: never a change that a failed
+			// commit has just rolled back.
+			c.read(e.state, now)
+		} else if results[i].err == nil {
 			e.m.observeResult(c.cmd, results[i].res) // counted once durable
 		}
 		if c.reply != nil && !e.hold(c, results[i]) {

@@ -39,8 +39,9 @@
 // lock and draws from no global random source. Time is the now argument
 // of Apply and of the queries; the planner's randomness is a PCG seeded
 // from its instance (or [PlanOptions].Seed) and its search is bounded by a
-// number of iterations, never by a clock. So the same state, commands and
-// times always give the same results and effects, on every platform (the
+// number of iterations, never by a clock. So the same commands at the same
+// times lead to the same state (the cuts property test replays them to
+// check), and the same instance gets the same plan on every platform (the
 // planner's annealing uses integer arithmetic only).
 //
 // A State is not safe for concurrent use. One goroutine owns it (in

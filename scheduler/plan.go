@@ -175,8 +175,11 @@ func (s *State) PlanDay(now time.Time, date string, reqs []PlanRequest) (PlanRes
 	return PlanInstance(inst, PlanOptions{})
 }
 
-// PlanInstance plans a standalone instance. It returns an error only for an
-// inconsistent instance (unknown ids, loads longer than the horizon, ...).
+// PlanInstance plans a standalone instance: the best of three
+// constructions, then the visitors, fairness and preference searches (see
+// "The day planner" in the package documentation). It returns an error
+// only for an inconsistent instance (unknown ids, loads longer than the
+// horizon, ...). It touches no State, so it may run on any goroutine.
 func PlanInstance(inst Instance, opts PlanOptions) (PlanResult, error) {
 	p, err := compilePlan(&inst)
 	if err != nil {

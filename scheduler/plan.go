@@ -90,7 +90,7 @@ type PlanOptions struct {
 	// group (at least 50,000, at most 3 million); a negative value runs
 	// the three construction passes only (the best of them, never worse
 	// than first come). Quality grows with it (see the CBC comparison in
-	// planlp_test.go); each iteration takes a few microseconds.
+	// plan_cbc_test.go); each iteration takes a few microseconds.
 	Iterations int
 	// Seed seeds the local search; 0 derives it from the instance.
 	Seed uint64

@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// Search parameters, chosen on the CBC comparison of planlp_test.go (none
+// Search parameters, chosen on the CBC comparison of plan_cbc_test.go (none
 // of them depends on an instance).
 const (
 	// ejectLimit bounds the groups one move of the visitors search ejects:

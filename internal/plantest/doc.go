@@ -6,6 +6,7 @@
 // that both the planner's quality tests (scheduler's TestPlannerVsCBC)
 // and tafweej bench plan.
 //
-// It is for tests and the benchmark only: nothing the service runs
-// imports it. It uses only the scheduler's exported API.
+// It is for tests and the benchmark only: the scheduler's tests and
+// tafweej bench use it, serving never does. It uses only the scheduler's
+// exported API.
 package plantest

@@ -12,50 +12,6 @@ const (
 	maxReference = 100
 )
 
-// Apply applies one command at time now and returns its result and the
-// effects the caller must carry out: persist the records (in one synced
-// write) before answering, then publish the events. A refusal (Result.Err)
-// returns no effects and changes nothing.
-func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
-	switch c := cmd.(type) {
-	case Book:
-		return s.book(now, c)
-	case Modify:
-		return s.modify(now, c)
-	case Cancel:
-		return s.cancel(now, c)
-	case Scan:
-		return s.scan(now, c)
-	case CounterReading:
-		return s.counter(now, c)
-	case Close:
-		return s.close(now, c)
-	case Reopen:
-		return s.reopen(now, c)
-	case SetHold:
-		return s.setHold(now, c)
-	case ResetZone:
-		return s.resetZone(now, c)
-	case Alert:
-		return s.alert(now, c)
-	case Tick:
-		return s.tick(now)
-	case SubmitRequest:
-		return s.submit(now, c)
-	case WithdrawRequest:
-		return s.withdraw(now, c)
-	case AllotRequests:
-		return s.allot(now, c)
-	case CutCapacity:
-		return s.cut(now, c)
-	case LiftCut:
-		return s.liftCut(now, c)
-	case ApplyStep:
-		return s.applyStep(now, c)
-	}
-	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
-}
-
 // validate checks a booking request against the configuration and the date
 // range bookable at now.
 func (s *State) validate(now time.Time, req BookingRequest) (*Route, *day, *Error) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/internal/testenv"
 )
 
 func readFile(t testing.TB, name string) []byte {
@@ -37,7 +39,7 @@ func amman(t testing.TB) *time.Location {
 }
 
 func TestParseConfigPetra(t *testing.T) {
-	c := mustParse(t, "../configs/petra.yaml")
+	c := mustParse(t, testenv.PetraPath())
 
 	if c.Site != "petra" || c.SlotMinutes != 15 {
 		t.Errorf("site %q, slot %d; want petra, 15", c.Site, c.SlotMinutes)
@@ -364,7 +366,7 @@ func TestParseClock(t *testing.T) {
 }
 
 func TestHoursOn(t *testing.T) {
-	petra := mustParse(t, "../configs/petra.yaml")
+	petra := mustParse(t, testenv.PetraPath())
 	minimal := mustParse(t, "testdata/minimal.yaml")
 	loc := amman(t)
 	cases := []struct {
@@ -398,7 +400,7 @@ func TestHoursOn(t *testing.T) {
 }
 
 func TestEveningOn(t *testing.T) {
-	petra := mustParse(t, "../configs/petra.yaml")
+	petra := mustParse(t, testenv.PetraPath())
 	minimal := mustParse(t, "testdata/minimal.yaml")
 	loc := amman(t)
 	monday := time.Date(2026, 12, 7, 12, 0, 0, 0, loc)
@@ -430,7 +432,7 @@ func TestEveningOn(t *testing.T) {
 // config or a *ConfigError with at least one problem.
 func FuzzParseConfig(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.yaml")
-	seeds = append(seeds, "../configs/petra.yaml")
+	seeds = append(seeds, testenv.PetraPath())
 	for _, name := range seeds {
 		f.Add(readFile(f, name))
 	}

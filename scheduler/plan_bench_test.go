@@ -1,17 +1,20 @@
-package scheduler
+package scheduler_test
 
 import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/internal/plantest"
+	"github.com/tafweej/tafweej/scheduler"
 )
 
 // BenchmarkPlanHajj plans a Hajj-sized day: 1,000,000 people in groups of
 // 20 to 250, 12 gates, 96 slots, 30 zones, through PlanDay.
 func BenchmarkPlanHajj(b *testing.B) {
-	cfg := HajjConfig()
-	reqs := HajjRequests(cfg, 1_000_000)
-	s := New(cfg)
+	cfg := plantest.HajjConfig()
+	reqs := plantest.HajjRequests(cfg, 1_000_000)
+	s := scheduler.New(cfg)
 	date := "2027-05-16"
 	now := time.Date(2027, 5, 15, 12, 0, 0, 0, cfg.Location())
 	benchPlan(b, s, now, date, reqs)
@@ -19,13 +22,13 @@ func BenchmarkPlanHajj(b *testing.B) {
 
 // BenchmarkPlanPetraDay plans an ordinary Petra day of 300 groups.
 func BenchmarkPlanPetraDay(b *testing.B) {
-	c := genPetraDay(petra(b), 105, dayKind{groups: 300})
-	benchPlan(b, c.s, c.now, c.date, c.reqs)
+	c := plantest.PetraDay(petra(b), 105, plantest.DayKind{Groups: 300})
+	benchPlan(b, c.State, c.Now, c.Date, c.Requests)
 }
 
-func benchPlan(b *testing.B, s *State, now time.Time, date string, reqs []PlanRequest) {
+func benchPlan(b *testing.B, s *scheduler.State, now time.Time, date string, reqs []scheduler.PlanRequest) {
 	b.ReportAllocs()
-	var res PlanResult
+	var res scheduler.PlanResult
 	var peak uint64
 	for b.Loop() {
 		var err error

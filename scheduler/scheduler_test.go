@@ -3,10 +3,11 @@ package scheduler
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/internal/testenv"
 )
 
 // petra is the Petra configuration without planned days, so that the
@@ -21,11 +22,7 @@ func petra(t testing.TB) *Config {
 
 func plannedPetra(t testing.TB) *Config {
 	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := ParseConfig(data)
+	cfg, err := ParseConfig(testenv.PetraYAML(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/plantest"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
@@ -944,10 +944,10 @@ const quickCBCSeconds = 5
 
 func benchPlanner(ctx context.Context, cfg *scheduler.Config, sz benchSizes, planReps int, dir string, logf func(string, ...any)) ([]benchRow, error) {
 	var rows []benchRow
-	day := benchBase(cfg.Location()).AddDate(0, 0, 40)
-	reqs := petraPlanDay(cfg, 300)
-	ps, pnow, pdate := scheduler.New(cfg), day.Add(-12*time.Hour), day.Format(time.DateOnly)
-	row, res, err := planRow("day planner, Petra day", "PlanDay of a Petra winter day: 300 groups of 10-60 from 7 operators, windows of 1-3 h, 5 routes",
+	// The Petra day of the planner's quality tests (internal/plantest).
+	pd := plantest.PetraDay(cfg, 105, plantest.DayKind{Groups: 300})
+	reqs, ps, pnow, pdate := pd.Requests, pd.State, pd.Now, pd.Date
+	row, res, err := planRow("day planner, Petra day", "PlanDay of a Petra winter day (plantest.PetraDay, seed 105): 300 groups of 10-60 from 7 operators and walk-ins, windows of 1-3 h, the day routes",
 		ps, pnow, pdate, reqs, planReps)
 	if err != nil {
 		return nil, err
@@ -966,10 +966,10 @@ func benchPlanner(ctx context.Context, cfg *scheduler.Config, sz benchSizes, pla
 	if !sz.Hajj {
 		return rows, nil
 	}
-	hcfg := scheduler.HajjConfig()
+	hcfg := plantest.HajjConfig()
 	hday := time.Date(2027, 5, 16, 0, 0, 0, 0, hcfg.Location())
 	hnow, hdate := hday.Add(-12*time.Hour), hday.Format(time.DateOnly)
-	hreqs := scheduler.HajjRequests(hcfg, 1_000_000)
+	hreqs := plantest.HajjRequests(hcfg, 1_000_000)
 	logf("planner, Hajj-sized day: %d groups, 1,000,000 people", len(hreqs))
 	hs := scheduler.New(hcfg)
 	row, res, err = planRow("day planner, Hajj-sized day", fmt.Sprintf("PlanDay of 1,000,000 people in %d groups of 20-250, 12 gates, 96 slots, 30 zones, 60 establishments", len(hreqs)),
@@ -1036,14 +1036,14 @@ func planRow(name, what string, s *scheduler.State, now time.Time, date string, 
 
 // qualityRow compares a plan with the upper bound on the optimum that CBC
 // proves within its time limit: the instance is written as a 0-1 program
-// (scheduler.WriteLP) in dir and solved by the cbc command. Without cbc on
+// (plantest.WriteLP) in dir and solved by the cbc command. Without cbc on
 // PATH, or with a limit of 0, the row says so and has no limit.
 func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance, res scheduler.PlanResult, limit int, dir string, logf func(string, ...any)) (benchRow, error) {
 	row := benchRow{Name: name,
 		Tafweej: benchFigure{What: what, Value: float64(res.Visitors), Unit: "visitors", N: len(inst.Requests), Reps: 1},
 		Extra:   map[string]float64{"requested": float64(res.Requested)}}
 	// The plan must be a solution of the model it is compared with.
-	if v, err := scheduler.LPValue(inst, res); err != nil || v != res.Visitors {
+	if v, err := plantest.LPValue(inst, res); err != nil || v != res.Visitors {
 		return row, fmt.Errorf("bench: %s: the plan is not a solution of its 0-1 model (%v) or is worth %d, not %d visitors", name, err, v, res.Visitors)
 	}
 	cbc, err := exec.LookPath("cbc")
@@ -1057,7 +1057,7 @@ func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance,
 		return row, nil
 	}
 	var lp bytes.Buffer
-	if err := scheduler.WriteLP(&lp, inst); err != nil {
+	if err := plantest.WriteLP(&lp, inst); err != nil {
 		return row, fmt.Errorf("bench: %s: %w", name, err)
 	}
 	file := filepath.Join(dir, strings.NewReplacer(" ", "-", ",", "").Replace(name)+".lp")
@@ -1076,7 +1076,7 @@ func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance,
 		logf("%s: %s", name, row.Note)
 		return row, nil
 	}
-	r, err := scheduler.ParseCBC(string(out))
+	r, err := plantest.ParseCBC(string(out))
 	if err != nil {
 		row.Note = fmt.Sprintf("cbc's answer is unreadable: %v", err)
 		logf("%s: %s", name, row.Note)
@@ -1101,55 +1101,6 @@ func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance,
 	row.Note = fmt.Sprintf("ratio = planner visitors / CBC's bound; CBC: %s, best integer solution %.0f", r.Status, r.Objective)
 	logf("%s: planner %d, CBC bound %.1f (best %.0f, %s, %.1f s): %.2f%%", name, res.Visitors, r.Bound, r.Objective, r.Status, secs, 100*row.Ratio)
 	return row, nil
-}
-
-// petraPlanDay is a Petra day of groups: coaches of 30-60 and smaller
-// groups of 10-29 from 7 operators, windows of one to three hours between
-// 06:00 and 15:00, on the day routes.
-func petraPlanDay(cfg *scheduler.Config, groups int) []scheduler.PlanRequest {
-	rng := rand.New(rand.NewPCG(105, 0x7e77a))
-	ops := []string{"op-petra-tours", "op-nabatean", "op-wadi-musa", "op-aqaba-coach", "op-amman-express", "op-desert-rose", "op-little-guides"}
-	weights := []int{26, 20, 16, 13, 11, 8, 6}
-	var reqs []scheduler.PlanRequest
-	for i := range groups {
-		x := rng.IntN(100)
-		op := ops[0]
-		for j, w := range weights {
-			if x < w {
-				op = ops[j]
-				break
-			}
-			x -= w
-		}
-		q := scheduler.PlanRequest{ID: fmt.Sprintf("rq-%04d", i), Operator: op}
-		switch x := rng.IntN(100); {
-		case x < 60:
-			q.Route = "main"
-		case x < 82:
-			q.Route = "monastery"
-		case x < 92:
-			q.Route = "high-place"
-		default:
-			q.Route = "back-trail"
-		}
-		if _, ok := cfg.Route(q.Route); !ok {
-			q.Route = "main"
-		}
-		if rng.IntN(100) < 65 {
-			q.PartySize = 30 + rng.IntN(31)
-		} else {
-			q.PartySize = 10 + rng.IntN(20)
-		}
-		if q.Route == "back-trail" {
-			q.PartySize = 10 + rng.IntN(21)
-		}
-		from := 6*60 + 15*rng.IntN(28)
-		to := min(from+60*(1+rng.IntN(3)), 15*60)
-		q.Window = scheduler.Window{From: from, To: to}
-		q.Preferred = from + 15*rng.IntN(max((to-from)/15, 1))
-		reqs = append(reqs, q)
-	}
-	return reqs
 }
 
 // ---- output ----

@@ -1,4 +1,4 @@
-package scheduler
+package plantest
 
 import (
 	"bufio"
@@ -10,19 +10,22 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tafweej/tafweej/scheduler"
 )
 
 // The day's planning problem as a 0-1 integer program, for an exact solver
-// to check the planner against (CBC in planlp_test.go and tafweej bench;
-// never a runtime dependency). The model is built from the Instance,
-// independently of the planner's own compilation:
+// to check the planner against (CBC in the scheduler's TestPlannerVsCBC
+// and in tafweej bench; never a runtime dependency). The model is built
+// from the scheduler.Instance, independently of the planner's own
+// compilation:
 //
 //	maximise   Σ n_r x[r,o]
 //	subject to Σ_o x[r,o] ≤ 1                      each request r
 //	           Σ n_r x[r,o] ≤ room of the resource  each gate wave, its
 //	             operators' part, each operator's wave and day, each zone
 //	             bucket and its operators' part (a route counted as often as
-//	             its stops cover the bucket, as State.add counts it)
+//	             its stops cover the bucket, as the scheduler's State counts it)
 //	           x binary; an option (slot, gate) that cannot hold the group
 //	           on its own is left out.
 //
@@ -34,11 +37,13 @@ import (
 // maximise the visitors placed subject to every capacity and share. The
 // output depends only on the instance (requests are taken in id order), so
 // a hash of it identifies the problem.
-func WriteLP(w io.Writer, inst Instance) error { return buildLP(inst).writeLP(w) }
+func WriteLP(w io.Writer, inst scheduler.Instance) error { return buildLP(inst).writeLP(w) }
 
 // LPValue is the objective of res in inst's model, and an error if the plan
 // breaks a row of the model or uses an option the model does not have.
-func LPValue(inst Instance, res PlanResult) (int, error) { return buildLP(inst).value(res) }
+func LPValue(inst scheduler.Instance, res scheduler.PlanResult) (int, error) {
+	return buildLP(inst).value(res)
+}
 
 // CBCResult is what CBC reported for a model.
 type CBCResult struct {
@@ -113,20 +118,20 @@ type lpRow struct {
 type lpTerm struct{ v, coef int }
 
 // buildLP builds the model of an instance.
-func buildLP(inst Instance) lpModel {
+func buildLP(inst scheduler.Instance) lpModel {
 	type resKey struct {
 		kind, a, b string
 		i          int
 	}
-	gates := map[string]PlanGate{}
+	gates := map[string]scheduler.PlanGate{}
 	for _, g := range inst.Gates {
 		gates[g.ID] = g
 	}
-	zones := map[string]PlanZone{}
+	zones := map[string]scheduler.PlanZone{}
 	for _, z := range inst.Zones {
 		zones[z.ID] = z
 	}
-	routes := map[string]PlanRoute{}
+	routes := map[string]scheduler.PlanRoute{}
 	for _, r := range inst.Routes {
 		routes[r.ID] = r
 	}
@@ -159,14 +164,14 @@ func buildLP(inst Instance) lpModel {
 		}
 	}
 	reqs := slices.Clone(inst.Requests)
-	slices.SortFunc(reqs, func(a, b PlanRequest) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(reqs, func(a, b scheduler.PlanRequest) int { return cmp.Compare(a.ID, b.ID) })
 	var m lpModel
 	rows := map[resKey]map[int]int{} // resource → var → coefficient
 	var once []lpRow
 	buckets := inst.Horizon / inst.Resolution
 	for _, q := range reqs {
 		r := routes[q.Route]
-		walkIn := q.Operator == WalkInOperator
+		walkIn := q.Operator == scheduler.WalkInOperator
 		var mine []int
 		for _, e := range r.Entries {
 			if e < q.Window.From || e >= q.Window.To {
@@ -291,7 +296,7 @@ func (m lpModel) writeLP(w io.Writer) error {
 // value is the objective of a plan in the model, and an error if the plan
 // breaks a row or uses an option the model does not have: a check of the
 // planner against this independent formulation.
-func (m lpModel) value(res PlanResult) (int, error) {
+func (m lpModel) value(res scheduler.PlanResult) (int, error) {
 	type opt struct {
 		req    string
 		minute int
@@ -306,7 +311,7 @@ func (m lpModel) value(res PlanResult) (int, error) {
 	for _, p := range res.Placed {
 		i, ok := index[opt{p.ID, p.Minute, p.Gate}]
 		if !ok {
-			return 0, fmt.Errorf("placement %s at %s gate %s is not an option of the model", p.ID, clock(p.Minute), p.Gate)
+			return 0, fmt.Errorf("placement %s at %s gate %s is not an option of the model", p.ID, fmt.Sprintf("%02d:%02d", p.Minute/60, p.Minute%60), p.Gate)
 		}
 		x[i] = 1
 		obj += m.vars[i].obj

@@ -1,9 +1,11 @@
-package scheduler
+package plantest
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/tafweej/tafweej/scheduler"
 )
 
 // The Hajj-sized day is a scale test of the planner, used by its benchmark
@@ -15,7 +17,7 @@ import (
 // exit roads: 30 zones. Every district has two routes, to two levels. The
 // site runs around the clock in 96 slots of 15 minutes. No walk-in share,
 // no operator caps: the establishments' groups are all planned.
-func HajjConfig() *Config {
+func HajjConfig() *scheduler.Config {
 	var b strings.Builder
 	b.WriteString(`site: hajj
 name: { en: Jamarat (synthetic), ar: الجمرات }
@@ -72,9 +74,9 @@ gates:
   hold_horizon_minutes: 60
   booking_days_ahead: 30
 `)
-	cfg, err := ParseConfig([]byte(b.String()))
+	cfg, err := scheduler.ParseConfig([]byte(b.String()))
 	if err != nil {
-		panic("scheduler: the synthetic Hajj configuration is invalid: " + err.Error())
+		panic("plantest: the synthetic Hajj configuration is invalid: " + err.Error())
 	}
 	return cfg
 }
@@ -83,9 +85,9 @@ gates:
 // establishments, with windows of one to three hours: 40% want the morning
 // after sunrise (06:00-10:00), 30% the afternoon (14:00-18:00), the rest
 // any time. The same people give the same requests.
-func HajjRequests(cfg *Config, people int) []PlanRequest {
+func HajjRequests(cfg *scheduler.Config, people int) []scheduler.PlanRequest {
 	rng := rand.New(rand.NewPCG(2027, 5))
-	var reqs []PlanRequest
+	var reqs []scheduler.PlanRequest
 	for total, i := 0, 0; total < people; i++ {
 		n := 20 + rng.IntN(231)
 		if people-total < n+20 {
@@ -102,8 +104,8 @@ func HajjRequests(cfg *Config, people int) []PlanRequest {
 		}
 		span := 60 * (1 + rng.IntN(3))
 		from := max(pref-15*rng.IntN(span/15), 0)
-		w := Window{from, min(from+span, 24*60)}
-		reqs = append(reqs, PlanRequest{
+		w := scheduler.Window{From: from, To: min(from+span, 24*60)}
+		reqs = append(reqs, scheduler.PlanRequest{
 			ID:        fmt.Sprintf("g%06d", i),
 			Operator:  fmt.Sprintf("est-%02d", rng.IntN(60)),
 			Route:     cfg.Routes[rng.IntN(len(cfg.Routes))].ID,

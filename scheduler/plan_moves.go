@@ -1,0 +1,232 @@
+package scheduler
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Resources a group may lack at an option.
+const (
+	resGate   = iota // the wave
+	resGateOp        // the operators' part of the wave
+	resCell          // the operator's part of the wave
+	resDay           // the operator's part of the day
+	resZone          // a zone bucket
+	resZoneOp        // the operators' part of a zone bucket
+)
+
+// blockers appends to dst the placed groups that hold one resource request
+// ri lacks at option oi, chosen at random among those it lacks; lacking
+// is false when ri fits there.
+func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) {
+	q := &p.reqs[ri]
+	o := &p.opts[oi]
+	n := q.n
+	// The resources it lacks, packed as kind | zone<<8 | bucket<<32 in
+	// an int64 each; one is drawn at random.
+	lack := p.lack[:0]
+	if p.gateLeft[o.gi] < n {
+		lack = append(lack, resGate)
+	}
+	if !q.walkIn {
+		if p.gateOpLeft[o.gi] < n {
+			lack = append(lack, resGateOp)
+		}
+		if p.cellLeft[o.cell] < n {
+			lack = append(lack, resCell)
+		}
+		if p.dayLeft[q.op] < n {
+			lack = append(lack, resDay)
+		}
+	}
+	zones := p.zoneOpSlack
+	if q.walkIn {
+		zones = p.zoneLeft
+	}
+	for _, r := range p.routes[q.route].runs {
+		lo, hi := p.clip(o.b0+r.from), p.clip(o.b0+r.to)
+		base := r.zone * p.nBuckets
+		kn := r.k * n
+		for b := lo; b < hi; b++ {
+			if zones[base+b] >= kn {
+				continue // the common case: one comparison
+			}
+			if p.zoneLeft[base+b] < kn {
+				lack = append(lack, resZone|int64(r.zone)<<8|int64(b)<<32)
+			}
+			if !q.walkIn && p.zoneOpLeft[base+b] < kn {
+				lack = append(lack, resZoneOp|int64(r.zone)<<8|int64(b)<<32)
+			}
+		}
+	}
+	p.lack = lack
+	if len(lack) == 0 {
+		return dst, false
+	}
+	pick := lack[p.rng.IntN(len(lack))]
+	kind, zone, bucket := int(pick&0xff), int32(pick>>8&0xffffff), int32(pick>>32)
+	nr := int32(len(p.routes))
+	switch kind {
+	case resGate, resGateOp, resCell:
+		for r := range nr {
+			for _, v := range p.placedAt[o.slot*nr+r] {
+				w := &p.reqs[v]
+				if p.opts[p.at[v]].gate != o.gate || kind != resGate && w.walkIn || kind == resCell && w.op != q.op {
+					continue
+				}
+				dst = append(dst, v)
+			}
+		}
+	case resDay:
+		for _, v := range p.opReqs[q.op] {
+			if p.at[v] >= 0 {
+				dst = append(dst, v)
+			}
+		}
+	case resZone, resZoneOp:
+		for _, zr := range p.zoneRuns[zone] {
+			// Entries e (in buckets) with e+from <= bucket < e+to.
+			s0 := max((bucket-zr.run.to+1)*p.res/p.slotMin, 0)
+			s1 := min((bucket-zr.run.from)*p.res/p.slotMin, p.nSlots-1)
+			for s := s0; s <= s1; s++ {
+				for _, v := range p.placedAt[s*nr+zr.route] {
+					if kind == resZoneOp && p.reqs[v].walkIn {
+						continue
+					}
+					if e := p.opts[p.at[v]].b0; e+zr.run.from <= bucket && bucket < e+zr.run.to {
+						dst = append(dst, v)
+					}
+				}
+			}
+		}
+	}
+	return dst, true
+}
+
+// makeRoom ejects placed groups allowed by allow until request ri fits at
+// option oi, at most limit of them. The ejected groups are appended to
+// out.
+func (p *planner) makeRoom(ri, oi int32, limit int, allow func(int32) bool, out []int32) ([]int32, bool) {
+	for {
+		if limit == 0 {
+			return out, p.fits(ri, oi)
+		}
+		// One scan of ri's footprint tells whether it fits and, if not,
+		// what is in the way.
+		c, lacking := p.blockers(p.scratch[:0], ri, oi)
+		p.scratch = c
+		if !lacking {
+			return out, true
+		}
+		limit--
+		if allow != nil {
+			c = slices.DeleteFunc(c, func(v int32) bool { return !allow(v) })
+		}
+		if len(c) == 0 {
+			return out, false
+		}
+		// Tournament of two: prefer ejecting the smaller group.
+		v := c[p.rng.IntN(len(c))]
+		if w := c[p.rng.IntN(len(c))]; p.reqs[w].n < p.reqs[v].n {
+			v = w
+		}
+		p.set(v, -1)
+		out = append(out, v)
+	}
+}
+
+// repair puts the ejected groups back where they fit, largest first, then
+// tries unplaced groups that could use the slots touched.
+func (p *planner) repair(ejected []int32, touched []int32, fill bool) {
+	slices.SortStableFunc(ejected, func(a, b int32) int { return cmp.Compare(p.reqs[b].n, p.reqs[a].n) })
+	for _, v := range ejected {
+		p.placeBest(v)
+	}
+	if !fill {
+		return
+	}
+	tries := 0
+	for _, s := range touched {
+		list := p.slotReqs[s]
+		if len(list) == 0 {
+			continue
+		}
+		start := p.rng.IntN(len(list))
+		for i := range list {
+			v := list[(start+i)%len(list)]
+			if p.at[v] >= 0 {
+				continue
+			}
+			if tries++; tries > fillTries {
+				return
+			}
+			p.placeBest(v)
+		}
+	}
+}
+
+// tryInsert takes unplaced request u at a random option, ejecting groups
+// allowed by allow, and repairs. It reports whether u was placed; the
+// caller accepts or reverts.
+func (p *planner) tryInsert(u int32, limit int, allow func(int32) bool) bool {
+	q := &p.reqs[u]
+	oi := q.lo + int32(p.rng.IntN(int(q.hi-q.lo)))
+	ejected, ok := p.makeRoom(u, oi, limit, allow, p.scratch2[:0])
+	p.scratch2 = ejected
+	if !ok {
+		return false
+	}
+	touched := append(p.touched[:0], p.opts[oi].slot)
+	for _, v := range ejected {
+		touched = append(touched, p.journalFrom(v))
+	}
+	p.touched = touched
+	p.set(u, oi)
+	p.repair(ejected, touched, true)
+	return true
+}
+
+// tryRelocate moves a random placed group to another of its options,
+// ejecting what is in the way, and repairs.
+func (p *planner) tryRelocate(limit int) bool {
+	v := int32(p.rng.IntN(len(p.reqs)))
+	for range 3 {
+		if p.at[v] >= 0 {
+			break
+		}
+		v = int32(p.rng.IntN(len(p.reqs)))
+	}
+	cur := p.at[v]
+	q := &p.reqs[v]
+	if cur < 0 || q.hi-q.lo < 2 {
+		return false
+	}
+	oi := q.lo + int32(p.rng.IntN(int(q.hi-q.lo)))
+	if oi == cur {
+		return false
+	}
+	p.set(v, -1)
+	ejected, ok := p.makeRoom(v, oi, limit, nil, p.scratch2[:0])
+	p.scratch2 = ejected
+	if !ok {
+		return false
+	}
+	touched := append(p.touched[:0], p.opts[cur].slot, p.opts[oi].slot)
+	for _, w := range ejected {
+		touched = append(touched, p.journalFrom(w))
+	}
+	p.touched = touched
+	p.set(v, oi)
+	p.repair(ejected, touched, true)
+	return true
+}
+
+// journalFrom is the slot request v held before it was last ejected.
+func (p *planner) journalFrom(v int32) int32 {
+	for i := len(p.journal) - 1; i >= 0; i-- {
+		if m := p.journal[i]; m.req == v && m.to == -1 {
+			return p.opts[m.from].slot
+		}
+	}
+	return 0
+}

@@ -1,0 +1,146 @@
+package scheduler
+
+func (p *planner) clip(b int32) int32 { return min(max(b, 0), p.nBuckets) }
+
+// fits reports whether request ri fits at option oi with the current loads.
+func (p *planner) fits(ri, oi int32) bool { return p.fitsOpt(&p.reqs[ri], &p.opts[oi]) }
+
+func (p *planner) fitsOpt(q *planReq, o *planOpt) bool {
+	n := q.n
+	zones := p.zoneOpSlack
+	if q.walkIn {
+		if p.gateLeft[o.gi] < n {
+			return false
+		}
+		zones = p.zoneLeft
+	} else if p.gateOpSlack[o.gi] < n || p.dayLeft[q.op] < n || p.cellLeft[o.cell] < n {
+		return false
+	}
+	// The run that failed last is tried first: it is likely to fail again.
+	rt := &p.routes[q.route]
+	start := -1
+	if len(rt.runs) == 0 {
+		start = 0
+	}
+	for i := start; i < len(rt.runs); i++ {
+		j := int32(i)
+		if i < 0 {
+			j = rt.hot
+		} else if j == rt.hot {
+			continue
+		}
+		r := &rt.runs[j]
+		lo, hi := p.clip(o.b0+r.from), p.clip(o.b0+r.to)
+		base := r.zone * p.nBuckets
+		kn := r.k * n
+		for _, v := range zones[base+lo : base+hi] {
+			if v < kn {
+				rt.hot = j
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// load takes sign times request ri's group at option oi off the slack.
+func (p *planner) load(ri, oi int32, sign int32) {
+	q := &p.reqs[ri]
+	o := &p.opts[oi]
+	n := sign * q.n
+	p.gateLeft[o.gi] -= n
+	if !q.walkIn {
+		p.gateOpLeft[o.gi] -= n
+		p.dayLeft[q.op] -= n
+		p.cellLeft[o.cell] -= n
+	}
+	p.gateOpSlack[o.gi] = min(p.gateLeft[o.gi], p.gateOpLeft[o.gi])
+	for _, r := range p.routes[q.route].runs {
+		lo, hi := p.clip(o.b0+r.from), p.clip(o.b0+r.to)
+		base := r.zone * p.nBuckets
+		kn := r.k * n
+		all, op, slack := p.zoneLeft[base+lo:base+hi], p.zoneOpLeft[base+lo:base+hi], p.zoneOpSlack[base+lo:base+hi]
+		for i := range all {
+			all[i] -= kn
+			if !q.walkIn {
+				op[i] -= kn
+			}
+			slack[i] = min(all[i], op[i])
+		}
+	}
+}
+
+// set moves request ri to option oi (-1: unplaced), journaling the move.
+func (p *planner) set(ri, oi int32) {
+	p.journal = append(p.journal, planMove{ri, p.at[ri], oi})
+	p.setRaw(ri, oi)
+}
+
+func (p *planner) setRaw(ri, oi int32) {
+	from := p.at[ri]
+	if from == oi {
+		return
+	}
+	q := &p.reqs[ri]
+	if from >= 0 {
+		p.load(ri, from, -1)
+		p.removeFrom(&p.placedAt[p.cellOf(q, from)], ri)
+		p.visitors -= int(q.n)
+		p.opPlaced[q.op] -= int(q.n)
+		p.dev -= int64(p.opts[from].dev)
+	} else {
+		p.removeFrom(&p.free, ri)
+	}
+	if oi >= 0 {
+		p.load(ri, oi, 1)
+		c := p.cellOf(q, oi)
+		p.pos[ri] = int32(len(p.placedAt[c]))
+		p.placedAt[c] = append(p.placedAt[c], ri)
+		p.visitors += int(q.n)
+		p.opPlaced[q.op] += int(q.n)
+		p.dev += int64(p.opts[oi].dev)
+	} else {
+		p.pos[ri] = int32(len(p.free))
+		p.free = append(p.free, ri)
+	}
+	p.at[ri] = oi
+}
+
+// cellOf is the placedAt list of request q at option oi.
+func (p *planner) cellOf(q *planReq, oi int32) int32 {
+	return p.opts[oi].slot*int32(len(p.routes)) + q.route
+}
+
+func (p *planner) removeFrom(list *[]int32, ri int32) {
+	l := *list
+	i := p.pos[ri]
+	last := l[len(l)-1]
+	l[i] = last
+	p.pos[last] = i
+	*list = l[:len(l)-1]
+	p.pos[ri] = -1
+}
+
+// revert undoes the journal back to mark.
+func (p *planner) revert(mark int) {
+	for i := len(p.journal) - 1; i >= mark; i-- {
+		m := p.journal[i]
+		p.setRaw(m.req, m.from)
+	}
+	p.journal = p.journal[:mark]
+}
+
+// restore sets the solution to at, a feasible one.
+func (p *planner) restore(at []int32) {
+	for r := range p.at {
+		if p.at[r] != at[r] {
+			p.setRaw(int32(r), -1)
+		}
+	}
+	for r := range p.at {
+		if p.at[r] != at[r] {
+			p.setRaw(int32(r), at[r])
+		}
+	}
+	p.journal = p.journal[:0]
+}

@@ -33,7 +33,7 @@ type DayKind struct {
 // PetraDay generates a realistic Petra day from a seed: operators of
 // unequal size, groups of 10 to 60 (coaches of 30 to 60 most of the time,
 // at most 30 on the back trail), windows of one to three hours, most of
-// them around the coaches' arrival between 09:00 and 10:00 (PETRA.md), the
+// them around the coaches' arrival between 09:00 and 10:00 (docs/PETRA.md), the
 // rest spread over the day, a few walk-ins and Petra by Night groups on
 // its evenings.
 func PetraDay(cfg *scheduler.Config, seed uint64, k DayKind) Day {

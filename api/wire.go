@@ -145,10 +145,12 @@ type EvacuationZone struct {
 	Closed bool   `json:"closed"`
 }
 
-// ClosureRequest is the body of POST /v1/closures. No zones closes the
-// whole site; Until (RFC 3339) is optional.
+// ClosureRequest is the body of POST /v1/closures: the zones to close, or
+// All to close the whole site. The whole site is closed only by All: a null
+// or empty Zones is refused. Until (RFC 3339) is optional.
 type ClosureRequest struct {
-	Zones  []string `json:"zones"`
+	Zones  []string `json:"zones,omitempty"`
+	All    bool     `json:"all,omitempty"`
 	Reason string   `json:"reason"`
 	Until  string   `json:"until,omitempty"`
 }

@@ -63,7 +63,15 @@ func newKeysCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var out map[string]any
-			body := map[string]any{"role": role, "operator": operator, "gates": gates, "name": name}
+			body := map[string]any{"role": role}
+			for k, v := range map[string]string{"operator": operator, "name": name} {
+				if v != "" {
+					body[k] = v
+				}
+			}
+			if len(gates) > 0 {
+				body["gates"] = gates
+			}
 			if err := c.do(cmd.Context(), "POST", "/v1/keys", body, &out); err != nil {
 				return err
 			}
@@ -211,7 +219,12 @@ func newCloseCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"zones": zones, "reason": reason}
+			body := map[string]any{"reason": reason}
+			if all {
+				body["all"] = true
+			} else {
+				body["zones"] = zones
+			}
 			if until != "" {
 				body["until"] = until
 			}

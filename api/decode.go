@@ -71,6 +71,9 @@ func decode(r *http.Request, spec body, dst any) (map[string]bool, *apiError) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
+		if isTimeout(err) {
+			return nil, errf(http.StatusRequestTimeout, CodeTimeout, "", "the request body did not arrive in time: send it whole within a few seconds")
+		}
 		if errors.As(err, &tooBig) {
 			return nil, errf(http.StatusRequestEntityTooLarge, CodeTooLarge, "",
 				"the request body is larger than %d bytes", tooBig.Limit)

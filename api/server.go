@@ -69,6 +69,10 @@ type Options struct {
 	Burst         int
 	// MaxBodyBytes bounds a request body (default 64 KiB).
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time to read a request's body (default 10 s);
+	// a request refused before its body is read (no key, wrong role, rate
+	// limit) is answered at once and its connection closed.
+	BodyTimeout time.Duration
 	// Extra are handlers mounted as they are, by ServeMux pattern (e.g.
 	// "/gate", "/ops/" for the web console): no authentication, no body
 	// limit. A pattern must not overlap the API's routes; a catch-all "/"
@@ -136,6 +140,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
 	}
 	s := &Server{
 		opts:     opts,
@@ -219,6 +226,7 @@ func (s *Server) table() []route {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	bodyDeadline(w, r, s.opts.BodyTimeout)
 	_, pattern := s.mux.Handler(r)
 	label := "unmatched"
 	if pattern == "" {
@@ -290,6 +298,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				}
 			}
 			if e != nil {
+				refuseBody(w, r)
 				writeError(w, e)
 				return
 			}

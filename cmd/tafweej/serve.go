@@ -226,8 +226,9 @@ func serve(ctx context.Context, f *serveFlags) error {
 	// Requests (event streams among them) end when the server shuts down.
 	hctx, hcancel := context.WithCancel(context.Background())
 	defer hcancel()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return hctx }}
+	// Header and body deadlines and a limit on connections that have not
+	// sent a request yet: slow clients without a key cannot hold the server.
+	hs := api.NewHTTPServer(srv, api.HTTPOptions{BaseContext: func(net.Listener) context.Context { return hctx }})
 	g.Add(func() error {
 		log.Info("tafweej serving", "site", cfg.Site, "http", "http://"+ln.Addr().String(), "nats", natsURL, "clock", clock.Name(), "data", f.data)
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

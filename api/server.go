@@ -32,13 +32,6 @@ const (
 	DefaultMaxBodyBytes  = 64 << 10
 )
 
-// keyCacheTTL is how long a looked-up API key is trusted without asking the
-// store again.
-const keyCacheTTL = time.Minute
-
-// maxKeyCache bounds the key cache; when full it is emptied.
-const maxKeyCache = 10_000
-
 // Scanner decides gate scans; the sensors package provides the one that
 // the NATS gate responder uses, so that both paths decide alike. Decide
 // never fails: a bad scan gets a reject with reason bad_request.
@@ -51,7 +44,15 @@ type Scanner interface {
 type Options struct {
 	Engine *engine.Engine
 	// Store holds the API keys.
-	Store  store.Store
+	Store store.Store
+	// Keys looks the API keys up; nil makes one on Store. Share it with
+	// the web console (web.Options.Keys) so that a revoked key is refused
+	// there at once too.
+	Keys *Keys
+	// OpsKeyFile is the file holding the ops key's secret (DIR/ops.key),
+	// which POST /v1/keys/rotate-ops replaces; empty answers that endpoint
+	// 503.
+	OpsKeyFile string
 	Signer *tickets.Signer
 	// Gate decides POST /v1/scans; nil answers 503.
 	Gate   Scanner
@@ -93,19 +94,13 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []route
 
-	keysMu sync.Mutex // guards keys
-	keys   map[string]cachedKey
+	auth *Keys
 
 	limMu    sync.Mutex // guards limiters
 	limiters map[string]*rate.Limiter
 
 	idemMu   sync.Mutex // guards inflight
 	inflight map[idemScope]struct{}
-}
-
-type cachedKey struct {
-	key     store.APIKey
-	expires time.Time
 }
 
 // idemScope is an Idempotency-Key in its operator's scope.
@@ -154,9 +149,12 @@ func New(opts Options) (*Server, error) {
 		log:      opts.Logger,
 		m:        newMetrics(opts.Registerer),
 		mux:      http.NewServeMux(),
-		keys:     map[string]cachedKey{},
+		auth:     opts.Keys,
 		limiters: map[string]*rate.Limiter{},
 		inflight: map[idemScope]struct{}{},
+	}
+	if s.auth == nil {
+		s.auth = NewKeys(opts.Store)
 	}
 	s.routes = s.table()
 	for _, rt := range s.routes {
@@ -216,6 +214,9 @@ func (s *Server) table() []route {
 		{"DELETE", "/v1/cuts/{id}", ops, s.liftCut},
 		{"POST", "/v1/zones/{zone}/reset", ops, s.resetZone},
 		{"POST", "/v1/keys", ops, s.createKey},
+		{"GET", "/v1/keys", ops, s.listKeys},
+		{"DELETE", "/v1/keys/{id}", ops, s.revokeKey},
+		{"POST", "/v1/keys/rotate-ops", ops, s.rotateOpsKey},
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},
@@ -323,15 +324,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, *apiError) {
 		return nil, errf(http.StatusUnauthorized, CodeUnauthorized, "Authorization",
 			"the Authorization header is not of the form \"Bearer <key>\": %s", keyHelp)
 	}
-	hash := HashSecret(secret)
-	now := time.Now()
-	s.keysMu.Lock()
-	c, ok := s.keys[hash]
-	s.keysMu.Unlock()
-	if ok && now.Before(c.expires) {
-		return &principal{c.key}, nil
-	}
-	k, err := s.st.LookupKey(hash)
+	k, err := s.auth.Lookup(secret)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errf(http.StatusUnauthorized, CodeUnauthorized, "Authorization", "unknown API key: %s", keyHelp)
 	}
@@ -339,12 +332,6 @@ func (s *Server) authenticate(r *http.Request) (*principal, *apiError) {
 		s.log.Error("api key lookup failed", "err", err)
 		return nil, errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the API key could not be checked; retry later")
 	}
-	s.keysMu.Lock()
-	if len(s.keys) >= maxKeyCache {
-		clear(s.keys)
-	}
-	s.keys[hash] = cachedKey{key: k, expires: now.Add(keyCacheTTL)}
-	s.keysMu.Unlock()
 	return &principal{k}, nil
 }
 

@@ -259,7 +259,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, _ *principal)
 		s.log.Error("store api key", "err", err)
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the key could not be stored; retry later")
 	}
-	writeJSON(w, http.StatusCreated, KeyCreated{Key: secret, Prefix: k.Prefix, Role: k.Role, Operator: k.Operator,
+	writeJSON(w, http.StatusCreated, KeyCreated{Key: secret, ID: k.ID(), Prefix: k.Prefix, Role: k.Role, Operator: k.Operator,
 		Gates: k.Gates, Name: k.Name, CreatedAt: k.CreatedAt.In(s.loc)})
 	return nil
 }

@@ -194,6 +194,7 @@ type KeyRequest struct {
 // once: the server keeps only its hash.
 type KeyCreated struct {
 	Key       string    `json:"key"`
+	ID        string    `json:"id"`
 	Prefix    string    `json:"prefix"`
 	Role      string    `json:"role"`
 	Operator  string    `json:"operator,omitempty"`
@@ -241,4 +242,31 @@ type Error struct {
 	Message      string                  `json:"message"`
 	Field        string                  `json:"field,omitempty"`
 	Alternatives []scheduler.Alternative `json:"alternatives,omitempty"`
+}
+
+// KeyInfo is an API key as GET /v1/keys lists it: never its secret or hash.
+type KeyInfo struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Operator  string    `json:"operator,omitempty"`
+	Gates     []string  `json:"gates,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Prefix    string    `json:"prefix"`
+	CreatedAt time.Time `json:"created_at"`
+	// OpsFile marks the ops key whose secret is in the data directory's
+	// ops.key.
+	OpsFile bool `json:"ops_file,omitempty"`
+}
+
+// KeyList is the answer of GET /v1/keys.
+type KeyList struct {
+	Keys []KeyInfo `json:"keys"`
+}
+
+// KeyRotated is the answer of POST /v1/keys/rotate-ops: the new ops key
+// (its secret shown this once, and written to File) and the keys revoked.
+type KeyRotated struct {
+	KeyCreated
+	File    string    `json:"file"`
+	Revoked []KeyInfo `json:"revoked"`
 }

@@ -177,11 +177,17 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 
 	opsKeyPath := filepath.Join(f.data, "ops.key")
-	if made, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
+	// A missing ops.key gets a new ops key, and the one it held before is
+	// revoked: a lost or deleted file never leaves its secret working.
+	if made, revoked, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
 		return err
 	} else if made {
-		log.Info("created the first ops API key; keep it safe", "path", opsKeyPath)
+		log.Info("created an ops API key; keep it safe", "path", opsKeyPath)
+		for _, k := range revoked {
+			log.Warn("ops.key was missing: revoked the ops key it held before", "id", k.ID(), "prefix", k.Prefix)
+		}
 	}
+	keys := api.NewKeys(st) // one key lookup for the API and the console
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -198,12 +204,12 @@ func serve(ctx context.Context, f *serveFlags) error {
 		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); ecancel() })
 	}
 
-	console, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
+	console, err := web.New(web.Options{Store: st, Keys: keys, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
 	if err != nil {
 		return err
 	}
 	srv, err := api.New(api.Options{
-		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
+		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
 		Logger: log, Registerer: reg,
 		Ready: func() error {
 			if !nc.IsConnected() {

@@ -53,7 +53,7 @@ type Options struct {
 	// which POST /v1/keys/rotate-ops replaces; empty answers that endpoint
 	// 503.
 	OpsKeyFile string
-	Signer *tickets.Signer
+	Signer     *tickets.Signer
 	// Gate decides POST /v1/scans; nil answers 503.
 	Gate   Scanner
 	Logger *slog.Logger

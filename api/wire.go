@@ -105,6 +105,10 @@ type Availability struct {
 	Route    string               `json:"route"`
 	Operator string               `json:"operator"`
 	Slots    []scheduler.SlotRoom `json:"slots"`
+	// Unavailable says why there are no slots: the refusal a booking of
+	// that date would get (outside the booking period, closed that day, a
+	// planned day before its allotment), or no wave left today.
+	Unavailable *Error `json:"unavailable,omitempty"`
 }
 
 // Occupancy is the answer of GET /v1/occupancy.

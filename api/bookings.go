@@ -328,8 +328,12 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request, p *princip
 	}
 	var slots []scheduler.SlotRoom
 	var aerr error
+	var why *scheduler.Error
 	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
 		slots, aerr = st.Availability(now, date, route, op)
+		if aerr == nil && len(slots) == 0 {
+			why = st.Unbookable(now, date, route)
+		}
 	})
 	if err != nil {
 		return engineError(err)
@@ -340,9 +344,14 @@ func (s *Server) availability(w http.ResponseWriter, r *http.Request, p *princip
 	for i := range slots {
 		slots[i].Slot = slots[i].Slot.In(s.loc)
 	}
-	if slots == nil {
-		slots = []scheduler.SlotRoom{}
+	out := Availability{Date: date, Route: route, Operator: op, Slots: slots}
+	if len(slots) == 0 {
+		out.Slots = []scheduler.SlotRoom{}
+		out.Unavailable = &Error{Code: scheduler.CodeOutsideHours, Message: fmt.Sprintf("no wave of route %q is left to book on %s", route, date)}
+		if why != nil {
+			out.Unavailable = &Error{Code: why.Code, Field: why.Field, Message: why.Message}
+		}
 	}
-	writeJSON(w, http.StatusOK, Availability{Date: date, Route: route, Operator: op, Slots: slots})
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

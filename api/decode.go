@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -50,7 +51,7 @@ var (
 		fields:    []string{"date", "route", "party_size", "window", "preferred", "language", "guide", "reference"},
 		forbidden: forbid(assigned, append(slices.Clone(serverFields), "booking", "cutoff")...),
 	}
-	closureBody = body{fields: []string{"zones", "reason", "until"}, forbidden: forbid(assigned, "id", "source", "from", "lifted")}
+	closureBody = body{fields: []string{"zones", "all", "reason", "until"}, forbidden: forbid(assigned, "id", "source", "from", "lifted")}
 	holdBody    = body{fields: []string{"zone", "on"}}
 	cutBody     = body{fields: []string{"zone", "gate", "capacity", "from", "until", "reason"}, forbidden: forbid(assigned, "id", "source", "lifted")}
 	keyBody     = body{fields: []string{"role", "operator", "gates", "name"}, forbidden: forbid(assigned, "key", "hash", "prefix", "created_at")}
@@ -70,6 +71,9 @@ func decode(r *http.Request, spec body, dst any) (map[string]bool, *apiError) {
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
+		if isTimeout(err) {
+			return nil, errf(http.StatusRequestTimeout, CodeTimeout, "", "the request body did not arrive in time: send it whole within a few seconds")
+		}
 		if errors.As(err, &tooBig) {
 			return nil, errf(http.StatusRequestEntityTooLarge, CodeTooLarge, "",
 				"the request body is larger than %d bytes", tooBig.Limit)
@@ -125,6 +129,11 @@ func decode(r *http.Request, spec body, dst any) (map[string]bool, *apiError) {
 		sort.Strings(unknown)
 		return nil, badRequest(unknown[0], "unknown field %s (accepted: %s)", quoteAll(unknown), strings.Join(spec.fields, ", "))
 	}
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		if e := checkText(name, raw[name]); e != nil {
+			return nil, e
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -173,4 +182,58 @@ func jsonKind(kind string) string {
 		return "an object"
 	}
 	return "of another type"
+}
+
+// checkText refuses a control character in any text of a body field
+// (strings nested in objects and lists included), so that nothing stored or
+// shown later carries one: C0 codes (NUL, ESC, CR, LF, tab...), DEL, C1
+// codes, the line and paragraph separators, and the bidirectional embedding,
+// override and isolate characters (U+202A-U+202E, U+2066-U+2069), which make
+// a text display as something else. The marks U+200E, U+200F and U+061C stay
+// allowed: Arabic text needs them. A value that is not valid JSON is left
+// for the typed decoding to report.
+func checkText(field string, raw json.RawMessage) *apiError {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return walkText(field, v)
+}
+
+func walkText(path string, v any) *apiError {
+	switch x := v.(type) {
+	case string:
+		for i, r := range x {
+			if controlRune(r) {
+				return badRequest(path, "field %q has the control character %U at byte %d: text fields accept printable characters only "+
+					"(no control codes, line breaks or direction overrides)", path, r, i)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if err := walkText(fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if err := walkText(path+"."+k, x[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// controlRune reports whether r is refused in text fields (see checkText).
+func controlRune(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
+		return true
+	case r == 0x2028, r == 0x2029:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }

@@ -93,7 +93,7 @@ func TestErrorPaths(t *testing.T) {
 		{"availability bad route", "GET", "/v1/availability?date=2026-12-01&route=x", op, nil, nil, 400, "invalid_request", "route", `unknown route "x"`},
 		{"availability bad date", "GET", "/v1/availability?date=tomorrow&route=main", op, nil, nil, 400, "invalid_request", "date", `"tomorrow"`},
 		{"list bad date", "GET", "/v1/bookings?date=12/01", op, nil, nil, 400, "invalid_request", "date", "YYYY-MM-DD"},
-		{"closure without zones", "POST", "/v1/closures", h.opsKey, `{"reason":"flood"}`, nil, 400, "invalid_request", "zones", "[] to close the whole site"},
+		{"closure without zones", "POST", "/v1/closures", h.opsKey, `{"reason":"flood"}`, nil, 400, "invalid_request", "zones", "\"all\": true to close the whole site"},
 		{"closure unknown zone", "POST", "/v1/closures", h.opsKey, `{"zones":["atlantis"],"reason":"flood"}`, nil, 400, "invalid_request", "zones", `unknown zone "atlantis"`},
 		{"closure no reason", "POST", "/v1/closures", h.opsKey, `{"zones":["siq"],"reason":""}`, nil, 400, "invalid_request", "reason", ""},
 		{"closure bad until", "POST", "/v1/closures", h.opsKey, `{"zones":["siq"],"reason":"flood","until":"tonight"}`, nil, 400, "invalid_request", "until", "RFC 3339"},

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -118,45 +117,24 @@ func newAPIKey(secret, role, operator string, gates []string, name string, now t
 	}
 }
 
-// EnsureOpsKey makes the first ops key on the first start: if no file is at
-// path, it creates an ops key, writes its secret (and a newline) to path
-// with mode 0600 (creating the directory with mode 0700) and stores its
-// hash. If the file exists it is kept and nothing is done. The file is
-// written before the key is stored, so a key in the store always has its
-// file; if storing fails, the file is removed.
-func EnsureOpsKey(st store.Store, path string, now time.Time) (created bool, err error) {
+// EnsureOpsKey makes the ops key of the file at path on start. If the
+// file exists it is kept and nothing is done. If it does not, an ops key is
+// made, its secret written to path (mode 0600, the directory 0700) and its
+// hash stored; and since whoever deleted the file meant to replace the key,
+// the ops key the file held before (if the store has one) is revoked, so
+// that a lost ops.key never leaves its secret working. revoked lists those
+// keys, for the log.
+func EnsureOpsKey(st store.Store, path string, now time.Time) (created bool, revoked []store.APIKey, err error) {
 	if _, err := os.Stat(path); err == nil {
-		return false, nil
+		return false, nil, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return false, fmt.Errorf("api: ops key file: %w", err)
+		return false, nil, fmt.Errorf("api: ops key file: %w", err)
 	}
-	secret, err := newSecret()
+	_, _, revoked, err = rotateOps(st, path, now)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return false, fmt.Errorf("api: ops key file: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return false, fmt.Errorf("api: ops key file: %w", err)
-	}
-	_, werr := f.WriteString(secret + "\n")
-	if serr := f.Sync(); werr == nil {
-		werr = serr
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		os.Remove(path)
-		return false, fmt.Errorf("api: write ops key file %s: %w", path, werr)
-	}
-	if err := st.PutKey(newAPIKey(secret, RoleOps, "", nil, "first ops key ("+filepath.Base(path)+")", now)); err != nil {
-		os.Remove(path)
-		return false, fmt.Errorf("api: store ops key: %w", err)
-	}
-	return true, nil
+	return true, revoked, nil
 }
 
 // bearer extracts the secret of an "Authorization: Bearer <key>" header.

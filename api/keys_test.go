@@ -80,7 +80,7 @@ func TestEnsureOpsKey(t *testing.T) {
 	st := openStore(t)
 	now := time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
 	path := filepath.Join(t.TempDir(), "data", "ops.key")
-	created, err := EnsureOpsKey(st, path, now)
+	created, _, err := EnsureOpsKey(st, path, now)
 	if err != nil || !created {
 		t.Fatalf("first start: %v %v", created, err)
 	}
@@ -94,7 +94,7 @@ func TestEnsureOpsKey(t *testing.T) {
 	if err != nil || k.Role != RoleOps {
 		t.Fatalf("the key in ops.key: %+v %v", k, err)
 	}
-	created, err = EnsureOpsKey(st, path, now)
+	created, _, err = EnsureOpsKey(st, path, now)
 	if err != nil || created {
 		t.Errorf("second start: %v %v", created, err)
 	}
@@ -108,7 +108,7 @@ func TestEnsureOpsKey(t *testing.T) {
 	// A store that cannot take the key leaves no file behind.
 	st.Close()
 	other := filepath.Join(t.TempDir(), "ops.key")
-	if _, err := EnsureOpsKey(st, other, now); err == nil {
+	if _, _, err := EnsureOpsKey(st, other, now); err == nil {
 		t.Error("EnsureOpsKey on a closed store succeeded")
 	}
 	if _, err := os.Stat(other); !os.IsNotExist(err) {

@@ -32,13 +32,6 @@ const (
 	DefaultMaxBodyBytes  = 64 << 10
 )
 
-// keyCacheTTL is how long a looked-up API key is trusted without asking the
-// store again.
-const keyCacheTTL = time.Minute
-
-// maxKeyCache bounds the key cache; when full it is emptied.
-const maxKeyCache = 10_000
-
 // Scanner decides gate scans; the sensors package provides the one that
 // the NATS gate responder uses, so that both paths decide alike. Decide
 // never fails: a bad scan gets a reject with reason bad_request.
@@ -51,8 +44,16 @@ type Scanner interface {
 type Options struct {
 	Engine *engine.Engine
 	// Store holds the API keys.
-	Store  store.Store
-	Signer *tickets.Signer
+	Store store.Store
+	// Keys looks the API keys up; nil makes one on Store. Share it with
+	// the web console (web.Options.Keys) so that a revoked key is refused
+	// there at once too.
+	Keys *Keys
+	// OpsKeyFile is the file holding the ops key's secret (DIR/ops.key),
+	// which POST /v1/keys/rotate-ops replaces; empty answers that endpoint
+	// 503.
+	OpsKeyFile string
+	Signer     *tickets.Signer
 	// Gate decides POST /v1/scans; nil answers 503.
 	Gate   Scanner
 	Logger *slog.Logger
@@ -69,6 +70,10 @@ type Options struct {
 	Burst         int
 	// MaxBodyBytes bounds a request body (default 64 KiB).
 	MaxBodyBytes int64
+	// BodyTimeout bounds the time to read a request's body (default 10 s);
+	// a request refused before its body is read (no key, wrong role, rate
+	// limit) is answered at once and its connection closed.
+	BodyTimeout time.Duration
 	// Extra are handlers mounted as they are, by ServeMux pattern (e.g.
 	// "/gate", "/ops/" for the web console): no authentication, no body
 	// limit. A pattern must not overlap the API's routes; a catch-all "/"
@@ -92,19 +97,13 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []route
 
-	keysMu sync.Mutex // guards keys
-	keys   map[string]cachedKey
+	auth *Keys
 
 	limMu    sync.Mutex // guards limiters
 	limiters map[string]*rate.Limiter
 
 	idemMu   sync.Mutex // guards inflight
 	inflight map[idemScope]struct{}
-}
-
-type cachedKey struct {
-	key     store.APIKey
-	expires time.Time
 }
 
 // idemScope is an Idempotency-Key in its operator's scope.
@@ -140,6 +139,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
 	s := &Server{
 		opts:     opts,
 		eng:      opts.Engine,
@@ -150,9 +152,12 @@ func New(opts Options) (*Server, error) {
 		log:      opts.Logger,
 		m:        newMetrics(opts.Registerer),
 		mux:      http.NewServeMux(),
-		keys:     map[string]cachedKey{},
+		auth:     opts.Keys,
 		limiters: map[string]*rate.Limiter{},
 		inflight: map[idemScope]struct{}{},
+	}
+	if s.auth == nil {
+		s.auth = NewKeys(opts.Store)
 	}
 	s.routes = append(s.table(), s.webhookRoutes()...)
 	for _, rt := range s.routes {
@@ -212,6 +217,9 @@ func (s *Server) table() []route {
 		{"DELETE", "/v1/cuts/{id}", ops, s.liftCut},
 		{"POST", "/v1/zones/{zone}/reset", ops, s.resetZone},
 		{"POST", "/v1/keys", ops, s.createKey},
+		{"GET", "/v1/keys", ops, s.listKeys},
+		{"DELETE", "/v1/keys/{id}", ops, s.revokeKey},
+		{"POST", "/v1/keys/rotate-ops", ops, s.rotateOpsKey},
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},
@@ -222,6 +230,7 @@ func (s *Server) table() []route {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
+	bodyDeadline(w, r, s.opts.BodyTimeout)
 	_, pattern := s.mux.Handler(r)
 	label := "unmatched"
 	if pattern == "" {
@@ -293,6 +302,7 @@ func (s *Server) wrap(rt route) http.Handler {
 				}
 			}
 			if e != nil {
+				refuseBody(w, r)
 				writeError(w, e)
 				return
 			}
@@ -317,15 +327,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, *apiError) {
 		return nil, errf(http.StatusUnauthorized, CodeUnauthorized, "Authorization",
 			"the Authorization header is not of the form \"Bearer <key>\": %s", keyHelp)
 	}
-	hash := HashSecret(secret)
-	now := time.Now()
-	s.keysMu.Lock()
-	c, ok := s.keys[hash]
-	s.keysMu.Unlock()
-	if ok && now.Before(c.expires) {
-		return &principal{c.key}, nil
-	}
-	k, err := s.st.LookupKey(hash)
+	k, err := s.auth.Lookup(secret)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errf(http.StatusUnauthorized, CodeUnauthorized, "Authorization", "unknown API key: %s", keyHelp)
 	}
@@ -333,12 +335,6 @@ func (s *Server) authenticate(r *http.Request) (*principal, *apiError) {
 		s.log.Error("api key lookup failed", "err", err)
 		return nil, errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the API key could not be checked; retry later")
 	}
-	s.keysMu.Lock()
-	if len(s.keys) >= maxKeyCache {
-		clear(s.keys)
-	}
-	s.keys[hash] = cachedKey{key: k, expires: now.Add(keyCacheTTL)}
-	s.keysMu.Unlock()
 	return &principal{k}, nil
 }
 

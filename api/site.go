@@ -152,8 +152,15 @@ func (s *Server) createClosure(w http.ResponseWriter, r *http.Request, _ *princi
 	if e != nil {
 		return e
 	}
-	if !present["zones"] {
-		return badRequest("zones", "zones is required: the zones to close, or [] to close the whole site")
+	switch {
+	case in.All && present["zones"]:
+		return badRequest("zones", "\"all\": true closes every zone; do not also send zones")
+	case in.All:
+	case !present["zones"]:
+		return badRequest("zones", "zones is required: the zones to close (e.g. [\"siq\"]), or \"all\": true to close the whole site")
+	case len(in.Zones) == 0:
+		return badRequest("zones", "zones is %s: name the zones to close, or send \"all\": true to close the whole site "+
+			"(an empty or null list never closes everything)", map[bool]string{true: "null", false: "empty"}[in.Zones == nil])
 	}
 	cmd := scheduler.Close{ID: newID("cl_"), Zones: in.Zones, Reason: strings.TrimSpace(in.Reason), Source: "ops"}
 	if len(cmd.Reason) > 200 {
@@ -231,8 +238,12 @@ func (s *Server) resetZone(w http.ResponseWriter, r *http.Request, _ *principal)
 // createKey: POST /v1/keys.
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, _ *principal) *apiError {
 	var in KeyRequest
-	if _, e := decode(r, keyBody, &in); e != nil {
+	present, e := decode(r, keyBody, &in)
+	if e != nil {
 		return e
+	}
+	if present["gates"] && len(in.Gates) == 0 {
+		return badRequest("gates", "gates is null or empty: name the gates the key may scan at, or leave gates out for a key that scans at every gate")
 	}
 	for _, g := range in.Gates {
 		if _, ok := s.cfg.Gate(g); !ok {
@@ -248,7 +259,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, _ *principal)
 		s.log.Error("store api key", "err", err)
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the key could not be stored; retry later")
 	}
-	writeJSON(w, http.StatusCreated, KeyCreated{Key: secret, Prefix: k.Prefix, Role: k.Role, Operator: k.Operator,
+	writeJSON(w, http.StatusCreated, KeyCreated{Key: secret, ID: k.ID(), Prefix: k.Prefix, Role: k.Role, Operator: k.Operator,
 		Gates: k.Gates, Name: k.Name, CreatedAt: k.CreatedAt.In(s.loc)})
 	return nil
 }
@@ -263,12 +274,12 @@ func (s *Server) gateList() string {
 
 // scan: POST /v1/scans, the same decision as the NATS gate responder.
 func (s *Server) scan(w http.ResponseWriter, r *http.Request, p *principal) *apiError {
-	if s.opts.Gate == nil {
-		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "gate scans are not served here: this server runs without a gate scanner")
-	}
 	var in ScanBody
 	if _, e := decode(r, scanBody, &in); e != nil {
 		return e
+	}
+	if s.opts.Gate == nil {
+		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "gate scans are not served here: this server runs without a gate scanner")
 	}
 	if in.Gate == "" {
 		return badRequest("gate", "gate is required: the gate the scan was made at (%s)", s.gateList())

@@ -154,7 +154,7 @@ func TestOperations(t *testing.T) {
 	}
 
 	// The whole site.
-	r = h.do("POST", "/v1/closures", h.opsKey, `{"zones":[],"reason":"evacuation","until":"2026-11-29T18:00:00+03:00"}`)
+	r = h.do("POST", "/v1/closures", h.opsKey, `{"all":true,"reason":"evacuation","until":"2026-11-29T18:00:00+03:00"}`)
 	var site scheduler.Closure
 	r.decode(t, &site)
 	if r.code != 201 || !site.Until.Equal(time.Date(2026, 11, 29, 18, 0, 0, 0, amman)) {

@@ -105,6 +105,10 @@ type Availability struct {
 	Route    string               `json:"route"`
 	Operator string               `json:"operator"`
 	Slots    []scheduler.SlotRoom `json:"slots"`
+	// Unavailable says why there are no slots: the refusal a booking of
+	// that date would get (outside the booking period, closed that day, a
+	// planned day before its allotment), or no wave left today.
+	Unavailable *Error `json:"unavailable,omitempty"`
 }
 
 // Occupancy is the answer of GET /v1/occupancy.
@@ -145,10 +149,12 @@ type EvacuationZone struct {
 	Closed bool   `json:"closed"`
 }
 
-// ClosureRequest is the body of POST /v1/closures. No zones closes the
-// whole site; Until (RFC 3339) is optional.
+// ClosureRequest is the body of POST /v1/closures: the zones to close, or
+// All to close the whole site. The whole site is closed only by All: a null
+// or empty Zones is refused. Until (RFC 3339) is optional.
 type ClosureRequest struct {
-	Zones  []string `json:"zones"`
+	Zones  []string `json:"zones,omitempty"`
+	All    bool     `json:"all,omitempty"`
 	Reason string   `json:"reason"`
 	Until  string   `json:"until,omitempty"`
 }
@@ -192,6 +198,7 @@ type KeyRequest struct {
 // once: the server keeps only its hash.
 type KeyCreated struct {
 	Key       string    `json:"key"`
+	ID        string    `json:"id"`
 	Prefix    string    `json:"prefix"`
 	Role      string    `json:"role"`
 	Operator  string    `json:"operator,omitempty"`
@@ -239,4 +246,31 @@ type Error struct {
 	Message      string                  `json:"message"`
 	Field        string                  `json:"field,omitempty"`
 	Alternatives []scheduler.Alternative `json:"alternatives,omitempty"`
+}
+
+// KeyInfo is an API key as GET /v1/keys lists it: never its secret or hash.
+type KeyInfo struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Operator  string    `json:"operator,omitempty"`
+	Gates     []string  `json:"gates,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Prefix    string    `json:"prefix"`
+	CreatedAt time.Time `json:"created_at"`
+	// OpsFile marks the ops key whose secret is in the data directory's
+	// ops.key.
+	OpsFile bool `json:"ops_file,omitempty"`
+}
+
+// KeyList is the answer of GET /v1/keys.
+type KeyList struct {
+	Keys []KeyInfo `json:"keys"`
+}
+
+// KeyRotated is the answer of POST /v1/keys/rotate-ops: the new ops key
+// (its secret shown this once, and written to File) and the keys revoked.
+type KeyRotated struct {
+	KeyCreated
+	File    string    `json:"file"`
+	Revoked []KeyInfo `json:"revoked"`
 }

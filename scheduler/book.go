@@ -28,24 +28,59 @@ func (s *State) validate(now time.Time, req BookingRequest) (*Route, *day, *Erro
 	if len(req.Language) > maxLanguage || len(req.Guide) > maxGuide || len(req.Reference) > maxReference {
 		return nil, nil, errorf(CodeInvalid, "", "language, guide and reference may have at most %d, %d and %d bytes", maxLanguage, maxGuide, maxReference)
 	}
-	date, err := time.ParseInLocation(time.DateOnly, req.Date, s.cfg.Location())
+	d, e := s.bookableDay(now, req.Date, r)
+	if e != nil {
+		return nil, nil, e
+	}
+	return r, d, nil
+}
+
+// bookableDay is the rule of which dates take bookings of route r at now:
+// a date of the booking period on which the route runs. It returns the
+// day's picture (kept in the state).
+func (s *State) bookableDay(now time.Time, dateText string, r *Route) (*day, *Error) {
+	date, err := time.ParseInLocation(time.DateOnly, dateText, s.cfg.Location())
 	if err != nil {
-		return nil, nil, errorf(CodeInvalid, "date", "date %q is not a date of the form YYYY-MM-DD", req.Date)
+		return nil, errorf(CodeInvalid, "date", "date %q is not a date of the form YYYY-MM-DD", dateText)
 	}
 	today := s.today(now)
 	last := today.AddDate(0, 0, s.cfg.Policy.BookingDaysAhead)
 	if date.Before(today) || date.After(last) {
-		return nil, nil, errorf(CodeInvalid, "date", "date %s is outside the booking period: from %s to %s",
-			req.Date, today.Format(time.DateOnly), last.Format(time.DateOnly))
+		return nil, errorf(CodeInvalid, "date", "date %s is outside the booking period: from %s to %s",
+			dateText, today.Format(time.DateOnly), last.Format(time.DateOnly))
 	}
-	d, _ := s.day(req.Date)
+	d, _ := s.day(dateText)
 	if len(s.routeSlots(d.base, r)) == 0 {
 		if r.Evening {
-			return nil, nil, errorf(CodeClosed, "date", "route %q does not run on %s (%s)", r.ID, req.Date, s.cfg.eveningText(r.ID))
+			return nil, errorf(CodeClosed, "date", "route %q does not run on %s (%s)", r.ID, dateText, s.cfg.eveningText(r.ID))
 		}
-		return nil, nil, errorf(CodeClosed, "date", "the site is closed on %s", req.Date)
+		return nil, errorf(CodeClosed, "date", "the site is closed on %s", dateText)
 	}
-	return r, d, nil
+	return d, nil
+}
+
+// Unbookable says why date takes no first-come booking of route at now,
+// by the very rules Book applies: outside the booking period, a day the
+// route does not run, a planned day before its allotment. It is nil when
+// the date is open to booking, and an error with code CodeInvalid for a
+// malformed date or an unknown route.
+func (s *State) Unbookable(now time.Time, date, route string) *Error {
+	r, ok := s.cfg.Route(route)
+	if !ok {
+		return errorf(CodeInvalid, "route", "unknown route %q (known: %s)", route, s.cfg.routeList())
+	}
+	_, known := s.days[date]
+	d, e := s.bookableDay(now, date, r)
+	if !known {
+		delete(s.days, date) // a query does not grow the state
+	}
+	if e != nil {
+		return e
+	}
+	if cutoff, open := s.windowOpen(d, now); open {
+		return s.windowRefusal(d, cutoff)
+	}
+	return nil
 }
 
 func (s *State) validWindow(w Window) *Error {
@@ -242,11 +277,18 @@ type SlotRoom struct {
 }
 
 // Availability lists the route's waves on date with the room left for
-// operator's groups (WalkInOperator for the ticket office).
+// operator's groups (WalkInOperator for the ticket office). A date that
+// Book would refuse (see Unbookable) has none.
 func (s *State) Availability(now time.Time, date, route, operator string) ([]SlotRoom, error) {
 	r, ok := s.cfg.Route(route)
 	if !ok {
 		return nil, errorf(CodeInvalid, "route", "unknown route %q (known: %s)", route, s.cfg.routeList())
+	}
+	if e := s.Unbookable(now, date, route); e != nil {
+		if _, err := time.Parse(time.DateOnly, date); err != nil {
+			return nil, errorf(CodeInvalid, "date", "%v", err)
+		}
+		return nil, nil
 	}
 	d, err := s.existingOrTemp(date)
 	if err != nil {

@@ -551,6 +551,31 @@ func (s *Badger) LookupKey(hash string) (APIKey, error) {
 	return k, nil
 }
 
+// DeleteKey removes an API key, synced; ErrNotFound if there is none.
+func (s *Badger) DeleteKey(hash string) error {
+	if hash == "" {
+		return ErrNotFound
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(apiKeyKey(hash)); err != nil {
+			return err
+		}
+		return txn.Delete(apiKeyKey(hash))
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: delete key: %w", err)
+	}
+	return nil
+}
+
 // ListKeys returns every API key, sorted by hash.
 func (s *Badger) ListKeys() ([]APIKey, error) {
 	s.mu.RLock()

@@ -268,6 +268,18 @@ func testStore(t *testing.T, im impl) {
 		if err != nil || !sameJSON(keys, []APIKey{k2, k1}) {
 			t.Errorf("ListKeys() = %+v, %v; want %+v", keys, err, []APIKey{k2, k1})
 		}
+		if err := s.DeleteKey("aa"); err != nil {
+			t.Fatalf("DeleteKey(aa) = %v", err)
+		}
+		if _, err := s.LookupKey("aa"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("LookupKey(deleted) = %v; want ErrNotFound", err)
+		}
+		if err := s.DeleteKey("aa"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("DeleteKey(deleted) = %v; want ErrNotFound", err)
+		}
+		if keys, _ := s.ListKeys(); !sameJSON(keys, []APIKey{k1}) {
+			t.Errorf("ListKeys() after DeleteKey = %+v", keys)
+		}
 		// Keys are not part of the scheduler's snapshot.
 		checkSnapshot(t, s, scheduler.Snapshot{})
 	})
@@ -333,6 +345,7 @@ func testStore(t *testing.T, im impl) {
 		_, errs["Load"] = s.Load()
 		_, errs["LookupKey"] = s.LookupKey("aa")
 		_, errs["ListKeys"] = s.ListKeys()
+		errs["DeleteKey"] = s.DeleteKey("aa")
 		for name, err := range errs {
 			if !errors.Is(err, ErrClosed) {
 				t.Errorf("%s after Close = %v; want ErrClosed", name, err)

@@ -36,6 +36,20 @@ type APIKey struct {
 	Gates     []string  `json:"gates,omitempty"` // gate role: allowed gates, empty = all
 	Name      string    `json:"name,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// OpsFile marks the ops key whose secret is in the data directory's
+	// ops.key (keys stored before the field have it false; see
+	// api.EnsureOpsKey).
+	OpsFile bool `json:"ops_file,omitempty"`
+}
+
+// ID is the key's public id: "key_" and the first 12 hex digits of its
+// hash. It is derived, so every stored key has one, and it shows nothing of
+// the secret.
+func (k APIKey) ID() string {
+	if len(k.Hash) < 12 {
+		return "key_" + k.Hash
+	}
+	return "key_" + k.Hash[:12]
 }
 
 // Store is the durable state of one site.
@@ -60,6 +74,9 @@ type Store interface {
 	LookupKey(hash string) (APIKey, error)
 	// ListKeys returns every key, sorted by hash.
 	ListKeys() ([]APIKey, error)
+	// DeleteKey removes the key with that hash (synced); ErrNotFound if
+	// there is none.
+	DeleteKey(hash string) error
 
 	// AppendHistory keeps a raw sensor message for the configured history
 	// TTL. It is not synced: history is for analysis, not for recovery, and

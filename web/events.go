@@ -31,7 +31,7 @@ const keyHelp = "pass the API key as ?key=<key> (or \"Authorization: Bearer <key
 // authenticate finds the key of an event stream request: ?key= (an
 // EventSource cannot send headers) or a Bearer header. It answers the
 // error itself and returns false when the request may not stream.
-func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (store.APIKey, bool) {
+func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (store.APIKey, string, bool) {
 	secret := r.URL.Query().Get("key")
 	if secret == "" {
 		if scheme, s, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " "); ok && strings.EqualFold(scheme, "Bearer") {
@@ -40,24 +40,24 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (store.AP
 	}
 	if secret == "" {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "key", "missing API key: %s", keyHelp)
-		return store.APIKey{}, false
+		return store.APIKey{}, "", false
 	}
-	k, err := h.o.Store.LookupKey(api.HashSecret(secret))
+	k, err := h.o.Keys.Lookup(secret)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "key", "unknown API key: %s", keyHelp)
-		return store.APIKey{}, false
+		return store.APIKey{}, "", false
 	}
 	if err != nil {
 		h.log.Error("api key lookup failed", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "", "the API key could not be checked; retry later")
-		return store.APIKey{}, false
+		return store.APIKey{}, "", false
 	}
 	if k.Role != api.RoleGate && k.Role != api.RoleOps {
 		writeError(w, http.StatusForbidden, "forbidden", "key",
 			"GET /web/events is for keys of role %s or %s; this key has role %q", api.RoleGate, api.RoleOps, k.Role)
-		return store.APIKey{}, false
+		return store.APIKey{}, "", false
 	}
-	return k, true
+	return k, secret, true
 }
 
 // frame is one message of the stream, as the NATS events are:
@@ -80,7 +80,8 @@ type problem struct {
 // unnamed event per NATS event with its JSON as data. With ?check=1 it
 // only checks the key and answers 204.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
-	k, ok := h.authenticate(w, r)
+	revoked := h.o.Keys.Revoked() // before the lookup, so no revocation is missed
+	k, secret, ok := h.authenticate(w, r)
 	if !ok {
 		return
 	}
@@ -167,6 +168,14 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-closed:
 			return
+		case <-revoked:
+			// A key was revoked: end the stream if it was this one (the
+			// page's reconnection then gets the 401).
+			if _, err := h.o.Keys.Lookup(secret); errors.Is(err, store.ErrNotFound) {
+				h.log.Info("event stream ended: its key was revoked", "id", k.ID())
+				return
+			}
+			revoked = h.o.Keys.Revoked()
 		case <-overflow:
 			h.log.Warn("event stream too slow; closed so that the page reconnects")
 			return

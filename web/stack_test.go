@@ -106,11 +106,12 @@ func newStackAt(t testing.TB, start time.Time) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(web.Options{Store: s.st, Conn: s.nc, Config: s.cfg, Now: s.eng.Now, Heartbeat: time.Second})
+	keys := api.NewKeys(s.st) // shared, as serve does
+	h, err := web.New(web.Options{Store: s.st, Keys: keys, Conn: s.nc, Config: s.cfg, Now: s.eng.Now, Heartbeat: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(api.Options{Engine: s.eng, Store: s.st, Signer: signer, RatePerSecond: -1,
+	a, err := api.New(api.Options{Engine: s.eng, Store: s.st, Keys: keys, Signer: signer, RatePerSecond: -1,
 		Gate:  sensors.APIGate{Gate: sensors.NewGate(s.eng, signer.Public())},
 		Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}})
 	if err != nil {

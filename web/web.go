@@ -41,6 +41,10 @@ var assets embed.FS
 type Options struct {
 	// Store holds the API keys that /web/events checks.
 	Store store.Store
+	// Keys looks them up; nil makes one on Store. Pass the API's
+	// (api.Options.Keys) so that a key revoked there is refused here at
+	// once, and open event streams of that key end.
+	Keys *api.Keys
 	// Conn is the NATS connection the events are read from.
 	Conn *nats.Conn
 	// Config describes the site (gates, zones, hours) to the pages.
@@ -74,6 +78,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	if o.Site == "" {
 		o.Site = o.Config.Site
+	}
+	if o.Keys == nil {
+		o.Keys = api.NewKeys(o.Store)
 	}
 	if o.Site == "" || strings.ContainsAny(o.Site, ".*> \t") {
 		return nil, fmt.Errorf("web: site %q cannot be a NATS subject token (no dots, spaces, '*' or '>')", o.Site)

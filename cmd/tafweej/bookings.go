@@ -54,7 +54,8 @@ func newAvailabilityCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var out struct {
-				Slots []slotJS `json:"slots"`
+				Slots       []slotJS  `json:"slots"`
+				Unavailable *apiError `json:"unavailable,omitempty"`
 			}
 			q := url.Values{"date": {date}, "route": {route}}
 			if err := c.do(cmd.Context(), "GET", "/v1/availability?"+q.Encode(), nil, &out); err != nil {
@@ -75,6 +76,10 @@ func newAvailabilityCmd(g *globals) *cobra.Command {
 				rows = append(rows, []string{s.Slot.Format("15:04"), s.Gate, strconv.Itoa(s.Remaining), fmt.Sprintf("%d/%d", s.Booked, s.Capacity), state})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s, route %s\n", date, route)
+			if len(rows) == 0 && out.Unavailable != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "No waves to book: %s (%s)\n", out.Unavailable.Message, out.Unavailable.Code)
+				return nil
+			}
 			table(cmd.OutOrStdout(), "WAVE\tGATE\tPLACES FOR YOU\tBOOKED/CAPACITY\t", rows)
 			return nil
 		},

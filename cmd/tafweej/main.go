@@ -62,8 +62,8 @@ Start the service with 'tafweej serve'; the other commands talk to it.`,
 		return &usageError{message: err.Error(), hint: "see '" + cmd.CommandPath() + " --help'"}
 	})
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.server, "server", envOr("TAFWEEJ_SERVER", "http://127.0.0.1:8080"), "URL of a running tafweej service (env TAFWEEJ_SERVER)")
-	pf.StringVar(&g.key, "key", os.Getenv("TAFWEEJ_KEY"), "API key (env TAFWEEJ_KEY); defaults to ./data/ops.key when present")
+	envFlag(pf, &g.server, "server", "TAFWEEJ_SERVER", "http://127.0.0.1:8080", "URL of a running tafweej service (env TAFWEEJ_SERVER)")
+	secretFlag(pf, &g.key, "key", "TAFWEEJ_KEY", "API key (env TAFWEEJ_KEY); defaults to ./data/ops.key when present")
 	pf.BoolVar(&g.json, "json", false, "print JSON instead of tables, for scripts")
 	root.AddCommand(
 		newServeCmd(),

@@ -41,7 +41,7 @@ func newConfigCmd() *cobra.Command {
 }
 
 func newKeysCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "keys", Short: "Create and list API keys (ops key required)"}
+	cmd := &cobra.Command{Use: "keys", Short: "Create, list and revoke API keys, and replace the ops key (ops key required)"}
 	var operator, role, name string
 	var gates []string
 	create := &cobra.Command{
@@ -63,7 +63,15 @@ func newKeysCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var out map[string]any
-			body := map[string]any{"role": role, "operator": operator, "gates": gates, "name": name}
+			body := map[string]any{"role": role}
+			for k, v := range map[string]string{"operator": operator, "name": name} {
+				if v != "" {
+					body[k] = v
+				}
+			}
+			if len(gates) > 0 {
+				body["gates"] = gates
+			}
 			if err := c.do(cmd.Context(), "POST", "/v1/keys", body, &out); err != nil {
 				return err
 			}
@@ -79,8 +87,103 @@ func newKeysCmd(g *globals) *cobra.Command {
 	create.Flags().StringVar(&role, "role", "", "operator, gate or ops (default operator)")
 	create.Flags().StringSliceVar(&gates, "gate", nil, "gate role: the gates it may scan at (default all)")
 	create.Flags().StringVar(&name, "name", "", "a label for the key")
-	cmd.AddCommand(create)
+	cmd.AddCommand(create, newKeysListCmd(g), newKeysRevokeCmd(g), newKeysRotateOpsCmd(g))
 	return cmd
+}
+
+func newKeysListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "List the API keys: id, role, operator, name, prefix, creation time (never the secret)",
+		Example: "  tafweej keys list\n  tafweej keys list --json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var out api.KeyList
+			if err := c.do(cmd.Context(), "GET", "/v1/keys", nil, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			var rows [][]string
+			for _, k := range out.Keys {
+				name := k.Name
+				if k.OpsFile {
+					name += " [ops.key]"
+				}
+				rows = append(rows, []string{k.ID, k.Role, k.Operator, strings.Join(k.Gates, ","), name, k.Prefix + "…", k.CreatedAt.Format("2006-01-02 15:04")})
+			}
+			table(cmd.OutOrStdout(), "ID\tROLE\tOPERATOR\tGATES\tNAME\tPREFIX\tCREATED", rows)
+			return nil
+		},
+	}
+}
+
+func newKeysRevokeCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke KEY-ID",
+		Short: "Revoke an API key: it is refused at once (API, console, event streams)",
+		Long: `Revoke an API key by its id (see 'tafweej keys list'). The key is refused from the
+next request on, and open event streams of the console using it end. The last ops key
+cannot be revoked; replace it with 'tafweej keys rotate-ops'.`,
+		Example: "  tafweej keys revoke key_3f9a1c2b7d10",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var k api.KeyInfo
+			if err := c.do(cmd.Context(), "DELETE", "/v1/keys/"+url.PathEscape(args[0]), nil, &k); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), k)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Revoked %s (%s key%s, %s…).\n", k.ID, k.Role,
+				map[bool]string{true: " of " + k.Operator}[k.Operator != ""], k.Prefix)
+			return nil
+		},
+	}
+}
+
+func newKeysRotateOpsCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rotate-ops",
+		Short: "Replace the ops key: the service writes a new one to its ops.key and revokes the old one",
+		Long: `Replace the ops key kept in the service's data directory (DIR/ops.key): the service
+makes a new ops key, writes its secret to that file (mode 0600) and revokes the key the file
+held before, which is refused from then on. Other ops keys (made with 'keys create --role ops')
+are kept.
+
+If ops.key is lost, deleting it and restarting the service has the same effect: a new key
+is written and the old one revoked (the log says so).`,
+		Example: "  tafweej keys rotate-ops\n  export TAFWEEJ_KEY=$(cat data/ops.key)",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var out api.KeyRotated
+			if err := c.do(cmd.Context(), "POST", "/v1/keys/rotate-ops", nil, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "New ops key %s written to %s on the service's machine.\n", out.ID, out.File)
+			for _, k := range out.Revoked {
+				fmt.Fprintf(cmd.OutOrStdout(), "Revoked the old ops key %s (%s…).\n", k.ID, k.Prefix)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Use the new key: export TAFWEEJ_KEY=$(cat %s)\n", out.File)
+			return nil
+		},
+	}
 }
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -211,7 +314,12 @@ func newCloseCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"zones": zones, "reason": reason}
+			body := map[string]any{"reason": reason}
+			if all {
+				body["all"] = true
+			} else {
+				body["zones"] = zones
+			}
 			if until != "" {
 				body["until"] = until
 			}

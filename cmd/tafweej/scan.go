@@ -70,7 +70,7 @@ func newScanCmd(g *globals) *cobra.Command {
 	f.IntVar(&count, "count", 1, "people passing with this scan")
 	f.StringVar(&scanID, "scan-id", "", "scan id for idempotent retries (default: new)")
 	f.StringVar(&device, "device", "cli", "device name")
-	f.StringVar(&natsURL, "nats", envOr("TAFWEEJ_NATS", nats.DefaultURL), "NATS URL (env TAFWEEJ_NATS)")
+	envFlag(f, &natsURL, "nats", "TAFWEEJ_NATS", nats.DefaultURL, "NATS URL (env TAFWEEJ_NATS)")
 	f.StringVar(&site, "site", "petra", "site id")
 	return cmd
 }

@@ -77,8 +77,8 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.natsCreds, "nats-creds", "", "external NATS: credentials file")
 	fl.StringVar(&f.natsUser, "nats-user", "", "external NATS: user")
-	fl.StringVar(&f.natsPass, "nats-password", os.Getenv("TAFWEEJ_NATS_PASSWORD"), "external NATS: password (env TAFWEEJ_NATS_PASSWORD)")
-	fl.StringVar(&f.natsToken, "nats-token", os.Getenv("TAFWEEJ_NATS_TOKEN"), "external NATS: token (env TAFWEEJ_NATS_TOKEN)")
+	secretFlag(fl, &f.natsPass, "nats-password", "TAFWEEJ_NATS_PASSWORD", "external NATS: password (env TAFWEEJ_NATS_PASSWORD)")
+	secretFlag(fl, &f.natsToken, "nats-token", "TAFWEEJ_NATS_TOKEN", "external NATS: token (env TAFWEEJ_NATS_TOKEN)")
 	fl.StringVar(&f.natsCA, "nats-tls-ca", "", "external NATS: CA certificate for TLS")
 	fl.StringVar(&f.natsCert, "nats-tls-cert", "", "external NATS: client certificate for TLS")
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
@@ -199,11 +199,17 @@ func serve(ctx context.Context, f *serveFlags) error {
 	spaceEv.set(events.Publish, eng.Now)
 
 	opsKeyPath := filepath.Join(f.data, "ops.key")
-	if made, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
+	// A missing ops.key gets a new ops key, and the one it held before is
+	// revoked: a lost or deleted file never leaves its secret working.
+	if made, revoked, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
 		return err
 	} else if made {
-		log.Info("created the first ops API key; keep it safe", "path", opsKeyPath)
+		log.Info("created an ops API key; keep it safe", "path", opsKeyPath)
+		for _, k := range revoked {
+			log.Warn("ops.key was missing: revoked the ops key it held before", "id", k.ID(), "prefix", k.Prefix)
+		}
 	}
+	keys := api.NewKeys(st) // one key lookup for the API and the console
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -228,12 +234,12 @@ func serve(ctx context.Context, f *serveFlags) error {
 		g.Add(func() error { return hooks.Run(wctx) }, func(error) { wcancel() })
 	}
 
-	console, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
+	console, err := web.New(web.Options{Store: st, Keys: keys, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
 	if err != nil {
 		return err
 	}
 	srv, err := api.New(api.Options{
-		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
+		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
 		Logger: log, Registerer: reg, Webhooks: hooks,
 		Ready: func() error {
 			if !nc.IsConnected() {
@@ -256,8 +262,9 @@ func serve(ctx context.Context, f *serveFlags) error {
 	// Requests (event streams among them) end when the server shuts down.
 	hctx, hcancel := context.WithCancel(context.Background())
 	defer hcancel()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return hctx }}
+	// Header and body deadlines and a limit on connections that have not
+	// sent a request yet: slow clients without a key cannot hold the server.
+	hs := api.NewHTTPServer(srv, api.HTTPOptions{BaseContext: func(net.Listener) context.Context { return hctx }})
 	g.Add(func() error {
 		log.Info("tafweej serving", "site", cfg.Site, "http", "http://"+ln.Addr().String(), "nats", natsURL, "clock", clock.Name(), "data", f.data)
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

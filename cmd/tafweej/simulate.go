@@ -73,7 +73,7 @@ deterministic for a --seed; the service's answers decide the rest.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.natsURL, "nats", envOr("TAFWEEJ_NATS", nats.DefaultURL), "NATS URL of the service (env TAFWEEJ_NATS)")
+	envFlag(fl, &f.natsURL, "nats", "TAFWEEJ_NATS", nats.DefaultURL, "NATS URL of the service (env TAFWEEJ_NATS)")
 	fl.StringVar(&f.site, "site", "petra", "site id (the configuration's site)")
 	fl.StringVar(&f.date, "date", "", "day to play, YYYY-MM-DD (default: the service's current day)")
 	fl.StringVar(&f.config, "config", "configs/petra.yaml", "site configuration file, the one the service runs")

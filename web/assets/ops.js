@@ -360,7 +360,8 @@
     openDialog(TF.t("confirm_close", { zone: name }), true, async () => {
       const reason = $("confirm-reason").value.trim();
       if (!reason) { $("confirm-error").textContent = TF.t("reason_required"); $("confirm-reason").focus(); return false; }
-      return change("POST", "/v1/closures", { zones, reason });
+      // The whole site is closed only by an explicit "all": true.
+      return change("POST", "/v1/closures", zones === "all" ? { all: true, reason } : { zones, reason });
     });
   }
   function askReopen(c) {
@@ -473,7 +474,7 @@
     $("lang").addEventListener("click", () => { TF.toggleLang(); relabel(); });
     $("setup").addEventListener("submit", saveSetup);
     $("settings").addEventListener("click", () => showSetup(""));
-    $("close-site").addEventListener("click", () => askClose([], TF.t("all_zones")));
+    $("close-site").addEventListener("click", () => askClose("all", TF.t("all_zones")));
     $("cut-form").addEventListener("submit", submitCut);
     $("cut-target").addEventListener("change", cutHelp);
     $("confirm-cancel").addEventListener("click", () => $("confirm").close());

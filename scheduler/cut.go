@@ -302,51 +302,29 @@ func (d *day) phantomWave(gate string, i int) int {
 // part of it), in slot order.
 func (s *State) overCut(d *day, cu *CapacityCut) []*Booking {
 	share := 1 - s.cfg.Policy.WalkInShare
-	over := map[int]bool{} // buckets (zone) or slots (gate) over
+	var over []int // buckets (zone) or slots (gate) over
 	if cu.Zone != "" {
 		z, _ := s.cfg.Zone(cu.Zone)
 		for i, v := range d.zone[cu.Zone] {
 			if int(v) > z.Capacity || int(d.zoneOp[cu.Zone][i]) > floorShare(z.Capacity, share) {
-				over[i] = true
+				over = append(over, i)
 			}
 		}
-	} else {
-		g, _ := s.cfg.Gate(cu.Gate)
-		for i, v := range d.wave[cu.Gate] {
-			if int(v) > g.WaveCapacity || int(d.waveOp[cu.Gate][i]) > floorShare(g.WaveCapacity, share) {
-				over[i] = true
-			}
+		if len(over) == 0 {
+			return nil
+		}
+		return s.meeting(d, map[string][]int{cu.Zone: over}, nil)
+	}
+	g, _ := s.cfg.Gate(cu.Gate)
+	for i, v := range d.wave[cu.Gate] {
+		if int(v) > g.WaveCapacity || int(d.waveOp[cu.Gate][i]) > floorShare(g.WaveCapacity, share) {
+			over = append(over, i)
 		}
 	}
 	if len(over) == 0 {
 		return nil
 	}
-	var hit []*Booking
-	for _, b := range s.bookings {
-		if !b.Active() || b.Admitted > 0 || b.Date != d.date {
-			continue
-		}
-		m := s.minuteOf(d, b.Slot)
-		if cu.Gate != "" {
-			if b.Gate == cu.Gate && over[m/s.cfg.SlotMinutes] {
-				hit = append(hit, b)
-			}
-			continue
-		}
-		r, _ := s.cfg.Route(b.Route)
-		for _, st := range r.Stops {
-			if st.Zone != cu.Zone {
-				continue
-			}
-			from, to := s.span(m, st)
-			if overAny(over, from, to) {
-				hit = append(hit, b)
-				break
-			}
-		}
-	}
-	slices.SortFunc(hit, func(a, b *Booking) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })
-	return hit
+	return s.meeting(d, nil, map[string][]int{cu.Gate: over})
 }
 
 func overAny(over map[int]bool, from, to int) bool {

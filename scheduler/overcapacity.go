@@ -179,6 +179,19 @@ func OverageByDate(ov []Overage) []DateOverage {
 	return out
 }
 
+// WithOverages sets each zone's Overbooked from overages (as OverCapacity
+// lists them).
+func WithOverages(zs []ZoneOccupancy, ov []Overage) {
+	for i := range zs {
+		zs[i].Overbooked = nil
+		for _, o := range ov {
+			if o.Zone == zs[i].Zone {
+				zs[i].Overbooked = append(zs[i].Overbooked, o)
+			}
+		}
+	}
+}
+
 // ReplanFix is the command that re-plans a date over capacity.
 func ReplanFix(date string) string { return "tafweej replan --date " + date }
 
@@ -209,6 +222,11 @@ type Replanned struct {
 	CancelledVisitors int `json:"cancelled_visitors"`
 	// Reason is the reason given to the moved and cancelled bookings.
 	Reason string `json:"reason"`
+	// WavesLeft and ZoneDaysLeft are what is still over capacity after:
+	// zero unless groups already admitted fill a zone or wave on their
+	// own.
+	WavesLeft    int `json:"waves_left"`
+	ZoneDaysLeft int `json:"zone_days_left"`
 }
 
 func (s *State) replanOver(now time.Time, c Replan) (Result, []Effect) {
@@ -232,10 +250,10 @@ func (s *State) replanOver(now time.Time, c Replan) (Result, []Effect) {
 	hit := s.meeting(d, zones, waves)
 	out.Bookings = len(hit)
 	if len(hit) == 0 {
+		out.WavesLeft, out.ZoneDaysLeft = out.WavesOver, out.ZoneDaysOver
 		return Result{Replanned: out}, nil
 	}
 	effects := s.replanDate(now, c.Date, hit, ReasonOverCapacity)
-	moved := map[string]bool{}
 	for _, ef := range effects {
 		p, ok := ef.(PutBooking)
 		if !ok {
@@ -247,7 +265,6 @@ func (s *State) replanOver(now time.Time, c Replan) (Result, []Effect) {
 			out.Cancelled++
 			out.CancelledVisitors += b.PartySize
 		default:
-			moved[b.ID] = true
 			out.Moved++
 			if m := s.minuteOf(d, b.Slot); m < b.Window.From || m >= b.Window.To {
 				out.LeftWindow++
@@ -255,6 +272,11 @@ func (s *State) replanOver(now time.Time, c Replan) (Result, []Effect) {
 		}
 	}
 	out.Unchanged = out.Bookings - out.Moved - out.Cancelled
+	zones, waves = s.overOn(d, now)
+	out.ZoneDaysLeft = len(zones)
+	for _, w := range waves {
+		out.WavesLeft += len(w)
+	}
 	return Result{Replanned: out}, effects
 }
 

@@ -212,7 +212,8 @@ func TestReplanAfterLoweredConfigProperty(t *testing.T) {
 				rt.Fatalf("replan %s: %v", d.Date, res.Err)
 			}
 			p := res.Replanned
-			if p.WavesOver != d.Waves || p.ZoneDaysOver != d.ZoneDays || p.Moved+p.Cancelled+p.Unchanged != p.Bookings || p.Bookings == 0 {
+			if p.WavesOver != d.Waves || p.ZoneDaysOver != d.ZoneDays || p.Moved+p.Cancelled+p.Unchanged != p.Bookings || p.Bookings == 0 ||
+				p.WavesLeft != 0 || p.ZoneDaysLeft != 0 {
 				rt.Fatalf("replan %s: %+v, reported %+v", d.Date, p, d)
 			}
 		}

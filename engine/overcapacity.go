@@ -39,7 +39,7 @@ func (e *Engine) reportOverCapacity() {
 var (
 	descOverWaves = prometheus.NewDesc("tafweej_overbooked_waves",
 		"Waves, from now on, booked over the gate's wave capacity in force (after the configuration lowered it); fix with tafweej replan --date D.", nil, nil)
-	descOverZoneDays = prometheus.NewDesc("tafweej_overbooked_zone_days",
+	descOverZoneDays = prometheus.NewDesc("tafweej_overbooked_zone_dates",
 		"Zone-days, from today on, whose plan goes over the zone's capacity in force (after the configuration lowered it); fix with tafweej replan --date D.", nil, nil)
 )
 

@@ -209,8 +209,8 @@ func TestLoweredCapacityIsReported(t *testing.T) {
 	if got := metricValue(t, srv, "tafweej_overbooked_waves"); got != float64(wantWaves) {
 		t.Errorf("tafweej_overbooked_waves %v, want %d", got, wantWaves)
 	}
-	if got := metricValue(t, srv, "tafweej_overbooked_zone_days"); got != float64(len(wantZones)) {
-		t.Errorf("tafweej_overbooked_zone_days %v, want %d", got, len(wantZones))
+	if got := metricValue(t, srv, "tafweej_overbooked_zone_dates"); got != float64(len(wantZones)) {
+		t.Errorf("tafweej_overbooked_zone_dates %v, want %d", got, len(wantZones))
 	}
 
 	// tafweej status: a section naming the date, the zones and the fix.
@@ -290,7 +290,7 @@ func TestReplanClearsOverCapacity(t *testing.T) {
 			t.Errorf("zone %s still reports %+v", z.Zone, z.Overbooked)
 		}
 	}
-	if w, z := metricValue(t, srv, "tafweej_overbooked_waves"), metricValue(t, srv, "tafweej_overbooked_zone_days"); w != 0 || z != 0 {
+	if w, z := metricValue(t, srv, "tafweej_overbooked_waves"), metricValue(t, srv, "tafweej_overbooked_zone_dates"); w != 0 || z != 0 {
 		t.Errorf("metrics after replan: %v waves, %v zone-days over", w, z)
 	}
 	out, err = cli(t, "status", "--server", srv.httpURL, "--key", srv.opsKey)

@@ -18,7 +18,7 @@ func newReplanCmd(g *globals) *cobra.Command {
 		Short: "Re-plan a date whose bookings are over the capacity now configured (after lowering capacities)",
 		Long: `After a restart with lower capacities in the configuration, the bookings already
 made are kept as they were: the log, 'tafweej status', GET /v1/occupancy and the metrics
-tafweej_overbooked_waves and tafweej_overbooked_zone_days name the dates over capacity.
+tafweej_overbooked_waves and tafweej_overbooked_zone_dates name the dates over capacity.
 replan re-plans one such date as a capacity cut does: the bookings meeting a zone or wave
 over capacity (nobody admitted yet) are moved to waves with room, or cancelled if the day
 has none left, with the reason "over capacity". Operators see the reason on their bookings.`,

@@ -27,6 +27,7 @@
 //	POST   /v1/closures                      ops
 //	DELETE /v1/closures/{id}                 ops (reopen)
 //	POST   /v1/holds                         ops
+//	POST   /v1/replan                        ops (a date over the capacity now configured)
 //	POST   /v1/zones/{zone}/reset            ops
 //	POST   /v1/keys                          ops
 //	POST   /v1/scans                         gate, ops (via Options.Gate; 503 if undecided)

@@ -215,6 +215,7 @@ func (s *Server) table() []route {
 		{"GET", "/v1/cuts", ops, s.listCuts},
 		{"POST", "/v1/cuts", ops, s.createCut},
 		{"DELETE", "/v1/cuts/{id}", ops, s.liftCut},
+		{"POST", "/v1/replan", ops, s.replan},
 		{"POST", "/v1/zones/{zone}/reset", ops, s.resetZone},
 		{"POST", "/v1/keys", ops, s.createKey},
 		{"GET", "/v1/keys", ops, s.listKeys},

@@ -79,13 +79,16 @@ func (s *Server) closuresIn(cs []scheduler.Closure) []scheduler.Closure {
 // occupancy: GET /v1/occupancy.
 func (s *Server) occupancy(w http.ResponseWriter, r *http.Request, _ *principal) *apiError {
 	var out Occupancy
+	var over []scheduler.Overage
 	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
 		out = Occupancy{At: now.In(s.loc), Zones: st.Occupancy(now)}
+		over = st.OverCapacity(now)
 	})
 	if err != nil {
 		return engineError(err)
 	}
 	out.Zones = s.zonesIn(out.Zones)
+	out.Overbooked = s.overbooked(out.Zones, over)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -94,6 +97,7 @@ func (s *Server) occupancy(w http.ResponseWriter, r *http.Request, _ *principal)
 func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *apiError {
 	var out Status
 	var all []scheduler.Closure
+	var over []scheduler.Overage
 	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
 		slot := time.Duration(s.cfg.SlotMinutes) * time.Minute
 		out = Status{
@@ -101,6 +105,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 			Zones: st.Occupancy(now), Waves: st.Waves(now, now.Add(-slot), now.Add(statusHorizon)),
 		}
 		out.Cuts = st.Cuts(now)
+		over = st.OverCapacity(now)
 		all = st.Closures(now)
 		for _, c := range all {
 			if c.Active(now) {
@@ -112,6 +117,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 		return engineError(err)
 	}
 	out.Zones = s.zonesIn(out.Zones)
+	out.Overbooked = s.overbooked(out.Zones, over)
 	out.Closures = s.closuresIn(out.Closures)
 	for i, c := range out.Cuts {
 		out.Cuts[i] = s.cutIn(c)

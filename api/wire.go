@@ -115,6 +115,10 @@ type Availability struct {
 type Occupancy struct {
 	At    time.Time                 `json:"at"`
 	Zones []scheduler.ZoneOccupancy `json:"zones"`
+	// Overbooked are the dates, from today on, with zones or waves over the
+	// capacity in force (after the configuration lowered it); each zone's
+	// own dates are in its overbooked field.
+	Overbooked []scheduler.DateOverage `json:"overbooked"`
 }
 
 // Status is the answer of GET /v1/status: the picture of the site now.
@@ -131,6 +135,9 @@ type Status struct {
 	// Cuts are the capacity cuts in force now or later.
 	Cuts       []scheduler.CapacityCut `json:"cuts"`
 	Evacuation Evacuation              `json:"evacuation"`
+	// Overbooked are the dates over the capacity in force, as in
+	// GET /v1/occupancy.
+	Overbooked []scheduler.DateOverage `json:"overbooked"`
 }
 
 // Evacuation is how many people are in the reserve now, by the counters
@@ -168,6 +175,11 @@ type CutRequest struct {
 	From     string `json:"from,omitempty"`
 	Until    string `json:"until"`
 	Reason   string `json:"reason"`
+}
+
+// ReplanRequest is the body of POST /v1/replan.
+type ReplanRequest struct {
+	Date string `json:"date"`
 }
 
 // CutList is the answer of GET /v1/cuts.

@@ -125,13 +125,14 @@ func New(opts Options) (*Engine, error) {
 		planning: map[string]bool{},
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(&stateCollector{e: e})
+		opts.Registerer.MustRegister(&stateCollector{e: e}, &overCollector{e: e})
 	}
 	start := time.Now()
 	if err := e.reload(); err != nil {
 		return nil, err
 	}
 	e.log.Info("state recovered", "bookings", e.state.BookingCount(), "took", time.Since(start).Round(time.Millisecond))
+	e.reportOverCapacity()
 	return e, nil
 }
 

@@ -139,6 +139,8 @@ type Result struct {
 	Cut      *CapacityCut // CutCapacity, LiftCut
 	// Allotted sums up an AllotRequests.
 	Allotted *Allotment
+	// Replanned sums up a Replan.
+	Replanned *Replanned
 }
 
 // CounterOutcome says what happened to a counter reading.

@@ -319,14 +319,8 @@ func (s *State) overCut(d *day, cu *CapacityCut) []*Booking {
 	if len(over) == 0 {
 		return nil
 	}
-	var hit []*Booking
-	for _, b := range s.bookings {
-		if s.overBy(d, cu, over, b) {
-			hit = append(hit, b)
-		}
-	}
-	slices.SortFunc(hit, func(a, b *Booking) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })
-	return hit
+	zones, waves := cutSets(cu, over)
+	return s.meetingSets(d, zones, waves)
 }
 
 // overBuckets are the zone buckets (zone cut) or slots (gate cut) of day d
@@ -352,27 +346,23 @@ func (s *State) overBuckets(d *day, cu *CapacityCut) map[int]bool {
 	return over
 }
 
+// cutSets puts the buckets over (overBuckets) of cut cu in the form meets
+// takes: by zone for a zone cut, by gate for a gate cut.
+func cutSets(cu *CapacityCut, over map[int]bool) (zones, waves map[string]map[int]bool) {
+	if cu.Gate != "" {
+		return nil, map[string]map[int]bool{cu.Gate: over}
+	}
+	return map[string]map[int]bool{cu.Zone: over}, nil
+}
+
 // overBy reports whether booking b (active, nobody admitted, of day d)
 // meets a bucket or wave of over (overBuckets) that cut cu lowers.
 func (s *State) overBy(d *day, cu *CapacityCut, over map[int]bool, b *Booking) bool {
-	if len(over) == 0 || !b.Active() || b.Admitted > 0 || b.Date != d.date {
+	if len(over) == 0 {
 		return false
 	}
-	m := s.minuteOf(d, b.Slot)
-	if cu.Gate != "" {
-		return b.Gate == cu.Gate && over[m/s.cfg.SlotMinutes]
-	}
-	r, _ := s.cfg.Route(b.Route)
-	for _, st := range r.Stops {
-		if st.Zone != cu.Zone {
-			continue
-		}
-		from, to := s.span(m, st)
-		if overAny(over, from, to) {
-			return true
-		}
-	}
-	return false
+	zones, waves := cutSets(cu, over)
+	return s.meets(d, b, zones, waves)
 }
 
 func overAny(over map[int]bool, from, to int) bool {

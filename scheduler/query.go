@@ -22,6 +22,11 @@ type ZoneOccupancy struct {
 	// Inside is the number of admitted visitors the plan puts in the zone
 	// now (from admissions, not counters).
 	Inside int `json:"inside"`
+	// Overbooked lists the dates, from today on, on which the plan puts
+	// the zone over the capacity in force (after a configuration lowered
+	// it), each at its worst; see OverCapacity. Set by the adapters that
+	// report it (WithOverages).
+	Overbooked []Overage `json:"overbooked,omitempty"`
 }
 
 // Occupancy returns every zone's picture at now, in configuration order.

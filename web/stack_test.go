@@ -73,7 +73,14 @@ func newStack(t testing.TB) *stack {
 // newStackAt starts the stack with its clock at start.
 func newStackAt(t testing.TB, start time.Time) *stack {
 	t.Helper()
-	s := &stack{t: t, cfg: loadConfig(t), clock: engine.NewManualClock(start)}
+	return newStackOn(t, start, loadConfig(t), t.TempDir())
+}
+
+// newStackOn starts the stack with its clock at start, on configuration
+// cfg and the store in dir (which may hold data already).
+func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string) *stack {
+	t.Helper()
+	s := &stack{t: t, cfg: cfg, clock: engine.NewManualClock(start)}
 	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true})
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +91,7 @@ func newStackAt(t testing.TB, start time.Time) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.nc.Close)
-	s.st, err = store.Open(t.TempDir(), store.Options{})
+	s.st, err = store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -262,6 +262,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(w)
 				table(w, "CAPACITY CUT\tWHAT\tCAPACITY\tFROM\tUNTIL\tREASON", rows)
 			}
+			printOverbooked(w, s.Overbooked)
 			return nil
 		},
 	}

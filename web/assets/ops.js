@@ -204,6 +204,7 @@
       if (z.held) chips.push(TF.el("span", { class: "chip held" }, TF.t("held")));
       if (z.closed) chips.push(TF.el("span", { class: "chip closed" }, TF.t("closed")));
       if (cut) chips.push(TF.el("span", { class: "chip cut", title: cut.reason }, TF.t("cut_chip")));
+      if (z.overbooked && z.overbooked.length) chips.push(TF.el("span", { class: "chip over" }, TF.t("over_chip")));
       const cl = z.closed ? closureFor(z.zone) : null;
       const btn = z.closed
         ? (cl ? TF.el("button", { type: "button", "data-action": "reopen", "data-zone": z.zone, onclick: () => askReopen(cl) }, TF.t("reopen")) : null)
@@ -242,6 +243,26 @@
 
     renderCuts();
     renderPlanned();
+    renderOver();
+  }
+
+  // renderOver lists the dates over the capacity now configured (after the
+  // configuration lowered it), each with a button to re-plan it.
+  function renderOver() {
+    const ds = status.overbooked || [];
+    $("over-box").hidden = ds.length === 0 && !$("over-result").textContent;
+    fill($("over"), JSON.stringify([TF.lang, ds]), () => ds.map((d) => {
+      const date = TF.day(d.date, true);
+      return TF.el("div", { class: "oday", "data-date": d.date },
+        TF.el("h3", {}, TF.el("span", { class: "name" }, TF.t("over_date", { date, waves: d.waves, zones: d.zone_days })),
+          TF.el("button", { type: "button", class: "danger", "data-action": "replan", "aria-label": TF.t("replan_label", { date }),
+            onclick: () => askReplan(d) }, TF.t("replan"))),
+        TF.el("ul", {},
+          (d.zones || []).map((z) => TF.el("li", { "data-zone": z.zone }, TF.t("over_zone", { zone: zoneName(z.zone),
+            planned: z.planned, capacity: z.capacity, from: TF.time(z.from), until: TF.time(z.until) }))),
+          (d.gates || []).map((g) => TF.el("li", { "data-gate": g.gate }, TF.t("over_gate", { gate: gateName(g.gate),
+            waves: g.waves, booked: g.booked, capacity: g.capacity, slot: TF.time(g.slot) })))));
+    }));
   }
 
   function renderCuts() {
@@ -372,7 +393,14 @@
     openDialog(TF.t("confirm_lift", { target: cutTargetName(c), capacity: c.capacity }), false,
       () => change("DELETE", "/v1/cuts/" + encodeURIComponent(c.id)), TF.t("reason") + ": " + c.reason);
   }
-  async function change(method, path, body) {
+  function askReplan(d) {
+    const date = TF.day(d.date, true);
+    openDialog(TF.t("confirm_replan", { date }), false, () => change("POST", "/v1/replan", { date: d.date }, (p) => {
+      $("over-result").textContent = TF.t("replanned", { date, moved: p.moved, left: p.left_window, cancelled: p.cancelled, unchanged: p.unchanged });
+    }), TF.t("over_date", { date, waves: d.waves, zones: d.zone_days }));
+  }
+  // change sends an operation; done, if given, gets the answer's body.
+  async function change(method, path, body, done) {
     let r;
     try { r = await TF.api(method, path, localStorage.getItem(KEY), body); } catch (e) {
       $("confirm-error").textContent = TF.t("unreachable"); return false;
@@ -382,6 +410,7 @@
       $("confirm-error").textContent = (r.body && r.body.error && r.body.error.message) || String(r.status);
       return false;
     }
+    if (done) done(r.body);
     poll();
     return true;
   }

@@ -60,6 +60,11 @@ type Engine struct {
 	// planning are the planned days whose requests are being planned
 	// (owned by the run goroutine).
 	planning map[string]bool
+	panics   *Panics
+	// applyFn and planFn replace State.Apply and PlanInstance in tests
+	// (nil: those).
+	applyFn func(*scheduler.State, time.Time, scheduler.Command) (scheduler.Result, []scheduler.Effect)
+	planFn  func(scheduler.Instance, scheduler.PlanOptions) (scheduler.PlanResult, error)
 }
 
 type call struct {
@@ -103,6 +108,7 @@ func New(opts Options) (*Engine, error) {
 		calls:    make(chan *call, 4096),
 		stopped:  make(chan struct{}),
 		planning: map[string]bool{},
+		panics:   NewPanics(opts.Logger, opts.Registerer),
 	}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(&stateCollector{e: e})
@@ -221,6 +227,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // AllotRequests command, which checks every placement again. If anything
 // fails on the way, the requests stay pending and a later tick tries again.
 func (e *Engine) allotDue(ctx context.Context) {
+	defer e.recoverAllot()
 	now := e.clock.Now()
 	for _, date := range e.state.RequestsDue(now) {
 		if e.planning[date] {
@@ -233,7 +240,7 @@ func (e *Engine) allotDue(ctx context.Context) {
 			start := time.Now()
 			plan, err := scheduler.PlanResult{}, instErr
 			if err == nil {
-				plan, err = scheduler.PlanInstance(inst, e.opts.Plan)
+				plan, err = e.plan(inst)
 			}
 			took := time.Since(start)
 			if err != nil {
@@ -269,10 +276,15 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 	var events []scheduler.Event
 	for i, c := range batch {
 		if c.read != nil {
-			c.read(e.state, now)
+			if err := e.read(c.read, now); err != nil {
+				results[i] = reply{err: err}
+			}
 			continue
 		}
-		res, effects := e.state.Apply(now, c.cmd)
+		res, effects, err := e.apply(now, c.cmd)
+		if err != nil {
+			return e.rollback(batch, results, i, err) || ticked
+		}
 		switch c := c.cmd.(type) {
 		case scheduler.Tick:
 			ticked = true
@@ -318,7 +330,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 		}
 	}
 	for _, ev := range events {
-		e.opts.Publish(ev)
+		e.publish(ev)
 	}
 	return ticked
 }

@@ -83,7 +83,10 @@ func fromRefusal(err error) *apiError {
 }
 
 func engineError(err error) *apiError {
+	var ie *engine.InternalError
 	switch {
+	case errors.As(err, &ie):
+		return internalError(ie.ID)
 	case errors.Is(err, engine.ErrStore):
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "",
 			"the change could not be stored and was not made; retry later")

@@ -86,6 +86,7 @@ type Server struct {
 	signer *tickets.Signer
 	log    *slog.Logger
 	m      *metrics
+	panics *engine.Panics
 	mux    *http.ServeMux
 	routes []route
 
@@ -146,6 +147,7 @@ func New(opts Options) (*Server, error) {
 		signer:   opts.Signer,
 		log:      opts.Logger,
 		m:        newMetrics(opts.Registerer),
+		panics:   engine.NewPanics(opts.Logger, opts.Registerer),
 		mux:      http.NewServeMux(),
 		keys:     map[string]cachedKey{},
 		limiters: map[string]*rate.Limiter{},
@@ -220,7 +222,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	_, pattern := s.mux.Handler(r)
-	label := "unmatched"
+	label, abort := "unmatched", false
 	if pattern == "" {
 		s.unmatched(sw, r)
 	} else {
@@ -229,7 +231,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			label = pattern
 		}
-		s.mux.ServeHTTP(sw, r)
+		abort = s.serveGuarded(sw, r)
 	}
 	code := sw.code
 	if code == 0 {
@@ -240,6 +242,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("http request failed", "method", r.Method, "route", label, "code", code)
 	} else {
 		s.log.Debug("http request", "method", r.Method, "route", label, "code", code, "took", time.Since(start))
+	}
+	if abort {
+		panic(http.ErrAbortHandler)
 	}
 }
 

@@ -239,4 +239,6 @@ type Error struct {
 	Message      string                  `json:"message"`
 	Field        string                  `json:"field,omitempty"`
 	Alternatives []scheduler.Alternative `json:"alternatives,omitempty"`
+	// ID names an internal error in the service's log.
+	ID string `json:"id,omitempty"`
 }

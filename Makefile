@@ -5,6 +5,8 @@ PKGS     := ./...
 # The demo runs tomorrow's morning in Amman (UTC+3) at 30x speed.
 DEMO_CLOCK ?= $(shell date -d 'tomorrow' +%Y-%m-%dT07:45:00+03:00)
 DEMO_SPEED ?= 30
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 20s
 
 .PHONY: help build test test-short race lint vet fmt demo bench bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
 
@@ -38,9 +40,13 @@ bench-go: ## go benchmarks of every package (one run each)
 bench: build ## tafweej bench: headline figures as ratios of the machine's raw limits
 	./$(BIN) bench
 
-fuzz: ## fuzz every decoder for 30 s each
-	$(GO) test -run '^$$' -fuzz FuzzParseConfig -fuzztime 30s ./scheduler/
-	$(GO) test -run '^$$' -fuzz FuzzVerify -fuzztime 30s ./tickets/
+fuzz: ## run every fuzz target of every package for FUZZTIME each (default 20s; e.g. make fuzz FUZZTIME=2m)
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$f ($$pkg, $(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

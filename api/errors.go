@@ -87,11 +87,14 @@ func fromRefusal(err error) *apiError {
 }
 
 func engineError(err error) *apiError {
+	var ie *engine.InternalError
 	switch {
 	case errors.Is(err, store.ErrInsufficientStorage):
 		e := errf(http.StatusInsufficientStorage, CodeInsufficientStorage, "", "%v; retry later", err)
 		e.retryAfter = 30
 		return e
+	case errors.As(err, &ie):
+		return internalError(ie.ID)
 	case errors.Is(err, engine.ErrStore):
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "",
 			"the change could not be stored and was not made; retry later")

@@ -94,6 +94,7 @@ type Server struct {
 	signer *tickets.Signer
 	log    *slog.Logger
 	m      *metrics
+	panics *engine.Panics
 	mux    *http.ServeMux
 	routes []route
 
@@ -151,6 +152,7 @@ func New(opts Options) (*Server, error) {
 		signer:   opts.Signer,
 		log:      opts.Logger,
 		m:        newMetrics(opts.Registerer),
+		panics:   engine.NewPanics(opts.Logger, opts.Registerer),
 		mux:      http.NewServeMux(),
 		auth:     opts.Keys,
 		limiters: map[string]*rate.Limiter{},
@@ -233,7 +235,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	bodyDeadline(w, r, s.opts.BodyTimeout)
 	_, pattern := s.mux.Handler(r)
-	label := "unmatched"
+	label, abort := "unmatched", false
 	if pattern == "" {
 		s.unmatched(sw, r)
 	} else {
@@ -242,7 +244,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			label = pattern
 		}
-		s.mux.ServeHTTP(sw, r)
+		abort = s.serveGuarded(sw, r)
 	}
 	code := sw.code
 	if code == 0 {
@@ -253,6 +255,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("http request failed", "method", r.Method, "route", label, "code", code)
 	} else {
 		s.log.Debug("http request", "method", r.Method, "route", label, "code", code, "took", time.Since(start))
+	}
+	if abort {
+		panic(http.ErrAbortHandler)
 	}
 }
 

@@ -258,6 +258,8 @@ type Error struct {
 	Message      string                  `json:"message"`
 	Field        string                  `json:"field,omitempty"`
 	Alternatives []scheduler.Alternative `json:"alternatives,omitempty"`
+	// ID names an internal error in the service's log.
+	ID string `json:"id,omitempty"`
 }
 
 // KeyInfo is an API key as GET /v1/keys lists it: never its secret or hash.

@@ -73,7 +73,12 @@ type Engine struct {
 	planning map[string]bool
 	// steps are the closures and cuts being applied in steps, held their
 	// callers (both owned by the run goroutine; bigturn.go).
-	steps stepper
+	steps  stepper
+	panics *Panics
+	// applyFn and planFn replace State.Apply and PlanInstance in tests
+	// (nil: those).
+	applyFn func(*scheduler.State, time.Time, scheduler.Command) (scheduler.Result, []scheduler.Effect)
+	planFn  func(scheduler.Instance, scheduler.PlanOptions) (scheduler.PlanResult, error)
 }
 
 type call struct {
@@ -123,6 +128,7 @@ func New(opts Options) (*Engine, error) {
 		calls:    make(chan *call, 4096),
 		stopped:  make(chan struct{}),
 		planning: map[string]bool{},
+		panics:   NewPanics(opts.Logger, opts.Registerer),
 	}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(&stateCollector{e: e}, &overCollector{e: e})
@@ -250,6 +256,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // AllotRequests command, which checks every placement again. If anything
 // fails on the way, the requests stay pending and a later tick tries again.
 func (e *Engine) allotDue(ctx context.Context) {
+	defer e.recoverAllot()
 	now := e.clock.Now()
 	for _, date := range e.state.RequestsDue(now) {
 		if e.planning[date] {
@@ -262,7 +269,7 @@ func (e *Engine) allotDue(ctx context.Context) {
 			start := time.Now()
 			plan, err := scheduler.PlanResult{}, instErr
 			if err == nil {
-				plan, err = scheduler.PlanInstance(inst, e.opts.Plan)
+				plan, err = e.plan(inst)
 			}
 			took := time.Since(start)
 			if err != nil {
@@ -307,7 +314,10 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			results[i] = reply{err: err}
 			continue
 		}
-		res, effects := e.state.Apply(now, c.cmd)
+		res, effects, err := e.apply(now, c.cmd)
+		if err != nil {
+			return e.rollback(batch, results, i, err) || ticked
+		}
 		switch c := c.cmd.(type) {
 		case scheduler.Tick:
 			ticked = true
@@ -347,7 +357,9 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 		if c.read != nil {
 			// Reads see only committed state: never a change that a failed
 			// commit has just rolled back.
-			c.read(e.state, now)
+			if err := e.read(c.read, now); err != nil {
+				results[i] = reply{err: err}
+			}
 		} else if results[i].err == nil {
 			e.m.observeResult(c.cmd, results[i].res) // counted once durable
 		}
@@ -358,7 +370,7 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 	e.committed(outs)
 	for _, evs := range events {
 		for _, ev := range evs {
-			e.opts.Publish(ev)
+			e.publish(ev)
 		}
 	}
 	e.stepped(batch, results)

@@ -215,8 +215,9 @@ func (p *planner) searchPreference(budget int) {
 			break
 		}
 	}
-	for ; it < budget; it++ {
-		// A random placed group off its preferred start.
+	for ; it < budget && p.visitors > 0; it++ {
+		// A random placed group off its preferred start (none when
+		// nothing is placed: an empty day, or no group fits).
 		var r int32 = -1
 		for range 8 {
 			v := int32(p.rng.IntN(len(p.reqs)))

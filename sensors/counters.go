@@ -173,6 +173,12 @@ func (c *counterConsumer) work(ch chan jetstream.Msg) {
 // redelivered when it could not be applied.
 func (c *counterConsumer) handle(msg jetstream.Msg) {
 	s := c.s
+	defer func() {
+		if v := recover(); v != nil {
+			c.poison(msg, s.panics.Recovered("nats_counter", v))
+		}
+	}()
+	hook("nats_counter")
 	if md, err := msg.Metadata(); err == nil {
 		s.m.pending.Set(float64(md.NumPending))
 	}
@@ -188,6 +194,10 @@ func (c *counterConsumer) handle(msg jetstream.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	res, err := s.eng.Do(ctx, r)
 	cancel()
+	if id := internalID(err); id != "" {
+		c.poison(msg, id)
+		return
+	}
 	if err != nil {
 		c.logf("counter reading not applied; redelivery asked", "sensor", r.Sensor, "seq", r.Seq, "err", err)
 		// Not at once: the fetch still running would get it straight

@@ -85,6 +85,8 @@ type Service struct {
 	subj subjects
 	log  *slog.Logger
 	m    *metrics
+	// panics logs and counts the handlers' recovered panics.
+	panics *engine.Panics
 
 	gateSub, alertSub *nats.Subscription
 	sem               chan struct{} // bounds the scans decided at once
@@ -124,6 +126,7 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 		m:   newMetrics(o.Registerer, o.Conn),
 		sem: make(chan struct{}, maxScansInFlight),
 	}
+	s.panics = engine.NewPanics(o.Logger, o.Registerer)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := s.ensureStreams(sctx); err != nil {
@@ -246,6 +249,12 @@ func (s *Service) begin() bool {
 }
 
 func (s *Service) scan(m *nats.Msg, start time.Time) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.replyInternal(m, s.panics.Recovered("nats_scan", v))
+		}
+	}()
+	hook("nats_scan")
 	gate := strings.TrimSuffix(strings.TrimPrefix(m.Subject, s.subj.prefix+".gate."), ".scan")
 	req, err := decodeScan(m.Data)
 	var res scheduler.ScanResult
@@ -258,6 +267,10 @@ func (s *Service) scan(m *nats.Msg, start time.Time) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		res, err = s.gate.decide(ctx, gate, req)
 		cancel()
+		if id := internalID(err); id != "" {
+			s.replyInternal(m, id)
+			return
+		}
 		if errors.Is(err, ErrUnavailable) {
 			// No reply: the device times out and retries with the same
 			// scan_id, which admits nobody twice.
@@ -287,7 +300,8 @@ func (s *Service) scan(m *nats.Msg, start time.Time) {
 type AlertReply struct {
 	// Result is "closed" (a closure was opened), "ignored" (the rule does
 	// not close for this severity), "duplicate" (an alert with this id
-	// was applied before) or "invalid".
+	// was applied before), "invalid" or "internal" (the service failed on
+	// it: Error names the failure's id in the log).
 	Result  string `json:"result"`
 	Closure string `json:"closure,omitempty"`
 	Error   string `json:"error,omitempty"`
@@ -298,6 +312,16 @@ func (s *Service) onAlert(m *nats.Msg) {
 		return
 	}
 	defer s.handlers.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			id := s.panics.Recovered("nats_alert", v)
+			if m.Reply != "" {
+				data, _ := json.Marshal(AlertReply{Result: reasonInternal, Error: internalMessage(id)})
+				_ = m.Respond(data)
+			}
+		}
+	}()
+	hook("nats_alert")
 	reply := func(r AlertReply) {
 		if m.Reply == "" {
 			return
@@ -323,6 +347,10 @@ func (s *Service) onAlert(m *nats.Msg) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := s.eng.Do(ctx, scheduler.Alert{ID: id, Kind: a.Kind, Zones: a.Zones, Severity: a.Severity})
+	if pid := internalID(err); pid != "" {
+		reply(AlertReply{Result: reasonInternal, Error: internalMessage(pid)})
+		return
+	}
 	if err != nil {
 		// No reply: a sender that asked retries.
 		s.log.Error("alert not applied", "kind", a.Kind, "zones", a.Zones, "err", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ type apiError struct {
 	Message      string          `json:"message"`
 	Field        string          `json:"field,omitempty"`
 	Alternatives []alternativeJS `json:"alternatives,omitempty"`
+	ID           string          `json:"id,omitempty"`
 }
 
 type alternativeJS struct {
@@ -44,6 +46,11 @@ func (e *apiError) Error() string {
 		b.WriteString("\n  hint: pass a key with --key or TAFWEEJ_KEY; the ops key is in DATA/ops.key, operator keys come from 'tafweej keys create --operator ID'")
 	case http.StatusForbidden:
 		b.WriteString("\n  hint: this key's role may not do that; use an ops key or the right operator's key")
+	case http.StatusInternalServerError:
+		b.WriteString("\n  hint: the service is up but failed on this request")
+		if e.ID != "" {
+			fmt.Fprintf(&b, "; its log has the details under %s", e.ID)
+		}
 	}
 	return b.String()
 }
@@ -95,12 +102,13 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, hdr
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the tafweej service at %s: %w\n  hint: start it with 'tafweej serve' or point --server / TAFWEEJ_SERVER at it", c.base, err)
+		return c.transportError(method, path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return err
+		return fmt.Errorf("the answer of the tafweej service at %s to %s %s (HTTP %d) was cut off: %w\n  hint: the service may have failed on this request; see its log, and check what was done before retrying a change",
+			c.base, method, path, resp.StatusCode, err)
 	}
 	if resp.StatusCode >= 300 {
 		var env struct {
@@ -123,6 +131,22 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, hdr
 		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// transportError tells an unreachable service (nothing was sent) apart
+// from one that took the request and dropped the connection or did not
+// answer in time (it may have failed on it, or even applied it).
+func (c *client) transportError(method, path string, err error) error {
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial" {
+		return fmt.Errorf("cannot reach the tafweej service at %s: %w\n  hint: start it with 'tafweej serve' or point --server / TAFWEEJ_SERVER at it", c.base, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("the tafweej service at %s took %s %s but did not answer in time: %w\n  hint: it is reachable but slow or stuck; see its log, and check what was done before retrying a change", c.base, method, path, err)
+	}
+	return fmt.Errorf("the tafweej service at %s took %s %s but closed the connection without an answer: %w\n  hint: it is reachable but may have failed on this request; see its log, and check what was done before retrying a change", c.base, method, path, err)
 }
 
 // table prints rows under a header, aligned.

@@ -98,7 +98,14 @@ func decodeCommand(src *byteSource, s *State, now time.Time, step int) Command {
 	id := func(prefix string) string { return fmt.Sprintf("%s%d", prefix, src.n(max(step, 1)+1)) }
 	size := func() int { return src.n(cfg.Policy.MaxPartySize+3) - 1 }
 	at := func() time.Time { return now.Add(time.Duration(src.n(9)-4) * time.Hour) }
-	switch src.n(17) {
+	switch src.n(19) {
+	case 17:
+		return Replan{Date: pick(dates)}
+	case 18:
+		if src.n(2) == 0 {
+			return ApplyStep{Closure: id("cl")}
+		}
+		return ApplyStep{Cut: id("cut")}
 	case 0, 1:
 		return Book{ID: id("bk"), Operator: pick(ops), IdempotencyKey: pick([]string{"", "k1", "k2"}), RequestHash: pick([]string{"h1", "h2"}),
 			Request: BookingRequest{Date: pick(dates), Route: pick(routes), PartySize: size(), Window: window(),

@@ -28,7 +28,7 @@ const T = {
     reasons: {
       ok: "أهلاً وسهلاً", too_early: "مبكر جداً", too_late: "متأخر جداً", rebooked: "نُقل إلى فوج لاحق",
       already_used: "التذكرة مستخدمة", unknown_ticket: "تذكرة غير معروفة", invalid_signature: "تذكرة مزوّرة أو تالفة",
-      wrong_gate: "بوابة خاطئة", wrong_day: "يوم خاطئ", cancelled: "الحجز ملغى", held: "الفوج موقوف مؤقتاً",
+      wrong_gate: "بوابة خاطئة", unknown_gate: "بوابة غير معروفة", wrong_day: "يوم خاطئ", cancelled: "الحجز ملغى", held: "الفوج موقوف مؤقتاً",
       closed: "المنطقة مغلقة", bad_request: "مسح غير صالح",
     },
     // control room
@@ -91,7 +91,7 @@ const T = {
     reasons: {
       ok: "Welcome", too_early: "Too early", too_late: "Too late", rebooked: "Moved to a later wave",
       already_used: "Ticket already used", unknown_ticket: "Unknown ticket", invalid_signature: "Forged or damaged ticket",
-      wrong_gate: "Wrong gate", wrong_day: "Wrong day", cancelled: "Booking cancelled", held: "Wave on hold",
+      wrong_gate: "Wrong gate", unknown_gate: "Unknown gate", wrong_day: "Wrong day", cancelled: "Booking cancelled", held: "Wave on hold",
       closed: "Zone closed", bad_request: "Invalid scan",
     },
     zones: "Zones", zone: "Zone", capacity: "Capacity", planned: "Planned", live_occ: "Live",

@@ -261,7 +261,7 @@
     const rows = [];
     const row = (k, v, cls) => { if (v !== undefined && v !== null && v !== "") rows.push(TF.el("div", { class: cls || "" }, TF.el("dt", {}, TF.t(k)), TF.el("dd", {}, String(v)))); };
     if (res.decision !== "reject" || res.admitted) row("admitted", res.admitted, "big");
-    if (res.booking) row("remaining", res.remaining, "big");
+    if (res.booking && res.reason !== "cancelled") row("remaining", res.remaining, "big");
     row("party", res.party_size || "");
     row("operator", res.operator);
     row("language", res.language);

@@ -97,6 +97,8 @@ type Server struct {
 
 	idemMu   sync.Mutex // guards inflight
 	inflight map[idemScope]struct{}
+
+	claimMu sync.Mutex // serialises console-link claims: one key per link
 }
 
 type cachedKey struct {
@@ -209,6 +211,8 @@ func (s *Server) table() []route {
 		{"DELETE", "/v1/cuts/{id}", ops, s.liftCut},
 		{"POST", "/v1/zones/{zone}/reset", ops, s.resetZone},
 		{"POST", "/v1/keys", ops, s.createKey},
+		{"POST", "/v1/console-links", ops, s.createConsoleLink},
+		{"POST", "/v1/console-links/claim", public, s.claimConsoleLink},
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},

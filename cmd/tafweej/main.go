@@ -88,7 +88,10 @@ Start the service with 'tafweej serve'; the other commands talk to it.`,
 		newSimulateCmd(g),
 		newBenchCmd(),
 		newPlanCmd(g),
+		newTicketCmd(g),
+		newConsoleLinkCmd(g),
 	)
+	usageErrors(root)
 	return root
 }
 
@@ -100,7 +103,8 @@ func envOr(k, def string) string {
 }
 
 func main() {
-	err := newRoot().Execute()
+	root := newRoot()
+	err := cobraUsage(root, root.Execute())
 	if err == nil {
 		os.Exit(exitOK)
 	}

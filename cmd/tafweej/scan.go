@@ -51,7 +51,7 @@ func newScanCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("decode reply: %w", err)
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), res)
+				return printRaw(cmd.OutOrStdout(), msg.Data)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s  (%s)  admitted %d", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted)

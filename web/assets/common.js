@@ -242,6 +242,24 @@ const TF = {
     return { status: r.status, body: data };
   },
 
+  // claimLink signs the device in from a console sign-in link
+  // (tafweej console-link): it takes the token out of the address bar and
+  // its history entry at once, then exchanges it, once, for the console's
+  // key. It resolves to {key, gate} or null (no link, or a link that is
+  // used, expired or forged: the page then asks for a key as before).
+  async claimLink() {
+    const m = /^#link=([A-Za-z0-9._-]+)$/.exec(location.hash);
+    if (!m) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    try {
+      const r = await fetch("/v1/console-links/claim", { method: "POST", cache: "no-store",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: m[1] }) });
+      if (r.status !== 201) return null;
+      const a = await r.json();
+      return { key: a.key, gate: a.gate || "" };
+    } catch (e) { return null; }
+  },
+
   // checkKey asks /web/events whether the key may stream: "ok", "wrong",
   // "forbidden" or "unreachable".
   async checkKey(key) {

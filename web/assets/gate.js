@@ -352,6 +352,8 @@
     relabel();
     setInterval(renderWaves, 5000);
     setInterval(() => TF.loadSite().then(renderWaves).catch(() => {}), 60000);
+    const link = await TF.claimLink();
+    if (link) { store.key = link.key; if (link.gate) store.gate = link.gate; }
     if (!store.key || !TF.site.gates.some((g) => g.id === store.gate)) { showSetup(""); return; }
     start();
   }

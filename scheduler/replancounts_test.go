@@ -70,4 +70,3 @@ func TestClosureSaysHowManyBookingsMovedLeftTheirWindowOrWereCancelled(t *testin
 		}
 	})
 }
-

@@ -27,6 +27,8 @@ func usageErrors(root *cobra.Command) {
 		}
 		if c.HasParent() && c.HasSubCommands() && c.Run == nil && c.RunE == nil {
 			c.Args = cobra.ArbitraryArgs
+			// The flags are those of the subcommand the user meant.
+			c.FParseErrWhitelist.UnknownFlags = true
 			c.RunE = func(cmd *cobra.Command, a []string) error {
 				if len(a) == 0 {
 					return cmd.Help()
@@ -45,6 +47,9 @@ func usageErrors(root *cobra.Command) {
 // parent.
 func unknownCommand(parent *cobra.Command, name string) error {
 	hint := "see '" + parent.CommandPath() + " --help' for the commands"
+	if parent.SuggestionsMinimumDistance <= 0 {
+		parent.SuggestionsMinimumDistance = 2 // cobra's default, set by it on the root only
+	}
 	if s := parent.SuggestionsFor(name); len(s) > 0 {
 		for i := range s {
 			s[i] = "'" + parent.CommandPath() + " " + s[i] + "'"
@@ -60,9 +65,13 @@ func cobraUsage(root *cobra.Command, err error) error {
 	if err == nil || !strings.HasPrefix(err.Error(), "unknown command ") {
 		return err
 	}
-	var name string
-	if _, serr := fmt.Sscanf(strings.TrimPrefix(err.Error(), "unknown command "), "%q", &name); serr == nil {
-		return unknownCommand(root, name)
+	var name, path string
+	if _, serr := fmt.Sscanf(strings.TrimPrefix(err.Error(), "unknown command "), "%q for %q", &name, &path); serr == nil {
+		parent := root
+		if c, _, ferr := root.Find(strings.Fields(path)[1:]); ferr == nil && c != nil {
+			parent = c
+		}
+		return unknownCommand(parent, name)
 	}
 	return &usageError{message: strings.SplitN(err.Error(), "\n", 2)[0], hint: "see 'tafweej --help' for the commands"}
 }

@@ -9,7 +9,7 @@ DEMO_SPEED ?= 30
 .PHONY: help build test test-short race lint vet fmt demo bench bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 build: ## build bin/tafweej
 	$(GO) build -o $(BIN) ./cmd/tafweej

@@ -17,6 +17,8 @@ build: ## build bin/tafweej
 test: ## the full default test suite (what CI runs), with the race detector
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 
+race: test ## the same as test: every test runs with the race detector
+
 test-short: ## quick tests without the race detector
 	$(GO) test -short -count=1 $(PKGS)
 

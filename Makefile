@@ -11,13 +11,15 @@ FUZZTIME ?= 20s
 .PHONY: help build test test-short race lint vet fmt demo bench bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 build: ## build bin/tafweej
 	$(GO) build -o $(BIN) ./cmd/tafweej
 
 test: ## the full default test suite (what CI runs), with the race detector
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+race: test ## the same as test: every test runs with the race detector
 
 test-short: ## quick tests without the race detector
 	$(GO) test -short -count=1 $(PKGS)

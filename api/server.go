@@ -105,6 +105,8 @@ type Server struct {
 
 	idemMu   sync.Mutex // guards inflight
 	inflight map[idemScope]struct{}
+
+	claimMu sync.Mutex // serialises console-link claims: one key per link
 }
 
 // idemScope is an Idempotency-Key in its operator's scope.
@@ -223,6 +225,8 @@ func (s *Server) table() []route {
 		{"GET", "/v1/keys", ops, s.listKeys},
 		{"DELETE", "/v1/keys/{id}", ops, s.revokeKey},
 		{"POST", "/v1/keys/rotate-ops", ops, s.rotateOpsKey},
+		{"POST", "/v1/console-links", ops, s.createConsoleLink},
+		{"POST", "/v1/console-links/claim", public, s.claimConsoleLink},
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},

@@ -71,6 +71,25 @@ func platform() dashboard {
 					steps: []step{base("green"), at(1, "red")}, thresholds: "area",
 					targets: []target{ts(`sum(increase(tafweej_store_write_errors_total{`+sel+`}[$__rate_interval]))`, "errors")}},
 			}},
+			{title: "Disk reserve — free space under --data, refusals", panels: []panel{
+				{kind: "stat", title: "Storage level", w: 4, h: 7, mappings: storageMap,
+					steps: []step{base("green"), at(1, "orange"), at(2, "red")},
+					desc: "ok; low: under the --min-free reserve, new bookings and requests are refused (507); " +
+						"critical: under a quarter of it, scans and counter readings wait too.",
+					targets: []target{ts(`max(sum without (level) (tafweej_storage_level{`+sel+`, level="low"}) + 2 * sum without (level) (tafweej_storage_level{`+sel+`, level="critical"}))`, "level")}},
+				{kind: "timeseries", title: "Free space against the reserve", w: 10, h: 7, unit: "bytes", min: f(0),
+					desc: "Free space of each data directory's filesystem, the reserve (--min-free) and the reserve plus the room Badger needs " +
+						"to flush its write-ahead log: under the dashed lines writes are refused.",
+					targets: []target{
+						ts(`min by (dir) (tafweej_storage_free_bytes{`+sel+`})`, "free {{dir}}"),
+						ts(`max(tafweej_storage_reserve_bytes{`+sel+`})`, "reserve"),
+						ts(`max(tafweej_storage_reserve_bytes{`+sel+`} + tafweej_storage_flush_debt_bytes{`+sel+`})`, "reserve + flush room"),
+					},
+					overrides: []override{{name: "reserve", props: dashed("orange")}, {name: "reserve + flush room", props: dashed("red")}}},
+				{kind: "timeseries", title: "Commands refused for want of disk, per minute", w: 10, h: 7, bars: true,
+					desc:    "Bookings, requests, scans and counter readings refused or deferred because the disk is nearly full, by command.",
+					targets: []target{ts(perMinute("tafweej_storage_refused_total", sel, "command"), "{{command}}")}},
+			}},
 			{title: "NATS — connection, backlog and dead letters", panels: []panel{
 				{kind: "state-timeline", title: "Connection", w: 8, h: 7, mappings: natsMap, steps: []step{base("red"), at(1, "green")},
 					desc:    "Whether the service was connected to NATS (embedded or external).",

@@ -38,6 +38,9 @@ var (
 	closMap = []mapping{{"0", "open", "green"}, {"1", "closed", "red"}}
 	natsMap = []mapping{{"0", "disconnected", "red"}, {"1", "connected", "green"}}
 	upMap   = []mapping{{"0", "down", "red"}, {"1", "up", "green"}}
+	// storageMap names tafweej_storage_level as the platform dashboard
+	// folds it: 0 ok, 1 low, 2 critical.
+	storageMap = []mapping{{"0", "ok", "green"}, {"1", "low", "orange"}, {"2", "critical", "red"}}
 )
 
 // Thresholds: hold_at is about 85% of capacity and release_at about 70% in

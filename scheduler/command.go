@@ -190,6 +190,9 @@ const (
 	// ReasonInsufficientStorage: the service's disk is nearly full and the
 	// scan was not recorded (decided by the owner loop, not the core).
 	ReasonInsufficientStorage = "insufficient_storage"
+	// ReasonUnknownGate: the scan names no gate of the site (a device set
+	// up with a wrong gate id); the message names the id it sent.
+	ReasonUnknownGate = "unknown_gate"
 )
 
 // Error codes of refusals.

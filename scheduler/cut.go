@@ -38,6 +38,9 @@ type CapacityCut struct {
 	// Applying: in force, its re-plan still being applied in steps (see
 	// stepped.go); false once whole.
 	Applying bool `json:"applying,omitempty"`
+	// Replanned counts what its re-plan did with the bookings over it so
+	// far (whole once Applying is false).
+	Replanned ReplanCounts `json:"replanned"`
 }
 
 // Active reports whether the cut is in force at t.
@@ -152,13 +155,16 @@ func (s *State) cut(now time.Time, c CutCapacity) (Result, []Effect) {
 		cu.Applying = true
 		s.queueCut(cu, all)
 	}
-	effects := []Effect{PutCut{*cu}, Event{Kind: EventCapacityCut, At: now, Data: *cu}}
+	var replanned []Effect
 	reason := cutReasonPrefix + cu.Reason
 	for i, d := range touched {
 		if len(hits[i]) > 0 && !cu.Applying {
-			effects = append(effects, s.replanDate(now, d.date, hits[i], reason)...)
+			e, n := s.replanDate(now, d.date, hits[i], reason)
+			replanned = append(replanned, e...)
+			cu.Replanned.add(n)
 		}
 	}
+	effects := append([]Effect{PutCut{*cu}, Event{Kind: EventCapacityCut, At: now, Data: *cu}}, replanned...)
 	out := *cu
 	return Result{Cut: &out}, effects
 }

@@ -33,10 +33,12 @@ func (s *State) scan(now time.Time, c Scan) (Result, []Effect) {
 func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 	reject := func(reason string) ScanResult {
 		return ScanResult{Decision: DecisionReject, Reason: reason, Booking: c.Ticket.Booking, Gate: c.Gate,
-			Message: message(reason, time.Time{}, s.cfg.Location())}
+			Message: message(reason, time.Time{}, s.cfg.Location(), Text{})}
 	}
 	if _, ok := s.cfg.Gate(c.Gate); !ok {
-		return reject(ReasonBadRequest), nil
+		res := reject(ReasonUnknownGate)
+		res.Gate, res.Message = "", UnknownGateMessage(c.Gate)
+		return res, nil
 	}
 	if c.Count < 1 || c.Count > s.cfg.Policy.MaxPartySize {
 		return reject(ReasonBadRequest), nil
@@ -53,9 +55,14 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 		} else if reason == ReasonOK {
 			when = b.Slot
 		}
-		return ScanResult{Decision: decision, Reason: reason, Remaining: b.PartySize - b.Admitted,
+		remaining := b.PartySize - b.Admitted
+		if b.Status == StatusCancelled {
+			remaining = 0 // a cancelled ticket admits nobody: nothing remains
+		}
+		return ScanResult{Decision: decision, Reason: reason, Remaining: remaining,
 			Booking: b.ID, Slot: &slot, Gate: b.Gate, RetryAt: retry, Operator: b.Operator,
-			Language: b.Language, PartySize: b.PartySize, Message: message(reason, when, s.cfg.Location())}
+			Language: b.Language, PartySize: b.PartySize,
+			Message: message(reason, when, s.cfg.Location(), s.cfg.gateName(b.Gate))}
 	}
 	r, _ := s.cfg.Route(b.Route)
 	closed := s.routeClosed(now, r)

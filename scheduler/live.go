@@ -245,10 +245,11 @@ func (s *State) close(now time.Time, c Close) (Result, []Effect) {
 		cl.Applying = true
 		s.queueClosure(cl, hit)
 	}
-	effects := []Effect{PutClosure{*cl}, Event{Kind: EventZoneClosed, At: now, Data: *cl}}
+	var replanned []Effect
 	if !cl.Applying {
-		effects = append(effects, s.replanHit(now, cl, hit)...)
+		replanned, cl.Replanned = s.replanHit(now, cl, hit)
 	}
+	effects := append([]Effect{PutClosure{*cl}, Event{Kind: EventZoneClosed, At: now, Data: *cl}}, replanned...)
 	out := *cl
 	return Result{Closure: &out}, effects
 }

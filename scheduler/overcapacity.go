@@ -253,22 +253,11 @@ func (s *State) replanOver(now time.Time, c Replan) (Result, []Effect) {
 		out.WavesLeft, out.ZoneDaysLeft = out.WavesOver, out.ZoneDaysOver
 		return Result{Replanned: out}, nil
 	}
-	effects := s.replanDate(now, c.Date, hit, ReasonOverCapacity)
+	effects, counts := s.replanDate(now, c.Date, hit, ReasonOverCapacity)
+	out.Moved, out.LeftWindow, out.Cancelled = counts.Moved, counts.OutOfWindow, counts.Cancelled
 	for _, ef := range effects {
-		p, ok := ef.(PutBooking)
-		if !ok {
-			continue
-		}
-		b := p.Booking
-		switch b.Status {
-		case StatusCancelled:
-			out.Cancelled++
-			out.CancelledVisitors += b.PartySize
-		default:
-			out.Moved++
-			if m := s.minuteOf(d, b.Slot); m < b.Window.From || m >= b.Window.To {
-				out.LeftWindow++
-			}
+		if p, ok := ef.(PutBooking); ok && p.Booking.Status == StatusCancelled {
+			out.CancelledVisitors += p.Booking.PartySize
 		}
 	}
 	out.Unchanged = out.Bookings - out.Moved - out.Cancelled

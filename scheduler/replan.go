@@ -86,22 +86,43 @@ func replanIterations(groups int) int {
 // replan moves or cancels the active, not yet admitted bookings whose route
 // meets the closure: moved ones are rescheduled, the others cancelled, both
 // with the closure's reason.
-func (s *State) replan(now time.Time, cl *Closure) []Effect {
+func (s *State) replan(now time.Time, cl *Closure) ([]Effect, ReplanCounts) {
 	return s.replanHit(now, cl, s.hitBy(cl))
 }
 
 // replanHit is replan on the closure's hit bookings, hitBy(cl).
-func (s *State) replanHit(now time.Time, cl *Closure, hit []*Booking) []Effect {
+func (s *State) replanHit(now time.Time, cl *Closure, hit []*Booking) ([]Effect, ReplanCounts) {
 	byDate := map[string][]*Booking{}
 	for _, b := range hit {
 		byDate[b.Date] = append(byDate[b.Date], b)
 	}
 	var effects []Effect
+	var counts ReplanCounts
 	reason := closureReasonPrefix + cl.Reason
 	for _, date := range slices.Sorted(maps.Keys(byDate)) {
-		effects = append(effects, s.replanDate(now, date, byDate[date], reason)...)
+		e, n := s.replanDate(now, date, byDate[date], reason)
+		effects = append(effects, e...)
+		counts.add(n)
 	}
-	return effects
+	return effects, counts
+}
+
+// ReplanCounts is what the re-plan of a closure or a capacity cut did with
+// the bookings it hit (the figures an operations officer is told after a
+// closure or a cut): Moved were rescheduled to another wave, OutOfWindow of
+// them now start outside the window their operator asked for, Cancelled
+// found no room left that day. A booking that fits back in its own wave
+// (after a cut) is in none of them.
+type ReplanCounts struct {
+	Moved       int `json:"moved"`
+	OutOfWindow int `json:"out_of_window"`
+	Cancelled   int `json:"cancelled"`
+}
+
+func (c *ReplanCounts) add(o ReplanCounts) {
+	c.Moved += o.Moved
+	c.OutOfWindow += o.OutOfWindow
+	c.Cancelled += o.Cancelled
 }
 
 // hitBy lists the active, not yet admitted bookings whose route meets the
@@ -147,13 +168,13 @@ func (s *State) hits(cl *Closure, from, until time.Time, b *Booking) bool {
 // left where it was if that is where the outcome puts it (no effect), or
 // cancelled (with reason). A closure's re-plan (replan) and a capacity
 // cut's (cut.go) call it once per date.
-func (s *State) replanDate(now time.Time, date string, hit []*Booking, reason string) []Effect {
+func (s *State) replanDate(now time.Time, date string, hit []*Booking, reason string) ([]Effect, ReplanCounts) {
 	return s.replanDateWith(now, date, hit, reason, replanIterations(len(hit)))
 }
 
 // replanDateWith is replanDate with the planner's budget given (a step of a
 // stepped re-plan has a smaller one, stepped.go).
-func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reason string, iterations int) []Effect {
+func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reason string, iterations int) ([]Effect, ReplanCounts) {
 	d, _ := s.day(date)
 	reqs := make([]PlanRequest, len(hit))
 	for i, b := range hit {
@@ -178,10 +199,12 @@ func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reaso
 	}
 
 	var effects []Effect
+	var counts ReplanCounts
 	for i, b := range hit {
 		p, ok := best.at[i], best.kept[i]
 		switch {
 		case !ok:
+			counts.Cancelled++
 			b.Status, b.Reason = StatusCancelled, reason
 			b.UpdatedAt = now
 			b.Version++
@@ -193,6 +216,10 @@ func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reaso
 			// capacity cut a group may fit back where it was.
 			s.place(d, b)
 		default:
+			counts.Moved++
+			if p.minute < b.Window.From || p.minute >= b.Window.To {
+				counts.OutOfWindow++
+			}
 			b.Gate, b.Slot = p.gate, s.at(d, p.minute)
 			b.Status, b.Reason = StatusRescheduled, reason
 			b.UpdatedAt = now
@@ -201,7 +228,7 @@ func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reaso
 			effects = append(effects, PutBooking{*b}, Event{Kind: EventBookingRescheduled, At: now, Data: *b})
 		}
 	}
-	return effects
+	return effects, counts
 }
 
 // replanOutcome is where the hit bookings of one date would go: at[i] for

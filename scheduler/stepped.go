@@ -24,7 +24,7 @@ import (
 // its outcome and first come), checking again that each is still hit (a
 // booking cancelled, admitted or moved since is left alone). The step that
 // empties the queue records the closure with Applying cleared, in the same
-// effects. The caller of ApplyStep (the engine) writes each step's records
+// effects (every step records it with its counts so far). The caller of ApplyStep (the engine) writes each step's records
 // in one synced batch, like any command's, and keeps serving other
 // commands between steps.
 //
@@ -126,13 +126,16 @@ func (s *State) applyStep(now time.Time, c ApplyStep) (Result, []Effect) {
 			s.queueClosure(cl, s.hitBy(cl))
 		}
 		from, until := s.blockSpan(cl)
-		effects, done := s.step(now, key, closureReasonPrefix+cl.Reason, func(_ *day, b *Booking) bool {
+		effects, counts, done := s.step(now, key, closureReasonPrefix+cl.Reason, func(_ *day, b *Booking) bool {
 			return s.hits(cl, from, until, b)
 		})
+		cl.Replanned.add(counts)
 		if done {
 			cl.Applying = false
-			effects = append(effects, PutClosure{*cl})
 		}
+		// Each step records the closure with its counts so far, in the
+		// same batch as the bookings it moved.
+		effects = append(effects, PutClosure{*cl})
 		out := *cl
 		return Result{Closure: &out}, effects
 	default:
@@ -159,16 +162,17 @@ func (s *State) applyStep(now time.Time, c ApplyStep) (Result, []Effect) {
 			over map[int]bool
 			of   *day
 		)
-		effects, done := s.step(now, key, cutReasonPrefix+cu.Reason, func(d *day, b *Booking) bool {
+		effects, counts, done := s.step(now, key, cutReasonPrefix+cu.Reason, func(d *day, b *Booking) bool {
 			if of != d {
 				of, over = d, s.overBuckets(d, cu)
 			}
 			return s.overBy(d, cu, over, b)
 		})
+		cu.Replanned.add(counts)
 		if done {
 			cu.Applying = false
-			effects = append(effects, PutCut{*cu})
 		}
+		effects = append(effects, PutCut{*cu})
 		out := *cu
 		return Result{Cut: &out}, effects
 	}
@@ -177,7 +181,7 @@ func (s *State) applyStep(now time.Time, c ApplyStep) (Result, []Effect) {
 // step re-plans the next bookings of queue key: up to stepSize of them, all
 // of the date of the first, those still hit (by still). It reports whether
 // the queue is now empty (and drops it).
-func (s *State) step(now time.Time, key, reason string, still func(*day, *Booking) bool) ([]Effect, bool) {
+func (s *State) step(now time.Time, key, reason string, still func(*day, *Booking) bool) ([]Effect, ReplanCounts, bool) {
 	q := s.steps[key]
 	var (
 		date string
@@ -203,12 +207,13 @@ func (s *State) step(now time.Time, key, reason string, still func(*day, *Bookin
 	}
 	q.ids = q.ids[n:]
 	var effects []Effect
+	var counts ReplanCounts
 	if len(hit) > 0 {
-		effects = s.replanDateWith(now, date, hit, reason, min(replanIterations(len(hit)), replanStepIterations))
+		effects, counts = s.replanDateWith(now, date, hit, reason, min(replanIterations(len(hit)), replanStepIterations))
 	}
 	if len(q.ids) == 0 {
 		delete(s.steps, key)
-		return effects, true
+		return effects, counts, true
 	}
-	return effects, false
+	return effects, counts, false
 }

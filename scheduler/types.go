@@ -132,6 +132,9 @@ type Closure struct {
 	// bookings it hits is still being applied in steps (a closure that hits
 	// more bookings than one step takes; see stepped.go); false once whole.
 	Applying bool `json:"applying,omitempty"`
+	// Replanned counts what its re-plan did with the bookings it hit so
+	// far (whole once Applying is false).
+	Replanned ReplanCounts `json:"replanned"`
 }
 
 // Active reports whether the closure is in force at t.

@@ -48,8 +48,8 @@ var ErrUnavailable = errors.New("sensors: scan not decided: the scheduler is una
 // scan_id, which admits nobody twice. (The NATS responder sends no reply;
 // HTTP should answer 503.)
 //
-// Refused before the scheduler is asked: an unknown gate or an invalid
-// request (bad_request), a forged or altered ticket (invalid_signature),
+// Refused before the scheduler is asked: an unknown gate (unknown_gate,
+// naming it), an invalid request (bad_request), a forged or altered ticket (invalid_signature),
 // and a code that is not a ticket of this format at all (unknown_ticket:
 // the device read some other QR code).
 func (g *Gate) Decide(ctx context.Context, gate string, req ScanRequest) scheduler.ScanResult {
@@ -62,7 +62,7 @@ func (g *Gate) Decide(ctx context.Context, gate string, req ScanRequest) schedul
 func (g *Gate) decide(ctx context.Context, gate string, req ScanRequest) (scheduler.ScanResult, error) {
 	cfg := g.eng.Config()
 	if _, ok := cfg.Gate(gate); !ok {
-		return reject(scheduler.ReasonBadRequest, ""), invalidf(reasonUnknownGate, "unknown gate %q", gate)
+		return unknownGate(gate), invalidf(reasonUnknownGate, "unknown gate %q", gate)
 	}
 	if err := checkScan(req); err != nil {
 		return reject(scheduler.ReasonBadRequest, gate), err
@@ -91,6 +91,13 @@ func (g *Gate) decide(ctx context.Context, gate string, req ScanRequest) (schedu
 		return scheduler.ScanResult{}, fmt.Errorf("%w: no scan result (%v)", ErrUnavailable, res.Err)
 	}
 	return *res.Scan, nil
+}
+
+// unknownGate is the answer to a scan at a gate the site does not have: it
+// names the id the device sent, so that the attendant can fix the device.
+func unknownGate(gate string) scheduler.ScanResult {
+	return scheduler.ScanResult{Decision: scheduler.DecisionReject, Reason: scheduler.ReasonUnknownGate,
+		Message: scheduler.UnknownGateMessage(gate)}
 }
 
 // reject is a rejection decided before the scheduler is asked.

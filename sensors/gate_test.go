@@ -73,7 +73,7 @@ func TestScanReasons(t *testing.T) {
 		{"invalid_signature swapped", func() scheduler.ScanResult { return scan("visitor-centre", swapped, 1) }, "reject", "invalid_signature", 0, 0, "", ""},
 		{"wrong_gate", func() scheduler.ScanResult { return scan("little-petra", code(otherGate), 10) }, "reject", "wrong_gate", 0, 10, "", slot(otherGate)},
 		{"wrong_day", func() scheduler.ScanResult { return scan("visitor-centre", code(tomorrow), 10) }, "reject", "wrong_day", 0, 10, "", slot(tomorrow)},
-		{"cancelled", func() scheduler.ScanResult { return scan("visitor-centre", code(cancelled), 10) }, "reject", "cancelled", 0, 10, "", slot(cancelled)},
+		{"cancelled", func() scheduler.ScanResult { return scan("visitor-centre", code(cancelled), 10) }, "reject", "cancelled", 0, 0, "", slot(cancelled)}, // a cancelled ticket has nothing remaining
 		{"held", func() scheduler.ScanResult {
 			h.do(scheduler.SetHold{Zone: "siq", On: true})
 			defer h.do(scheduler.SetHold{Zone: "siq", On: false})
@@ -177,11 +177,19 @@ func TestScanBadRequests(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			before := h.metric("tafweej_sensor_invalid_messages_total", "kind", "scan", "reason", c.reason)
 			r := decodeReply(t, h.scanRaw(c.gate, []byte(c.body)))
-			if r.Decision != "reject" || r.Reason != "bad_request" {
-				t.Fatalf("got %+v, want reject/bad_request", r)
-			}
-			if r.Message != scheduler.Message("bad_request") {
-				t.Errorf("message %+v", r.Message)
+			if c.reason == reasonUnknownGate {
+				// An attendant can act on it: the gate is named as unknown.
+				if r.Decision != "reject" || r.Reason != scheduler.ReasonUnknownGate ||
+					!strings.Contains(r.Message.EN, `"back-door"`) || !strings.Contains(r.Message.AR, `"back-door"`) {
+					t.Fatalf("got %+v, want reject/unknown_gate naming \"back-door\" in both languages", r)
+				}
+			} else {
+				if r.Decision != "reject" || r.Reason != "bad_request" {
+					t.Fatalf("got %+v, want reject/bad_request", r)
+				}
+				if r.Message != scheduler.Message("bad_request") {
+					t.Errorf("message %+v", r.Message)
+				}
 			}
 			if r.Admitted != 0 || r.Booking != "" {
 				t.Errorf("a bad request names a booking or admits: %+v", r)

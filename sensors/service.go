@@ -262,6 +262,8 @@ func (s *Service) scan(m *nats.Msg, start time.Time) {
 		res = reject(scheduler.ReasonBadRequest, "")
 		if _, ok := s.cfg.Gate(gate); ok {
 			res.Gate = gate
+		} else {
+			res = unknownGate(gate)
 		}
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

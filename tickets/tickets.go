@@ -13,7 +13,9 @@ package tickets
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -158,3 +160,13 @@ func QR(code string) ([]byte, error) {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// Derive returns a 32-byte secret for purpose, derived from the signing
+// key (HMAC-SHA256 of its seed over "tafweej/"+purpose): other signatures
+// of the service (e.g. console sign-in links) get their own key without a
+// second key file, and cannot be confused with ticket signatures.
+func (s *Signer) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, s.key.Seed())
+	m.Write([]byte("tafweej/" + purpose))
+	return m.Sum(nil)
+}

@@ -4,9 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,7 +47,10 @@ func newAvailabilityCmd(g *globals) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if date == "" {
-				return usagef("e.g. --date 2026-12-01", "--date is required")
+				return usagef("e.g. --date "+tomorrow(), "--date is required")
+			}
+			if err := checkDate("--date", date); err != nil {
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -58,11 +61,12 @@ func newAvailabilityCmd(g *globals) *cobra.Command {
 				Unavailable *apiError `json:"unavailable,omitempty"`
 			}
 			q := url.Values{"date": {date}, "route": {route}}
-			if err := c.do(cmd.Context(), "GET", "/v1/availability?"+q.Encode(), nil, &out); err != nil {
+			raw, err := c.call(cmd.Context(), "GET", "/v1/availability?"+q.Encode(), nil, &out)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), out)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			var rows [][]string
 			for _, s := range out.Slots {
@@ -112,9 +116,18 @@ func (gr *group) flags(cmd *cobra.Command, dateHelp string) {
 // command line shown when a flag is missing. It picks a retry key if none
 // was given.
 func (gr *group) body(example string) (map[string]any, error) {
-	from, to, ok := strings.Cut(gr.window, "-")
-	if gr.date == "" || gr.size == 0 || !ok {
+	if gr.date == "" || gr.window == "" {
 		return nil, usagef("e.g. "+example, "--date, --party and --window FROM-TO are required")
+	}
+	if err := checkDate("--date", gr.date); err != nil {
+		return nil, err
+	}
+	if err := checkParty(gr.size); err != nil {
+		return nil, err
+	}
+	from, to, err := checkWindow(gr.window)
+	if err != nil {
+		return nil, err
 	}
 	if gr.idem == "" {
 		gr.idem = randomKey()
@@ -149,11 +162,12 @@ func newBookCmd(g *globals) *cobra.Command {
 				path += "?walk_in=true"
 			}
 			var b bookingJS
-			if err := c.do(cmd.Context(), "POST", path, body, &b, "Idempotency-Key", gr.idem); err != nil {
+			raw, err := c.call(cmd.Context(), "POST", path, body, &b, "Idempotency-Key", gr.idem)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), b)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Booked %s: %d visitors on route %s\n", b.ID, b.PartySize, b.Route)
@@ -182,33 +196,42 @@ func newBookingsCmd(g *globals) *cobra.Command {
 		Example: "  tafweej bookings --date 2026-12-01\n  tafweej bookings bk_4f1c2a",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if date != "" {
+				if err := checkDate("--date", date); err != nil {
+					return err
+				}
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
-			var list []bookingJS
 			if len(args) == 1 {
 				var b bookingJS
-				if err := c.do(cmd.Context(), "GET", "/v1/bookings/"+url.PathEscape(args[0]), nil, &b); err != nil {
+				raw, err := c.call(cmd.Context(), "GET", "/v1/bookings/"+url.PathEscape(args[0]), nil, &b)
+				if err != nil {
 					return err
 				}
-				list = []bookingJS{b}
-			} else {
-				var out struct {
-					Bookings []bookingJS `json:"bookings"`
+				if g.json {
+					return printRaw(cmd.OutOrStdout(), raw)
 				}
-				q := ""
-				if date != "" {
-					q = "?date=" + url.QueryEscape(date)
-				}
-				if err := c.do(cmd.Context(), "GET", "/v1/bookings"+q, nil, &out); err != nil {
-					return err
-				}
-				list = out.Bookings
+				printBooking(cmd.OutOrStdout(), c.base, b)
+				return nil
+			}
+			var out struct {
+				Bookings []bookingJS `json:"bookings"`
+			}
+			q := ""
+			if date != "" {
+				q = "?date=" + url.QueryEscape(date)
+			}
+			raw, err := c.call(cmd.Context(), "GET", "/v1/bookings"+q, nil, &out)
+			if err != nil {
+				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), list)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
+			list := out.Bookings
 			var rows [][]string
 			for _, b := range list {
 				rows = append(rows, []string{b.ID, b.Operator, b.Slot.Format("2006-01-02 15:04"), b.Gate, b.Route,
@@ -234,14 +257,35 @@ func newCancelCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var b bookingJS
-			if err := c.do(cmd.Context(), "DELETE", "/v1/bookings/"+url.PathEscape(args[0]), nil, &b); err != nil {
+			raw, err := c.call(cmd.Context(), "DELETE", "/v1/bookings/"+url.PathEscape(args[0]), nil, &b)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), b)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Cancelled %s (%d places at %s, %s)\n", b.ID, b.PartySize, b.Slot.Format("2006-01-02 15:04"), b.Gate)
 			return nil
 		},
 	}
 }
+
+// printBooking shows one booking in full, with its ticket code.
+func printBooking(w io.Writer, base string, b bookingJS) {
+	fmt.Fprintf(w, "Booking %s of %s: %d visitors on route %s (%s)\n", b.ID, b.Operator, b.PartySize, b.Route, b.Status)
+	fmt.Fprintf(w, "  wave      %s at gate %s\n", b.Slot.Format("2006-01-02 15:04 -07:00"), b.Gate)
+	fmt.Fprintf(w, "  admitted  %d of %d\n", b.Admitted, b.PartySize)
+	if b.Reason != "" {
+		fmt.Fprintf(w, "  reason    %s\n", b.Reason)
+	}
+	if b.Reference != "" {
+		fmt.Fprintf(w, "  your ref  %s\n", b.Reference)
+	}
+	if b.Ticket != "" && b.Status != "cancelled" {
+		fmt.Fprintf(w, "  ticket    %s\n", b.Ticket)
+		fmt.Fprintf(w, "  QR        %s%s (or: tafweej ticket %s --png FILE)\n", base, b.TicketURL, b.ID)
+	}
+}
+
+// tomorrow is tomorrow's date, for examples in messages.
+func tomorrow() string { return time.Now().AddDate(0, 0, 1).Format(time.DateOnly) }

@@ -27,6 +27,17 @@ left), with the cut's reason. To stop admissions altogether, use 'tafweej close'
 				return usagef(`e.g. tafweej cut --zone siq --capacity 600 --until 2026-12-01T14:00:00+03:00 --reason rain`,
 					"--zone or --gate (one), --capacity, --until and --reason are required")
 			}
+			if capacity < 1 {
+				return usagef("e.g. --capacity 600", "--capacity %d is not a capacity: accepted are 1 up to one less than the configured capacity", capacity)
+			}
+			if err := checkInstant("--until", until); err != nil {
+				return err
+			}
+			if from != "" {
+				if err := checkInstant("--from", from); err != nil {
+					return err
+				}
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -41,19 +52,22 @@ left), with the cut's reason. To stop admissions altogether, use 'tafweej close'
 				body["from"] = from
 			}
 			var cu scheduler.CapacityCut
-			if err := c.do(cmd.Context(), "POST", "/v1/cuts", body, &cu); err != nil {
+			raw, err := c.call(cmd.Context(), "POST", "/v1/cuts", body, &cu)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), cu)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			what := "zone " + cu.Zone
 			if cu.Gate != "" {
 				what = "gate " + cu.Gate + " (a wave)"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Cut %s to %d from %s until %s (%s) as %s.\n  Moved bookings: tafweej bookings --date %s. Lift with: tafweej lift %s\n",
-				what, cu.Capacity, cu.From.Format("2006-01-02 15:04"), cu.Until.Format("2006-01-02 15:04"), cu.Reason, cu.ID,
-				cu.From.Format("2006-01-02"), cu.ID)
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Cut %s to %d from %s until %s (%s) as %s.\n",
+				what, cu.Capacity, cu.From.Format("2006-01-02 15:04"), cu.Until.Format("2006-01-02 15:04"), cu.Reason, cu.ID)
+			printReplanned(w, cu.Replanned)
+			fmt.Fprintf(w, "  See them: tafweej bookings --date %s. Lift with: tafweej lift %s\n", cu.From.Format("2006-01-02"), cu.ID)
 			return nil
 		},
 	}
@@ -81,11 +95,12 @@ func newCutsCmd(g *globals) *cobra.Command {
 			var out struct {
 				Cuts []scheduler.CapacityCut `json:"cuts"`
 			}
-			if err := c.do(cmd.Context(), "GET", "/v1/cuts", nil, &out); err != nil {
+			raw, err := c.call(cmd.Context(), "GET", "/v1/cuts", nil, &out)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), out.Cuts)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			var rows [][]string
 			for _, cu := range out.Cuts {
@@ -114,11 +129,12 @@ func newLiftCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var cu scheduler.CapacityCut
-			if err := c.do(cmd.Context(), "DELETE", "/v1/cuts/"+url.PathEscape(args[0]), nil, &cu); err != nil {
+			raw, err := c.call(cmd.Context(), "DELETE", "/v1/cuts/"+url.PathEscape(args[0]), nil, &cu)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), cu)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Lifted: capacity cut %s (%s).\n", cu.ID, cu.Reason)
 			return nil

@@ -90,7 +90,10 @@ Start the service with 'tafweej serve'; the other commands talk to it.`,
 		newBenchCmd(),
 		newPlanCmd(g),
 		newWebhooksCmd(g),
+		newTicketCmd(g),
+		newConsoleLinkCmd(g),
 	)
+	usageErrors(root)
 	return root
 }
 
@@ -102,7 +105,8 @@ func envOr(k, def string) string {
 }
 
 func main() {
-	err := newRoot().Execute()
+	root := newRoot()
+	err := cobraUsage(root, root.Execute())
 	if err == nil {
 		os.Exit(exitOK)
 	}

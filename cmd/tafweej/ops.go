@@ -72,11 +72,12 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if len(gates) > 0 {
 				body["gates"] = gates
 			}
-			if err := c.do(cmd.Context(), "POST", "/v1/keys", body, &out); err != nil {
+			raw, err := c.call(cmd.Context(), "POST", "/v1/keys", body, &out)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), out)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created a %s key%s. It is shown only this once:\n\n  %v\n\nUse it with --key or TAFWEEJ_KEY.\n",
 				role, map[bool]string{true: " for operator " + operator}[operator != ""], out["key"])
@@ -198,11 +199,12 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var s api.Status
-			if err := c.do(cmd.Context(), "GET", "/v1/status", nil, &s); err != nil {
+			raw, err := c.call(cmd.Context(), "GET", "/v1/status", nil, &s)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), s)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s  (clock: %s)\n", s.At.Format("2006-01-02 15:04:05 -07:00"), s.Clock)
@@ -311,6 +313,11 @@ func newCloseCmd(g *globals) *cobra.Command {
 			if all && len(zones) > 0 {
 				return usagef("use either --all or --zone", "--all closes every zone; do not also name zones")
 			}
+			if until != "" {
+				if err := checkInstant("--until", until); err != nil {
+					return err
+				}
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -325,17 +332,21 @@ func newCloseCmd(g *globals) *cobra.Command {
 				body["until"] = until
 			}
 			var cl scheduler.Closure
-			if err := c.do(cmd.Context(), "POST", "/v1/closures", body, &cl); err != nil {
+			raw, err := c.call(cmd.Context(), "POST", "/v1/closures", body, &cl)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), cl)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			what := strings.Join(cl.Zones, ", ")
 			if what == "" {
 				what = "the whole site"
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Closed %s (%s) as %s. Reopen with: tafweej reopen %s\n", what, cl.Reason, cl.ID, cl.ID)
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "Closed %s (%s) as %s.\n", what, cl.Reason, cl.ID)
+			printReplanned(w, cl.Replanned)
+			fmt.Fprintf(w, "  Reopen with: tafweej reopen %s\n", cl.ID)
 			return nil
 		},
 	}
@@ -358,11 +369,12 @@ func newReopenCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var cl scheduler.Closure
-			if err := c.do(cmd.Context(), "DELETE", "/v1/closures/"+url.PathEscape(args[0]), nil, &cl); err != nil {
+			raw, err := c.call(cmd.Context(), "DELETE", "/v1/closures/"+url.PathEscape(args[0]), nil, &cl)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), cl)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Reopened: closure %s (%s) lifted.\n", cl.ID, cl.Reason)
 			return nil

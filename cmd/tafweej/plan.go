@@ -27,7 +27,10 @@ Needs an ops key.`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if date == "" {
-				return usagef("e.g. tafweej plan --date 2026-12-01", "--date is required")
+				return usagef("e.g. tafweej plan --date "+tomorrow(), "--date is required")
+			}
+			if err := checkDate("--date", date); err != nil {
+				return err
 			}
 			c, err := g.client()
 			if err != nil {
@@ -35,11 +38,12 @@ Needs an ops key.`,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "planning %s…\n", date)
 			var p api.PlanPreview
-			if err := c.do(cmd.Context(), "GET", "/v1/plan?date="+url.QueryEscape(date), nil, &p); err != nil {
+			raw, err := c.call(cmd.Context(), "GET", "/v1/plan?date="+url.QueryEscape(date), nil, &p)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), p)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s: %d groups, %d visitors placed now; the plan places %d of %d (%d groups moved, %d visitors restored after closures), in %s\n",

@@ -50,14 +50,18 @@ with 'tafweej requests ID'.`,
 				return err
 			}
 			if preferred != "" {
+				if err := checkClock("--preferred", preferred, "09:00"); err != nil {
+					return err
+				}
 				body["preferred"] = preferred
 			}
 			var q requestJS
-			if err := c.do(cmd.Context(), "POST", "/v1/requests", body, &q, "Idempotency-Key", gr.idem); err != nil {
+			raw, err := c.call(cmd.Context(), "POST", "/v1/requests", body, &q, "Idempotency-Key", gr.idem)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), q)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "Requested %s: %d visitors on route %s, %s %s-%s\n", q.ID, q.PartySize, q.Route, q.Date, q.Window["from"], q.Window["to"])
@@ -79,17 +83,23 @@ func newRequestsCmd(g *globals) *cobra.Command {
 		Example: "  tafweej requests --date 2027-04-06\n  tafweej requests rq_4f1c2a",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if date != "" {
+				if err := checkDate("--date", date); err != nil {
+					return err
+				}
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
 			}
 			if len(args) == 1 {
 				var q requestJS
-				if err := c.do(cmd.Context(), "GET", "/v1/requests/"+url.PathEscape(args[0]), nil, &q); err != nil {
+				raw, err := c.call(cmd.Context(), "GET", "/v1/requests/"+url.PathEscape(args[0]), nil, &q)
+				if err != nil {
 					return err
 				}
 				if g.json {
-					return printJSON(cmd.OutOrStdout(), q)
+					return printRaw(cmd.OutOrStdout(), raw)
 				}
 				printRequest(cmd.OutOrStdout(), c.base, q)
 				return nil
@@ -101,11 +111,12 @@ func newRequestsCmd(g *globals) *cobra.Command {
 			if date != "" {
 				q = "?date=" + url.QueryEscape(date)
 			}
-			if err := c.do(cmd.Context(), "GET", "/v1/requests"+q, nil, &out); err != nil {
+			raw, err := c.call(cmd.Context(), "GET", "/v1/requests"+q, nil, &out)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), out.Requests)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			var rows [][]string
 			for _, q := range out.Requests {
@@ -152,11 +163,12 @@ func newWithdrawCmd(g *globals) *cobra.Command {
 				return err
 			}
 			var q requestJS
-			if err := c.do(cmd.Context(), "DELETE", "/v1/requests/"+url.PathEscape(args[0]), nil, &q); err != nil {
+			raw, err := c.call(cmd.Context(), "DELETE", "/v1/requests/"+url.PathEscape(args[0]), nil, &q)
+			if err != nil {
 				return err
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), q)
+				return printRaw(cmd.OutOrStdout(), raw)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Withdrew %s (%d visitors on %s)\n", q.ID, q.PartySize, q.Date)
 			return nil

@@ -51,10 +51,14 @@ func newScanCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("decode reply: %w", err)
 			}
 			if g.json {
-				return printJSON(cmd.OutOrStdout(), res)
+				return printRaw(cmd.OutOrStdout(), msg.Data)
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s  (%s)  admitted %d, remaining %d\n", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted, res.Remaining)
+			fmt.Fprintf(w, "%s  (%s)  admitted %d", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted)
+			if res.Booking != "" && res.Reason != scheduler.ReasonCancelled {
+				fmt.Fprintf(w, ", remaining %d", res.Remaining)
+			}
+			fmt.Fprintln(w)
 			fmt.Fprintf(w, "  %s\n  %s\n", res.Message.EN, res.Message.AR)
 			if res.RetryAt != nil {
 				fmt.Fprintf(w, "  come back at %s\n", res.RetryAt.Format("15:04"))

@@ -168,7 +168,7 @@ func TestWebhooksCLI(t *testing.T) {
 	r := newHookReceiver(t)
 	run := func(want int, args ...string) string {
 		t.Helper()
-		out, code := runCLI(t, append([]string{"--server", srv.httpURL, "--key", k.Key}, args...)...)
+		out, code := runCLICombined(t, append([]string{"--server", srv.httpURL, "--key", k.Key}, args...)...)
 		if code != want {
 			t.Fatalf("tafweej %s: exit %d, want %d:\n%s", strings.Join(args, " "), code, want, out)
 		}
@@ -197,7 +197,9 @@ func TestWebhooksCLI(t *testing.T) {
 
 // runCLI runs the tafweej binary with args and returns its output and exit
 // code.
-func runCLI(t *testing.T, args ...string) (string, int) {
+// runCLICombined runs the binary with the test's environment and returns
+// its combined output and exit code.
+func runCLICombined(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(tafweejBinary(t), args...)
 	out, err := cmd.CombinedOutput()

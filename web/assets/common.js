@@ -28,7 +28,7 @@ const T = {
     reasons: {
       ok: "أهلاً وسهلاً", too_early: "مبكر جداً", too_late: "متأخر جداً", rebooked: "نُقل إلى فوج لاحق",
       already_used: "التذكرة مستخدمة", unknown_ticket: "تذكرة غير معروفة", invalid_signature: "تذكرة مزوّرة أو تالفة",
-      wrong_gate: "بوابة خاطئة", wrong_day: "يوم خاطئ", cancelled: "الحجز ملغى", held: "الفوج موقوف مؤقتاً",
+      wrong_gate: "بوابة خاطئة", unknown_gate: "بوابة غير معروفة", wrong_day: "يوم خاطئ", cancelled: "الحجز ملغى", held: "الفوج موقوف مؤقتاً",
       closed: "المنطقة مغلقة", bad_request: "مسح غير صالح",
     },
     // control room
@@ -98,7 +98,7 @@ const T = {
     reasons: {
       ok: "Welcome", too_early: "Too early", too_late: "Too late", rebooked: "Moved to a later wave",
       already_used: "Ticket already used", unknown_ticket: "Unknown ticket", invalid_signature: "Forged or damaged ticket",
-      wrong_gate: "Wrong gate", wrong_day: "Wrong day", cancelled: "Booking cancelled", held: "Wave on hold",
+      wrong_gate: "Wrong gate", unknown_gate: "Unknown gate", wrong_day: "Wrong day", cancelled: "Booking cancelled", held: "Wave on hold",
       closed: "Zone closed", bad_request: "Invalid scan",
     },
     zones: "Zones", zone: "Zone", capacity: "Capacity", planned: "Planned", live_occ: "Live",
@@ -254,6 +254,24 @@ const TF = {
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
     return { status: r.status, body: data };
+  },
+
+  // claimLink signs the device in from a console sign-in link
+  // (tafweej console-link): it takes the token out of the address bar and
+  // its history entry at once, then exchanges it, once, for the console's
+  // key. It resolves to {key, gate} or null (no link, or a link that is
+  // used, expired or forged: the page then asks for a key as before).
+  async claimLink() {
+    const m = /^#link=([A-Za-z0-9._-]+)$/.exec(location.hash);
+    if (!m) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    try {
+      const r = await fetch("/v1/console-links/claim", { method: "POST", cache: "no-store",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: m[1] }) });
+      if (r.status !== 201) return null;
+      const a = await r.json();
+      return { key: a.key, gate: a.gate || "" };
+    } catch (e) { return null; }
   },
 
   // checkKey asks /web/events whether the key may stream: "ok", "wrong",

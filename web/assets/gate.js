@@ -261,7 +261,7 @@
     const rows = [];
     const row = (k, v, cls) => { if (v !== undefined && v !== null && v !== "") rows.push(TF.el("div", { class: cls || "" }, TF.el("dt", {}, TF.t(k)), TF.el("dd", {}, String(v)))); };
     if (res.decision !== "reject" || res.admitted) row("admitted", res.admitted, "big");
-    if (res.booking) row("remaining", res.remaining, "big");
+    if (res.booking && res.reason !== "cancelled") row("remaining", res.remaining, "big");
     row("party", res.party_size || "");
     row("operator", res.operator);
     row("language", res.language);
@@ -352,6 +352,8 @@
     relabel();
     setInterval(renderWaves, 5000);
     setInterval(() => TF.loadSite().then(renderWaves).catch(() => {}), 60000);
+    const link = await TF.claimLink();
+    if (link) { store.key = link.key; if (link.gate) store.gate = link.gate; }
     if (!store.key || !TF.site.gates.some((g) => g.id === store.gate)) { showSetup(""); return; }
     start();
   }

@@ -520,6 +520,8 @@
     }
     showAlert("");
     relabel();
+    const link = await TF.claimLink();
+    if (link) localStorage.setItem(KEY, link.key);
     if (!localStorage.getItem(KEY)) { showSetup(""); return; }
     start();
   }

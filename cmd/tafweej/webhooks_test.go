@@ -195,8 +195,6 @@ func TestWebhooksCLI(t *testing.T) {
 	}
 }
 
-// runCLI runs the tafweej binary with args and returns its output and exit
-// code.
 // runCLICombined runs the binary with the test's environment and returns
 // its combined output and exit code.
 func runCLICombined(t *testing.T, args ...string) (string, int) {

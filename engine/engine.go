@@ -133,6 +133,9 @@ func New(opts Options) (*Engine, error) {
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(&stateCollector{e: e}, &overCollector{e: e})
 	}
+	if opts.Space != nil {
+		prepareSpace(opts.Space)
+	}
 	start := time.Now()
 	if err := e.reload(); err != nil {
 		return nil, err

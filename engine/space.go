@@ -50,6 +50,18 @@ func (e *Engine) refuseForSpace(cmd scheduler.Command) error {
 	return s.Refusal()
 }
 
+// spaceRefusable names every command kind spaceClass may refuse, so that
+// the refusals' counter has a series for each from the start.
+var spaceRefusable = []string{"book", "request", "scan", "counter", "modify", "allot"}
+
+// prepareSpace lets a space gate that counts refusals by command create
+// each command's series at zero.
+func prepareSpace(g SpaceGate) {
+	if p, ok := g.(interface{ Prepare(commands []string) }); ok {
+		p.Prepare(spaceRefusable)
+	}
+}
+
 // spaceClass names a command that may be refused for lack of space and the
 // level from which it is; "" for a command never refused.
 func spaceClass(cmd scheduler.Command) (string, store.SpaceLevel) {

@@ -218,6 +218,14 @@ func (w *SpaceWatcher) Status() SpaceStatus { return *w.status.Load() }
 // Refused counts a command refused for lack of space.
 func (w *SpaceWatcher) Refused(command string) { w.refused.WithLabelValues(command).Inc() }
 
+// Prepare creates the refusals' series of each command at zero, so that a
+// scrape shows them (and rate() works) before the first refusal.
+func (w *SpaceWatcher) Prepare(commands []string) {
+	for _, c := range commands {
+		w.refused.WithLabelValues(c)
+	}
+}
+
 // MinFree is the reserve in bytes.
 func (w *SpaceWatcher) MinFree() int64 { return w.o.MinFree }
 

@@ -56,10 +56,22 @@
 // NATS messages: one sent while the service is disconnected is lost, so a
 // sender should use request/reply and retry until answered.
 //
+// # Devices
+//
+// The embedded server admits only the service and registered devices
+// (auth.go, devices.go): a gate device publishes its own gate's scans, a
+// sensor its own counter subject, an alert source alerts; each receives
+// replies only under its inbox prefix _INBOX_<id>, and none reaches
+// JetStream's API. Registry adds and revokes devices; a revoked device's
+// connections are closed at once. docs/devices.md is the operators' guide.
+//
 // # Wiring
 //
-//	ns, _ := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: 4222, StoreDir: "data/jetstream"})
-//	nc, _ := sensors.Connect(ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-petra", Logger: log})
+//	auth, _ := sensors.NewAuth(nil) // the service's own NKey, in memory only
+//	ns, _ := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: 4222, StoreDir: "data/jetstream", Auth: auth})
+//	nc, _ := sensors.Connect(ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-petra", Logger: log,
+//		Options: []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}})
+//	reg, _ := sensors.NewRegistry(sensors.RegistryOptions{Store: st, Config: cfg, Auth: auth}) // the devices
 //	events := sensors.NewEvents(nc, cfg.Site, log)
 //	eng, _ := engine.New(engine.Options{Config: cfg, Store: st, Publish: events.Publish, ...})
 //	go eng.Run(ctx)

@@ -21,6 +21,9 @@ type EmbeddedOptions struct {
 	StoreDir string
 	// NoLog silences the server's own log.
 	NoLog bool
+	// Auth is the server's authorization (required): no client connects
+	// without being the service or a registered device. See auth.go.
+	Auth *Auth
 }
 
 // StartEmbedded starts a NATS server with JetStream on a file store under
@@ -31,6 +34,9 @@ type EmbeddedOptions struct {
 func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	if o.StoreDir == "" {
 		return nil, errors.New("sensors: embedded NATS: StoreDir is required (where JetStream keeps its file store)")
+	}
+	if o.Auth == nil {
+		return nil, errors.New("sensors: embedded NATS: Auth is required (no anonymous clients; make one with NewAuth)")
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
@@ -45,6 +51,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		StoreDir:   o.StoreDir,
 		SyncAlways: true,
 	}
+	o.Auth.configure(opts)
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("sensors: embedded NATS: %w", err)
@@ -61,6 +68,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		s.Shutdown()
 		return nil, fmt.Errorf("sensors: embedded NATS: JetStream did not start (store dir %q)", o.StoreDir)
 	}
+	o.Auth.started(s)
 	return s, nil
 }
 
@@ -82,6 +90,9 @@ type ConnectOptions struct {
 	TLSCA, TLSCert, TLSKey string
 	// Logger receives disconnects, reconnects and asynchronous errors.
 	Logger *slog.Logger
+	// Options are added last, e.g. Auth.ServiceOption() or
+	// nats.InProcessServer for the embedded server.
+	Options []nats.Option
 }
 
 // Connect connects to the NATS server or cluster at url (comma-separated
@@ -148,6 +159,7 @@ func Connect(url string, o ConnectOptions) (*nats.Conn, error) {
 	if o.TLSCert != "" {
 		opts = append(opts, nats.ClientCert(o.TLSCert, o.TLSKey))
 	}
+	opts = append(opts, o.Options...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sensors: connect to NATS at %q: %w", url, err)

@@ -191,8 +191,9 @@ type benchEnv struct {
 	cfg    *scheduler.Config
 	clock  *benchClock
 	ns     *server.Server
-	nc     *nats.Conn // the service's connection
-	client *nats.Conn // the devices' connection
+	auth   *sensors.Auth // the embedded server's users
+	nc     *nats.Conn    // the service's connection
+	client *nats.Conn    // the devices' connection
 	st     *store.Badger
 	signer *tickets.Signer
 	eng    *engine.Engine
@@ -218,16 +219,21 @@ func startBenchEnv(ctx context.Context, cfg *scheduler.Config, dir string) (*ben
 	log := slog.New(slog.DiscardHandler)
 	e.clock = newBenchClock(benchBase(cfg.Location()).Add(7 * time.Hour))
 	var err error
-	e.ns, err = sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: filepath.Join(dir, "jetstream"), NoLog: true})
+	if e.auth, err = sensors.NewAuth(nil); err != nil {
+		return fail(err)
+	}
+	e.ns, err = sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: filepath.Join(dir, "jetstream"), NoLog: true, Auth: e.auth})
 	if err != nil {
 		return fail(err)
 	}
 	undo = append(undo, e.ns.Shutdown)
-	if e.nc, err = sensors.Connect(e.ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-bench"}); err != nil {
+	if e.nc, err = sensors.Connect(e.ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-bench", Options: []nats.Option{e.auth.ServiceOption()}}); err != nil {
 		return fail(err)
 	}
 	undo = append(undo, e.nc.Close)
-	if e.client, err = nats.Connect(e.ns.ClientURL(), nats.Name("tafweej-bench-devices")); err != nil {
+	// The devices' connection of the rows without per-device trust: it
+	// connects as the service, which may publish anywhere.
+	if e.client, err = nats.Connect(e.ns.ClientURL(), nats.Name("tafweej-bench-devices"), e.auth.ServiceOption()); err != nil {
 		return fail(err)
 	}
 	undo = append(undo, e.client.Close)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -145,6 +146,8 @@ func serve(ctx context.Context, f *serveFlags) error {
 
 	// NATS: embedded by default, external on request.
 	natsURL := f.natsURL
+	var auth *sensors.Auth // the embedded server's users; nil with an external server
+	var svcConn []nats.Option
 	if natsURL == "" {
 		host, portS, err := net.SplitHostPort(f.natsListen)
 		if err != nil {
@@ -154,17 +157,26 @@ func serve(ctx context.Context, f *serveFlags) error {
 		if err != nil {
 			return usagef("e.g. --nats-listen 127.0.0.1:4222", "--nats-listen %q: port %q is not a number", f.natsListen, portS)
 		}
-		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true})
+		if auth, err = sensors.NewAuth(nil); err != nil {
+			return err
+		}
+		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true, Auth: auth})
 		if err != nil {
 			return fmt.Errorf("start embedded NATS on %s: %w\n  hint: is the port taken? choose another with --nats-listen", f.natsListen, err)
 		}
 		defer ns.Shutdown()
 		natsURL = ns.ClientURL()
-		log.Info("embedded NATS server started", "url", natsURL, "jetstream", filepath.Join(f.data, "jetstream"))
+		// The service connects in process, as its own user (devices.go).
+		svcConn = []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}
+		log.Info("embedded NATS server started; registered devices only", "url", natsURL, "jetstream", filepath.Join(f.data, "jetstream"))
+	}
+	devices, err := newDeviceRegistry(st, cfg, auth, log)
+	if err != nil {
+		return err
 	}
 	nc, err := sensors.Connect(natsURL, sensors.ConnectOptions{
 		Name: "tafweej-" + cfg.Site, CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPass, Token: f.natsToken,
-		TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey, Logger: log})
+		TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey, Logger: log, Options: svcConn})
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
@@ -204,7 +216,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg,
+		Logger: log, Registerer: reg, Devices: devices,
 		Ready: func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")

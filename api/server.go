@@ -215,7 +215,7 @@ func (s *Server) table() []route {
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},
-	}, s.deviceRoutes()...)
+	}, append(s.deviceRoutes(), s.sensorRoutes()...)...)
 }
 
 // ServeHTTP serves a request and counts it.

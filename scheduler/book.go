@@ -50,6 +50,8 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.cut(now, c)
 	case LiftCut:
 		return s.liftCut(now, c)
+	case TrustSensor:
+		return s.trustSensor(now, c)
 	}
 	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
 }

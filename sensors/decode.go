@@ -35,8 +35,9 @@ const (
 	reasonUnknownKind     = "unknown_kind"     // an alert kind the site has no rule for
 	reasonBadTicket       = "malformed_ticket" // not a ticket code of this format
 	reasonBadSignature    = "invalid_signature"
-	reasonNoReply         = "no_reply" // a scan sent without a reply subject
-	reasonRejected        = "rejected" // refused by the scheduler (e.g. totals going down)
+	reasonNoReply         = "no_reply"    // a scan sent without a reply subject
+	reasonRejected        = "rejected"    // refused by the scheduler (e.g. unknown sensor)
+	reasonImplausible     = "implausible" // a reading no crowd can produce; Tafweej-Rule names the rule
 )
 
 // Size limits of incoming messages, in bytes.
@@ -52,7 +53,10 @@ const (
 // of the reason constants.
 type invalidError struct {
 	Reason string
-	Msg    string
+	// Rule is the plausibility rule an implausible reading broke
+	// (dead letter header Tafweej-Rule).
+	Rule string
+	Msg  string
 }
 
 func (e *invalidError) Error() string { return e.Msg }

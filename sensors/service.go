@@ -358,6 +358,7 @@ const (
 	HeaderError   = "Tafweej-Error"   // the full error message
 	HeaderSubject = "Tafweej-Subject" // the subject the message came on
 	HeaderMsgID   = "Tafweej-Msg-Id"  // its Nats-Msg-Id, if any
+	HeaderRule    = "Tafweej-Rule"    // the plausibility rule of an implausible reading
 )
 
 // deadLetter counts an invalid message and copies it, with why, to
@@ -376,6 +377,9 @@ func (s *Service) deadLetter(kind string, m *nats.Msg, err error) {
 	dl.Header.Set(HeaderSubject, m.Subject)
 	if id := m.Header.Get(jetstream.MsgIDHeader); id != "" {
 		dl.Header.Set(HeaderMsgID, id)
+	}
+	if ie := (*invalidError)(nil); errors.As(err, &ie) && ie.Rule != "" {
+		dl.Header.Set(HeaderRule, ie.Rule)
 	}
 	if perr := s.nc.PublishMsg(dl); perr != nil {
 		s.log.Warn("dead letter not published", "kind", kind, "err", perr)

@@ -24,6 +24,9 @@ type EmbeddedOptions struct {
 	// Auth is the server's authorization (required): no client connects
 	// without being the service or a registered device. See auth.go.
 	Auth *Auth
+	// TLSCert and TLSKey (PEM files) make the listener TLS only; TLSCA,
+	// if set, also requires clients to present a certificate it signed.
+	TLSCert, TLSKey, TLSCA string
 }
 
 // StartEmbedded starts a NATS server with JetStream on a file store under
@@ -50,6 +53,16 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   o.StoreDir,
 		SyncAlways: true,
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") || o.TLSCA != "" && o.TLSCert == "" {
+		return nil, fmt.Errorf("sensors: embedded NATS TLS: certificate %q and key %q go together (and a client CA %q needs both)", o.TLSCert, o.TLSKey, o.TLSCA)
+	}
+	if o.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.TLSCert, KeyFile: o.TLSKey, CaFile: o.TLSCA, Verify: o.TLSCA != ""})
+		if err != nil {
+			return nil, fmt.Errorf("sensors: embedded NATS TLS: %w", err)
+		}
+		opts.TLSConfig, opts.TLS, opts.TLSVerify, opts.TLSTimeout = tc, true, o.TLSCA != "", 2
 	}
 	o.Auth.configure(opts)
 	s, err := server.NewServer(opts)

@@ -46,6 +46,9 @@ type serveFlags struct {
 	natsCA     string
 	natsCert   string
 	natsKey    string
+	// the embedded server's own TLS (not the --nats-tls-* client side)
+	listenCert, listenKey, listenCA string
+	insecureNATS                    bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -80,6 +83,10 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsCA, "nats-tls-ca", "", "external NATS: CA certificate for TLS")
 	fl.StringVar(&f.natsCert, "nats-tls-cert", "", "external NATS: client certificate for TLS")
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
+	fl.StringVar(&f.listenCert, "nats-listen-cert", "", "embedded NATS: TLS certificate of the listener (PEM); required off loopback")
+	fl.StringVar(&f.listenKey, "nats-listen-key", "", "embedded NATS: TLS key of the listener (PEM)")
+	fl.StringVar(&f.listenCA, "nats-listen-ca", "", "embedded NATS: CA whose client certificates devices must present (optional)")
+	fl.BoolVar(&f.insecureNATS, "insecure-nats", false, "allow --nats-listen off loopback without TLS (logged as a warning)")
 	return cmd
 }
 
@@ -111,6 +118,13 @@ func serve(ctx context.Context, f *serveFlags) error {
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return err
+	}
+	warnings, err := listenRule(f.natsListen, f.natsURL == "", f.listenCert != "", f.insecureNATS, f.httpAddr)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
 	}
 	var clock engine.Clock = engine.WallClock{}
 	if f.clockStart != "" {
@@ -160,7 +174,8 @@ func serve(ctx context.Context, f *serveFlags) error {
 		if auth, err = sensors.NewAuth(nil); err != nil {
 			return err
 		}
-		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true, Auth: auth})
+		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true, Auth: auth,
+			TLSCert: f.listenCert, TLSKey: f.listenKey, TLSCA: f.listenCA})
 		if err != nil {
 			return fmt.Errorf("start embedded NATS on %s: %w\n  hint: is the port taken? choose another with --nats-listen", f.natsListen, err)
 		}

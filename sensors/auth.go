@@ -64,7 +64,7 @@ func DevicePermissions(site string, cfg *scheduler.Config, d store.Device) (*ser
 		}
 		pub = []string{subj.counter(sc.Zone, sc.ID)}
 	case store.DeviceAlerts:
-		pub = []string{subj.alert()}
+		pub = []string{subj.alert(), subj.alertsOf(d.Target)}
 	default:
 		return nil, fmt.Errorf("device %s: kind %q is not a device kind (accepted: gate, sensor, alerts)", d.ID, d.Kind)
 	}

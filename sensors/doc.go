@@ -52,9 +52,12 @@
 // "id": the closure opened is "al_<id>", so that a retried alert opens no
 // second closure; without an id it is "al_<random>". Sent as a request, an
 // alert is answered with AlertReply (closed, ignored, duplicate, invalid)
-// once the closure and the re-planned bookings are durable. Alerts are core
-// NATS messages: one sent while the service is disconnected is lost, so a
-// sender should use request/reply and retry until answered.
+// once the closure and the re-planned bookings are durable. Core NATS
+// alerts sent while the service is disconnected are lost; a registered
+// alert source publishes to JetStream instead, on
+// tafweej.<site>.alerts.<source> with its id as Nats-Msg-Id, and the
+// alerts stream keeps it until applied (alerts_stream.go), unless it has
+// expired ("expires").
 //
 // # Devices
 //

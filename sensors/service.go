@@ -94,6 +94,7 @@ type Service struct {
 	handlers sync.WaitGroup // gate and alert handlers in flight
 
 	counters *counterConsumer
+	alerts   *alertConsumer // the alerts stream's
 
 	stopOnce sync.Once
 }
@@ -133,14 +134,20 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.alerts, err = startAlerts(sctx, s); err != nil {
+		s.counters.stop()
+		return nil, err
+	}
 	s.gateSub, err = s.nc.QueueSubscribe(s.subj.gateScanAll(), gateQueue, s.onScan)
 	if err != nil {
+		s.alerts.stop()
 		s.counters.stop()
 		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.gateScanAll(), err)
 	}
 	s.alertSub, err = s.nc.QueueSubscribe(s.subj.alert(), alertQueue, s.onAlert)
 	if err != nil {
 		_ = s.gateSub.Unsubscribe()
+		s.alerts.stop()
 		s.counters.stop()
 		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.alert(), err)
 	}
@@ -208,6 +215,7 @@ func (s *Service) Stop() {
 		s.stopping = true
 		s.mu.Unlock()
 		s.handlers.Wait()
+		s.alerts.stop()
 		s.counters.stop()
 		s.log.Info("NATS adapters stopped")
 	})

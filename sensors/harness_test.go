@@ -135,6 +135,9 @@ func (b *syncBuffer) String() string {
 
 type harnessOptions struct {
 	url    string // an external server; "" starts an embedded one
+	// connOpts authenticate the harness's connections to an external
+	// server (the embedded one's are the service's own).
+	connOpts []nats.Option
 	noSvc  bool   // do not start the service
 	config func(*scheduler.Config)
 }
@@ -155,7 +158,7 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, clock: engine.NewManualClock(startAt(cfg)), dir: t.TempDir(), signer: tickets.NewSigner(key), url: o.url}
+	h := &harness{t: t, cfg: cfg, clock: engine.NewManualClock(startAt(cfg)), dir: t.TempDir(), signer: tickets.NewSigner(key), url: o.url, connOpts: o.connOpts}
 	if h.url == "" {
 		h.ns = runNATS(t)
 		h.url = h.ns.ClientURL()

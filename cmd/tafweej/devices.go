@@ -29,7 +29,7 @@ that message. 'devices add' makes a device's NKey, writes its seed to a file
 prefix; the service keeps only the public key. See docs/devices.md for what
 each kind of device may do.`,
 	}
-	cmd.AddCommand(newDevicesAddCmd(g), newDevicesListCmd(g), newDevicesRevokeCmd(g))
+	cmd.AddCommand(newDevicesAddCmd(g), newDevicesListCmd(g), newDevicesRevokeCmd(g), newDevicesExportCmd(g))
 	return cmd
 }
 
@@ -297,4 +297,54 @@ func (d *simDevices) close() {
 	if d.alerts != nil {
 		d.alerts.Close()
 	}
+}
+
+func newDevicesExportCmd(g *globals) *cobra.Command {
+	var config, user, passwordEnv, nkey string
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "Print the authorization block of an external nats-server: the devices with their permissions",
+		Long: `With an external NATS server or cluster (serve --nats URL), the server itself must
+enforce each device's permissions. 'devices export' prints an authorization block
+for nats-server.conf giving every registered device exactly the permissions the
+embedded server gives it, and the service full access as --service-user (its
+password read by nats-server from an environment variable, never printed) or
+--service-nkey. Generate it again and reload the server (nats-server --signal
+reload) after adding or revoking a device.`,
+		Example: `  tafweej devices export --service-user tafweej > devices.conf    # nats-server.conf: include ./devices.conf
+  tafweej devices export --service-nkey UCX...`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (user == "") == (nkey == "") {
+				return usagef("e.g. --service-user tafweej (the user 'serve --nats-user' connects as)", "give one of --service-user and --service-nkey")
+			}
+			cfg, err := loadConfig(config)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var l api.DeviceList
+			if err := c.do(cmd.Context(), "GET", "/v1/devices", nil, &l); err != nil {
+				return err
+			}
+			devs := make([]store.Device, 0, len(l.Devices))
+			for _, d := range l.Devices {
+				devs = append(devs, store.Device{ID: d.ID, Kind: d.Kind, Target: d.Target, Name: d.Name, PublicKey: d.PublicKey, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt})
+			}
+			block, err := sensors.ExportAuthorization(cfg.Site, cfg, devs, sensors.ExportOptions{User: user, PasswordEnv: passwordEnv, NKey: nkey}, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), block)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&config, "config", "configs/petra.yaml", "site configuration file (the sensors' zones)")
+	cmd.Flags().StringVar(&user, "service-user", "", "the user the service connects as (serve --nats-user)")
+	cmd.Flags().StringVar(&passwordEnv, "service-password-env", "TAFWEEJ_NATS_PASSWORD", "the environment variable nats-server reads the service's password from")
+	cmd.Flags().StringVar(&nkey, "service-nkey", "", "the service's NKey public key, instead of a user")
+	return cmd
 }

@@ -96,6 +96,13 @@ func TestDevicesCommands(t *testing.T) {
 		t.Errorf("devices list after the scans (the short-lived device revoked): %s", out)
 	}
 
+	// The authorization block of an external server names the device.
+	out, err = cli(t, append(base, "devices", "export", "--service-user", "tafweej", "--config", petraConfig(t))...)
+	if err != nil || !strings.Contains(out, "authorization {") || !strings.Contains(out, `"`+d.PublicKey+`"`) ||
+		!strings.Contains(out, `"tafweej.petra.gate.visitor-centre.scan"`) || !strings.Contains(out, "$TAFWEEJ_NATS_PASSWORD") {
+		t.Errorf("devices export: %v\n%s", err, out)
+	}
+
 	// Revocation closes the live connection.
 	start := time.Now()
 	if out, err := cli(t, append(base, "devices", "revoke", d.ID)...); err != nil {

@@ -134,12 +134,12 @@ func (b *syncBuffer) String() string {
 }
 
 type harnessOptions struct {
-	url    string // an external server; "" starts an embedded one
+	url string // an external server; "" starts an embedded one
 	// connOpts authenticate the harness's connections to an external
 	// server (the embedded one's are the service's own).
 	connOpts []nats.Option
-	noSvc  bool   // do not start the service
-	config func(*scheduler.Config)
+	noSvc    bool // do not start the service
+	config   func(*scheduler.Config)
 }
 
 // startAt is 1 December 2026 (a Tuesday, winter hours 06:00-15:00) at

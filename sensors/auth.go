@@ -89,6 +89,9 @@ type Auth struct {
 	devices []server.NkeyUser // current device users, without the service
 	expiry  *time.Timer       // reloads at the next device's expiry
 	closed  bool              // the server stopped: nothing more to reload
+	// inProcess admits the service's user only in process
+	// (ServiceInProcessOnly).
+	inProcess bool
 	// the last SetDevices arguments, which an expiry applies again
 	site string
 	cfg  *scheduler.Config
@@ -117,6 +120,15 @@ func (a *Auth) ServiceOption() nats.Option {
 	return nats.Nkey(a.svcPub, a.service.Sign)
 }
 
+// ServiceInProcessOnly admits the service's user only over an in-process
+// connection (nats.InProcessServer): even its key could not be used from
+// the network. Call it before StartEmbedded; `tafweej serve` does.
+func (a *Auth) ServiceInProcessOnly() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.inProcess = true
+}
+
 // ServicePublicKey is the service user's public key (for logs and tests).
 func (a *Auth) ServicePublicKey() string { return a.svcPub }
 
@@ -124,7 +136,11 @@ func (a *Auth) ServicePublicKey() string { return a.svcPub }
 // a.mu is held.
 func (a *Auth) users() []*server.NkeyUser {
 	us := make([]*server.NkeyUser, 0, 1+len(a.devices))
-	us = append(us, &server.NkeyUser{Nkey: a.svcPub})
+	svc := &server.NkeyUser{Nkey: a.svcPub}
+	if a.inProcess {
+		svc.AllowedConnectionTypes = map[string]struct{}{"IN_PROCESS": {}}
+	}
+	us = append(us, svc)
 	for i := range a.devices {
 		u := a.devices[i]
 		us = append(us, &u)

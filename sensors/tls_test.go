@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/tafweej/tafweej/store"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and its key.
@@ -81,5 +84,38 @@ func TestEmbeddedTLSListener(t *testing.T) {
 	ip.Close()
 	if _, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true, Auth: auth, TLSCert: cert}); err == nil {
 		t.Error("a certificate without its key was accepted")
+	}
+}
+
+// The service's user restricted to in-process connections cannot connect
+// over the network, even with its key.
+func TestServiceUserInProcessOnly(t *testing.T) {
+	auth, err := NewAuth(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth.ServiceInProcessOnly()
+	ns, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true, Auth: auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	if nc, err := nats.Connect(ns.ClientURL(), auth.ServiceOption(), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Error("the service's user connected over TCP")
+	}
+	nc, err := nats.Connect(ns.ClientURL(), auth.ServiceOption(), nats.InProcessServer(ns))
+	if err != nil {
+		t.Fatalf("in process: %v", err)
+	}
+	defer nc.Close()
+	// A reload of the users (a device added) keeps it connected.
+	kp, _ := nkeys.CreateUser()
+	pub, _ := kp.PublicKey()
+	if err := auth.SetDevices("petra", petraConfig(t), []store.Device{{ID: "dev_x", Kind: store.DeviceGate, Target: "visitor-centre", PublicKey: pub}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.FlushTimeout(2 * time.Second); err != nil || !nc.IsConnected() {
+		t.Errorf("the service's connection after a reload: %v", err)
 	}
 }

@@ -174,6 +174,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 		if auth, err = sensors.NewAuth(nil); err != nil {
 			return err
 		}
+		auth.ServiceInProcessOnly()
 		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true, Auth: auth,
 			TLSCert: f.listenCert, TLSKey: f.listenKey, TLSCA: f.listenCA})
 		if err != nil {

@@ -68,6 +68,9 @@ type Options struct {
 	// rate).
 	RatePerSecond float64
 	Burst         int
+	// Devices registers the NATS devices (POST/GET /v1/devices); nil
+	// answers 503.
+	Devices Devices
 	// MaxBodyBytes bounds a request body (default 64 KiB).
 	MaxBodyBytes int64
 	// BodyTimeout bounds the time to read a request's body (default 10 s);
@@ -195,7 +198,7 @@ func (s *Server) table() []route {
 	public := []string(nil)
 	ops := []string{RoleOps}
 	people := []string{RoleOperator, RoleOps}
-	return []route{
+	return append([]route{
 		{"GET", "/healthz", public, s.healthz},
 		{"GET", "/readyz", public, s.readyz},
 		{"GET", "/openapi.json", public, s.openapi},
@@ -230,7 +233,7 @@ func (s *Server) table() []route {
 		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},
-	}
+	}, append(s.deviceRoutes(), s.sensorRoutes()...)...)
 }
 
 // ServeHTTP serves a request and counts it.

@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tafweej/tafweej/scheduler"
+	tsensors "github.com/tafweej/tafweej/sensors"
 )
 
 // Values the end-to-end test gives Grafana's variables. The scrape interval
@@ -485,11 +486,37 @@ func driveLoad(t *testing.T, s *service) expected {
 		t.Errorf("hold monastery: HTTP %d", code)
 	}
 
-	nc, err := nats.Connect(s.natsURL, nats.Name("e2e"), nats.Timeout(5*time.Second))
-	if err != nil {
-		t.Fatalf("connect to the service's NATS: %v", err)
+	// Every gate and counter is a device registered with the ops key: the
+	// service's NATS admits no one else.
+	conns := map[string]*nats.Conn{}
+	defer func() {
+		for _, nc := range conns {
+			nc.Close()
+		}
+	}()
+	device := func(kind, target string) *nats.Conn {
+		t.Helper()
+		if nc := conns[kind+"/"+target]; nc != nil {
+			return nc
+		}
+		var d struct {
+			Seed        string `json:"seed"`
+			InboxPrefix string `json:"inbox_prefix"`
+		}
+		if code := s.call(t, http.MethodPost, "/v1/devices", map[string]any{"kind": kind, "target": target, "ttl": "1h"}, &d); code != http.StatusCreated {
+			t.Fatalf("register a %s device for %s: HTTP %d", kind, target, code)
+		}
+		opts, err := tsensors.DeviceOptions([]byte(d.Seed), d.InboxPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nats.Connect(s.natsURL, append(opts, nats.Name("e2e-"+target), nats.Timeout(5*time.Second))...)
+		if err != nil {
+			t.Fatalf("connect to the service's NATS as a %s device: %v", kind, err)
+		}
+		conns[kind+"/"+target] = nc
+		return nc
 	}
-	defer nc.Close()
 
 	// Gate scans: every group admitted at its gate, then a second scan of a
 	// used ticket, a ticket at the wrong gate, a cancelled ticket, a forged
@@ -503,7 +530,7 @@ func driveLoad(t *testing.T, s *service) expected {
 		} else {
 			data, _ = json.Marshal(req)
 		}
-		msg, err := nc.Request("tafweej.petra.gate."+gate+".scan", data, 5*time.Second)
+		msg, err := device("gate", gate).Request("tafweej.petra.gate."+gate+".scan", data, 5*time.Second)
 		if err != nil {
 			t.Fatalf("scan at %s: %v", gate, err)
 		}
@@ -548,10 +575,6 @@ func driveLoad(t *testing.T, s *service) expected {
 	// duplicate by sequence), a replay of a message id (dropped by
 	// JetStream), an unknown sensor, a body that is not JSON and totals
 	// going down within a boot.
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfgRaw, err := os.ReadFile("../configs/petra.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -572,6 +595,10 @@ func driveLoad(t *testing.T, s *service) expected {
 		m := nats.NewMsg("tafweej.petra.counter." + zone + "." + sensor)
 		m.Data = data
 		m.Header.Set("Nats-Msg-Id", msgID)
+		js, err := jetstream.New(device("sensor", sensor))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := js.PublishMsg(ctx, m); err != nil {
 			t.Fatalf("publish counter %s/%s %s: %v", zone, sensor, msgID, err)
 		}
@@ -591,7 +618,7 @@ func driveLoad(t *testing.T, s *service) expected {
 	want.applied = len(cfg.Sensors) + 1
 	publish("siq", "siq-n1", "siq-n1:e2e1:2", reading("siq-n1", "siq", 2, 40, 8))  // duplicate by seq
 	publish("siq", "siq-n1", "siq-n1:e2e1:3", reading("siq-n1", "siq", 3, 60, 10)) // duplicate msg id
-	publish("siq", "siq-x9", "siq-x9:e2e1:1", reading("siq-x9", "siq", 1, 1, 0))   // unknown sensor
+	publish("siq", "siq-n1", "siq-x9:e2e1:1", reading("siq-x9", "siq", 1, 1, 0))   // another sensor's reading on siq-n1's subject
 	publish("siq", "siq-m1", "siq-m1:e2e1:7", []byte(`not json`))                  // invalid body
 	publish("siq", "siq-m1", "siq-m1:e2e1:4", reading("siq-m1", "siq", 4, 1, 0))   // totals going down
 	for sensor, n := range net {

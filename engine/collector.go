@@ -44,6 +44,8 @@ var (
 		"Capacity cuts in force (a zone's capacity or a gate's wave capacity lowered for a while).", nil, nil)
 	descPending = prometheus.NewDesc("tafweej_requests_pending",
 		"Requests of planned days waiting for their cut-off and the day planner.", nil, nil)
+	descSensorSuspect = prometheus.NewDesc("tafweej_sensor_suspect",
+		"1 while a people counter is suspect (it sent a reading no crowd can produce) until operations trust it, by sensor.", []string{"sensor", "zone"}, nil)
 	descWaveNoShow = prometheus.NewDesc("tafweej_wave_no_show_visitors",
 		"Visitors of waves past their late grace who were not admitted, by gate and slot (HH:MM, site time).", []string{"gate", "slot"}, nil)
 )
@@ -51,7 +53,7 @@ var (
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLive, descPlanned, descCapacity, descHoldAt, descReleaseAt, descHeld, descClosed,
 		descClosures, descWaveBooked, descWaveAdmitted, descWaveNoShow, descSiteOpen, descSensorAge, descGateCapacity,
-		descCuts, descPending} {
+		descCuts, descPending, descSensorSuspect} {
 		ch <- d
 	}
 }
@@ -110,6 +112,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(pending))
 	ch <- prometheus.MustNewConstMetric(descSiteOpen, prometheus.GaugeValue, b(open))
 	for _, st := range sensors {
+		ch <- prometheus.MustNewConstMetric(descSensorSuspect, prometheus.GaugeValue, b(st.Suspect), st.Sensor, st.Zone)
 		if !st.Applied.IsZero() {
 			ch <- prometheus.MustNewConstMetric(descSensorAge, prometheus.GaugeValue, at.Sub(st.Applied).Seconds(), st.Sensor, st.Zone)
 		}

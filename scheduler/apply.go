@@ -44,6 +44,8 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.applyStep(now, c)
 	case Replan:
 		return s.replanOver(now, c)
+	case TrustSensor:
+		return s.trustSensor(now, c)
 	}
 	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
 }

@@ -75,6 +75,10 @@ type CounterReading struct {
 	In     int64
 	Out    int64
 	At     time.Time
+	// Delay is how long ago the message reached the server (JetStream's
+	// timestamp), so that a reading applied late, after a restart, is
+	// judged against when it was sent (plausible.go's clock rule).
+	Delay time.Duration
 }
 
 // Close closes zones (the whole site when Zones is empty).
@@ -141,6 +145,10 @@ type Result struct {
 	Allotted *Allotment
 	// Replanned sums up a Replan.
 	Replanned *Replanned
+	// Rule names the plausibility rule a CounterImplausible reading broke
+	// and RuleDetail says how. Such a reading is not refused (Err is nil):
+	// it is kept as evidence and marks its sensor suspect.
+	Rule, RuleDetail string
 }
 
 // CounterOutcome says what happened to a counter reading.
@@ -150,6 +158,9 @@ const (
 	CounterApplied   CounterOutcome = "applied"
 	CounterDuplicate CounterOutcome = "duplicate" // seq at or below the checkpoint
 	CounterInvalid   CounterOutcome = "invalid"
+	// CounterImplausible: a reading no crowd can produce (Result.Rule); not
+	// applied, and the sensor is marked suspect.
+	CounterImplausible CounterOutcome = "implausible"
 )
 
 // ScanResult is the reply to a gate scan (docs/wire-contract.md, "Gate scan").

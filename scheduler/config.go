@@ -107,6 +107,10 @@ type Stop struct {
 type Sensor struct {
 	ID   string `yaml:"id" json:"id"`
 	Zone string `yaml:"zone" json:"zone"`
+	// MaxPerMinute is the most people the sensor can count in a minute,
+	// in or out (0: DefaultMaxPerMinute). Readings that need more are
+	// implausible (plausible.go).
+	MaxPerMinute int `yaml:"max_per_minute,omitempty" json:"max_per_minute,omitempty"`
 }
 
 // Policy holds the rules of admission and allotment.

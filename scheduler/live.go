@@ -48,15 +48,16 @@ func (s *State) counter(now time.Time, c CounterReading) (Result, []Effect) {
 		if c.Seq <= cp.Seq {
 			return Result{Counter: CounterDuplicate}, nil
 		}
-		if c.In < cp.In || c.Out < cp.Out {
-			return invalid("sensor %q: totals went down within boot %q (in %d→%d, out %d→%d)", c.Sensor, c.Boot, cp.In, c.In, cp.Out, c.Out)
-		}
 	case slices.Contains(cp.PastBoots, c.Boot):
 		return Result{Counter: CounterDuplicate}, nil
-	default:
-		// A new boot: the old boot's totals become the base.
-		// Boot and seq order the readings; the device's clock is not
-		// trusted (one without a battery restarts at 1970).
+	}
+	if rule, msg := s.implausible(now, sc, cp, seen, c); rule != "" {
+		return s.suspect(now, cp, seen, c, rule, msg)
+	}
+	if !seen || c.Boot != cp.Boot {
+		// A new boot: the old boot's totals become the base. Boot and seq
+		// order the readings; the device's clock only has to be within
+		// MaxReadingSkew of the service's (plausible.go).
 		if seen {
 			next.BaseIn += cp.In
 			next.BaseOut += cp.Out
@@ -70,7 +71,7 @@ func (s *State) counter(now time.Time, c CounterReading) (Result, []Effect) {
 	next.Seq, next.In, next.Out, next.At, next.Applied = c.Seq, c.In, c.Out, c.At, now
 	s.sensors[c.Sensor] = &next
 	effects := []Effect{PutSensor{next}}
-	effects = append(effects, s.evalZone(now, c.Zone)...)
+	effects = append(effects, s.evalZoneBy(now, c.Zone, c.Sensor)...)
 	return Result{Counter: CounterApplied}, effects
 }
 
@@ -95,7 +96,11 @@ func (s *State) Live(zone string) int {
 }
 
 // evalZone corrects negative drift and applies the hold hysteresis.
-func (s *State) evalZone(now time.Time, zone string) []Effect {
+func (s *State) evalZone(now time.Time, zone string) []Effect { return s.evalZoneBy(now, zone, "") }
+
+// evalZoneBy is evalZone after a reading of sensor by ("" for none): a
+// release then needs another sensor's confirmation (releaseConfirmed).
+func (s *State) evalZoneBy(now time.Time, zone, by string) []Effect {
 	z := s.zones[zone]
 	zc, _ := s.cfg.Zone(zone)
 	changed := false
@@ -106,6 +111,11 @@ func (s *State) evalZone(now time.Time, zone string) []Effect {
 		changed = true
 	}
 	live := s.Live(zone)
+	prevBy := z.ReleaseBy
+	if z.ReleaseBy != "" && (!z.Held || live > zc.ReleaseAt) {
+		z.ReleaseBy = "" // contradicted: the zone is above its release threshold again
+		changed = true
+	}
 	var effects []Effect
 	switch {
 	case !z.Held && live >= zc.HoldAt:
@@ -113,13 +123,15 @@ func (s *State) evalZone(now time.Time, zone string) []Effect {
 		changed = true
 		effects = append(effects, Event{Kind: EventWaveHeld, At: now, Data: HoldEvent{
 			Zone: zone, Live: live, HoldAt: zc.HoldAt, ReleaseAt: zc.ReleaseAt, Gates: s.gatesReaching(zone)}})
+	case z.Held && !z.ManualHold && live <= zc.ReleaseAt && !s.releaseConfirmed(z, by):
+		// Still held: z.ReleaseBy waits for another sensor's word.
 	case z.Held && !z.ManualHold && live <= zc.ReleaseAt:
-		z.Held, z.HeldSince = false, time.Time{}
+		z.Held, z.HeldSince, z.ReleaseBy = false, time.Time{}, ""
 		changed = true
 		effects = append(effects, Event{Kind: EventWaveReleased, At: now, Data: HoldEvent{
 			Zone: zone, Live: live, HoldAt: zc.HoldAt, ReleaseAt: zc.ReleaseAt, Gates: s.gatesReaching(zone)}})
 	}
-	if changed {
+	if changed || z.ReleaseBy != prevBy {
 		effects = append([]Effect{PutZone{*z}}, effects...)
 	}
 	return effects

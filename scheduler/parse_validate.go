@@ -164,6 +164,9 @@ func (v *validator) config(c *Config) {
 	v.ids("sensors", "sensor", len(c.Sensors), func(i int) string { return c.Sensors[i].ID })
 	for i, s := range c.Sensors {
 		v.zoneRef(fmt.Sprintf("sensors[%d].zone", i), s.Zone, zones, zoneOrder)
+		if s.MaxPerMinute < 0 || s.MaxPerMinute > 100000 {
+			v.addf(fmt.Sprintf("sensors[%d].max_per_minute", i), "max_per_minute %d is out of range (accepted: 1 to 100000 people a minute, or absent for %d)", s.MaxPerMinute, DefaultMaxPerMinute)
+		}
 	}
 	v.policy(c.Policy, maxWave, len(c.Gates) > 0)
 	v.alerts(c.Alerts, zones, zoneOrder)

@@ -101,6 +101,24 @@ type SensorState struct {
 	// PastBoots are the latest earlier boots, so that a late message of an
 	// old boot is recognised as stale rather than taken for a new boot.
 	PastBoots []string `json:"past_boots,omitempty"`
+	// Suspect is set when a reading broke a plausibility rule; its
+	// readings that are plausible against the last applied one are still
+	// applied. Operations clear it with TrustSensor.
+	Suspect      bool      `json:"suspect,omitempty"`
+	SuspectRule  string    `json:"suspect_rule,omitempty"`
+	SuspectSince time.Time `json:"suspect_since,omitzero"`
+	// Pending is the latest implausible reading, which TrustSensor takes
+	// as the sensor's new baseline.
+	Pending *SensorReading `json:"pending,omitempty"`
+}
+
+// SensorReading is one reading's totals.
+type SensorReading struct {
+	Boot string    `json:"boot"`
+	Seq  uint64    `json:"seq"`
+	In   int64     `json:"in_total"`
+	Out  int64     `json:"out_total"`
+	At   time.Time `json:"at"`
 }
 
 // ZoneState is the live state of a zone kept across restarts.
@@ -116,6 +134,10 @@ type ZoneState struct {
 	// LastReset is the date (YYYY-MM-DD) the zone was last declared empty
 	// after closing time.
 	LastReset string `json:"last_reset,omitempty"`
+	// ReleaseBy is the sensor whose reading first took a held zone down to
+	// its release threshold; the hold ends when another sensor's reading
+	// confirms it (plausible.go).
+	ReleaseBy string `json:"release_by,omitempty"`
 }
 
 // Closure closes zones (all zones when Zones is empty) from From until
@@ -236,4 +258,6 @@ const (
 	EventBookingCancelled   = "booking.cancelled"
 	EventAdmission          = "admission"
 	EventRequestsAllotted   = "requests.allotted"
+	EventSensorSuspect      = "sensor.suspect"
+	EventSensorTrusted      = "sensor.trusted"
 )

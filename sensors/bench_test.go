@@ -109,7 +109,7 @@ func BenchmarkCounterEndToEnd(b *testing.B) {
 // durable pull consumer acking every message, nothing else.
 func BenchmarkRawJetStream(b *testing.B) {
 	ns := runNATS(b)
-	nc, err := nats.Connect(ns.ClientURL())
+	nc, err := nats.Connect(ns.ClientURL(), ns.auth.ServiceOption())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func BenchmarkScan(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("raw/gates=%d", gates), func(b *testing.B) {
 			ns := runNATS(b)
-			srv, err := nats.Connect(ns.ClientURL())
+			srv, err := nats.Connect(ns.ClientURL(), ns.auth.ServiceOption())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func BenchmarkScan(b *testing.B) {
 			if err := srv.Flush(); err != nil {
 				b.Fatal(err)
 			}
-			cl, err := nats.Connect(ns.ClientURL())
+			cl, err := nats.Connect(ns.ClientURL(), ns.auth.ServiceOption())
 			if err != nil {
 				b.Fatal(err)
 			}

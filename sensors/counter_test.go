@@ -148,7 +148,7 @@ func TestCounterInvalidMessages(t *testing.T) {
 		{"short subject", "tafweej.petra.counter.siq", "", body("siq-n1", "siq", 9, 100, 0), reasonBadSubject},
 		{"long subject", "tafweej.petra.counter.siq.siq-n1.x", "", body("siq-n1", "siq", 9, 100, 0), reasonBadSubject},
 		{"msg id mismatch", "tafweej.petra.counter.siq.siq-n1", "siq-n1:b1:10", body("siq-n1", "siq", 9, 100, 0), reasonMsgIDMismatch},
-		{"totals going down", "tafweej.petra.counter.siq.siq-n1", "siq-n1:b1:9", body("siq-n1", "siq", 9, 40, 0), reasonRejected},
+		{"totals going down", "tafweej.petra.counter.siq.siq-n1", "siq-n1:b1:9", body("siq-n1", "siq", 9, 40, 0), reasonImplausible},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

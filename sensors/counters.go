@@ -179,10 +179,13 @@ func (c *counterConsumer) handle(msg jetstream.Msg) {
 		}
 	}()
 	hook("nats_counter")
+	var delay time.Duration // since the message reached the server
 	if md, err := msg.Metadata(); err == nil {
 		s.m.pending.Set(float64(md.NumPending))
+		delay = max(time.Since(md.Timestamp), 0)
 	}
 	r, err := decodeCounter(s.subj, msg.Subject(), msg.Headers().Get(jetstream.MsgIDHeader), msg.Data())
+	r.Delay = delay
 	if err == nil {
 		err = validateCounter(s.cfg, r)
 	}
@@ -209,6 +212,10 @@ func (c *counterConsumer) handle(msg jetstream.Msg) {
 		if herr := s.o.Store.AppendHistory(r.Sensor, r.At, msg.Data()); herr != nil {
 			c.logf("counter history not kept", "sensor", r.Sensor, "err", herr)
 		}
+	}
+	if res.Counter == scheduler.CounterImplausible {
+		s.deadLetter("counter", &nats.Msg{Subject: msg.Subject(), Data: msg.Data(), Header: msg.Headers()},
+			&invalidError{Reason: reasonImplausible, Rule: res.Rule, Msg: res.RuleDetail})
 	}
 	if res.Counter == scheduler.CounterInvalid {
 		msgErr := "refused by the scheduler"

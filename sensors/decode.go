@@ -35,8 +35,10 @@ const (
 	reasonUnknownKind     = "unknown_kind"     // an alert kind the site has no rule for
 	reasonBadTicket       = "malformed_ticket" // not a ticket code of this format
 	reasonBadSignature    = "invalid_signature"
-	reasonNoReply         = "no_reply" // a scan sent without a reply subject
-	reasonRejected        = "rejected" // refused by the scheduler (e.g. totals going down)
+	reasonNoReply         = "no_reply"    // a scan sent without a reply subject
+	reasonRejected        = "rejected"    // refused by the scheduler (e.g. unknown sensor)
+	reasonImplausible     = "implausible" // a reading no crowd can produce; Tafweej-Rule names the rule
+	reasonExpired         = "expired"     // an alert delivered after its expires time
 )
 
 // Size limits of incoming messages, in bytes.
@@ -52,7 +54,10 @@ const (
 // of the reason constants.
 type invalidError struct {
 	Reason string
-	Msg    string
+	// Rule is the plausibility rule an implausible reading broke
+	// (dead letter header Tafweej-Rule).
+	Rule string
+	Msg  string
 }
 
 func (e *invalidError) Error() string { return e.Msg }
@@ -290,6 +295,9 @@ type alertWire struct {
 	Zones    []string `json:"zones"`
 	Severity *string  `json:"severity"`
 	At       *string  `json:"at"`
+	// Expires, an extension: an alert delivered later (from the alerts
+	// stream, after the service was down) is not applied after it.
+	Expires *string `json:"expires,omitempty"`
 }
 
 // alertMsg is a decoded alert.
@@ -299,6 +307,7 @@ type alertMsg struct {
 	Zones    []string
 	Severity string
 	At       time.Time
+	Expires  time.Time // zero: never
 }
 
 // decodeAlert decodes and checks the schema of an alert.
@@ -318,7 +327,7 @@ func decodeAlert(data []byte) (alertMsg, error) {
 		missing = append(missing, "at")
 	}
 	if len(missing) > 0 {
-		return alertMsg{}, invalidf(reasonMissingField, "alert: missing %s (required: kind, severity, at; optional: zones, id)", strings.Join(missing, ", "))
+		return alertMsg{}, invalidf(reasonMissingField, "alert: missing %s (required: kind, severity, at; optional: zones, id, expires)", strings.Join(missing, ", "))
 	}
 	a := alertMsg{ID: w.ID, Kind: *w.Kind, Severity: *w.Severity}
 	if err := checkID("kind", a.Kind); err != nil {
@@ -346,6 +355,11 @@ func decodeAlert(data []byte) (alertMsg, error) {
 		return alertMsg{}, err
 	}
 	a.At = t
+	if w.Expires != nil {
+		if a.Expires, err = parseTime("expires", *w.Expires); err != nil {
+			return alertMsg{}, err
+		}
+	}
 	return a, nil
 }
 

@@ -52,14 +52,29 @@
 // "id": the closure opened is "al_<id>", so that a retried alert opens no
 // second closure; without an id it is "al_<random>". Sent as a request, an
 // alert is answered with AlertReply (closed, ignored, duplicate, invalid)
-// once the closure and the re-planned bookings are durable. Alerts are core
-// NATS messages: one sent while the service is disconnected is lost, so a
-// sender should use request/reply and retry until answered.
+// once the closure and the re-planned bookings are durable. Core NATS
+// alerts sent while the service is disconnected are lost; a registered
+// alert source publishes to JetStream instead, on
+// tafweej.<site>.alerts.<source> with its id as Nats-Msg-Id, and the
+// alerts stream keeps it until applied (alerts_stream.go), unless it has
+// expired ("expires").
+//
+// # Devices
+//
+// The embedded server admits only the service and registered devices
+// (auth.go, devices.go): a gate device publishes its own gate's scans, a
+// sensor its own counter subject, an alert source alerts; each receives
+// replies only under its inbox prefix _INBOX_<id>, and none reaches
+// JetStream's API. Registry adds and revokes devices; a revoked device's
+// connections are closed at once. docs/devices.md is the operators' guide.
 //
 // # Wiring
 //
-//	ns, _ := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: 4222, StoreDir: "data/jetstream"})
-//	nc, _ := sensors.Connect(ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-petra", Logger: log})
+//	auth, _ := sensors.NewAuth(nil) // the service's own NKey, in memory only
+//	ns, _ := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: 4222, StoreDir: "data/jetstream", Auth: auth})
+//	nc, _ := sensors.Connect(ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-petra", Logger: log,
+//		Options: []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}})
+//	reg, _ := sensors.NewRegistry(sensors.RegistryOptions{Store: st, Config: cfg, Auth: auth}) // the devices
 //	events := sensors.NewEvents(nc, cfg.Site, log)
 //	eng, _ := engine.New(engine.Options{Config: cfg, Store: st, Publish: events.Publish, ...})
 //	go eng.Run(ctx)

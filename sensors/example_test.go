@@ -31,8 +31,9 @@ type idle struct{}
 func (idle) C() <-chan time.Time { return nil }
 func (idle) Stop()               {}
 
-// A gate scan over NATS: an embedded server, the owner loop on a Badger
-// store, the NATS adapters, and a device asking.
+// A gate scan over NATS: an embedded server that admits only the service
+// and registered devices, the owner loop on a Badger store, the NATS
+// adapters, and a registered gate device asking.
 func Example() {
 	dir, err := os.MkdirTemp("", "tafweej-sensors-example")
 	if err != nil {
@@ -48,12 +49,17 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: dir + "/jetstream", NoLog: true})
+	auth, err := sensors.NewAuth(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: dir + "/jetstream", NoLog: true, Auth: auth})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer ns.Shutdown()
-	nc, err := sensors.Connect(ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-example"})
+	nc, err := sensors.Connect(ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-example",
+		Options: []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -89,8 +95,21 @@ func Example() {
 		log.Fatal(err, res.Err)
 	}
 
-	// The gate device.
-	dev, err := nats.Connect(ns.ClientURL())
+	// The gate device: registered once by the ops team, it gets its seed
+	// and its inbox prefix.
+	reg, err := sensors.NewRegistry(sensors.RegistryOptions{Store: st, Config: cfg, Auth: auth})
+	if err != nil {
+		log.Fatal(err)
+	}
+	gate, seed, err := reg.Add(store.DeviceGate, "visitor-centre", "VC lane 1", 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	devOpts, err := sensors.DeviceOptions(seed, gate.InboxPrefix())
+	if err != nil {
+		log.Fatal(err)
+	}
+	dev, err := nats.Connect(ns.ClientURL(), devOpts...)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -46,15 +46,26 @@ func petraConfig(t testing.TB) *scheduler.Config {
 	return cfg
 }
 
+// testNATS is an embedded server and its authorization.
+type testNATS struct {
+	*server.Server
+	auth *Auth
+}
+
 // runNATS starts an embedded NATS server with JetStream on a random port.
-func runNATS(t testing.TB) *server.Server {
+// Clients connect as the service with ns.auth.ServiceOption().
+func runNATS(t testing.TB) *testNATS {
 	t.Helper()
-	s, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true})
+	auth, err := NewAuth(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true, Auth: auth})
 	if err != nil {
 		t.Fatalf("nats server: %v", err)
 	}
 	t.Cleanup(s.Shutdown)
-	return s
+	return &testNATS{Server: s, auth: auth}
 }
 
 // checkFor polls fn every sleep until it returns nil or total has passed.
@@ -74,13 +85,16 @@ func checkFor(t testing.TB, total, sleep time.Duration, fn func() error) {
 // harness is a site on a real NATS server, a real Badger store and a real
 // engine with a controllable clock, with the service under test.
 type harness struct {
-	t      testing.TB
-	cfg    *scheduler.Config
-	clock  *testClock
-	ns     *server.Server
-	url    string
-	dir    string // Badger
-	signer *tickets.Signer
+	t     testing.TB
+	cfg   *scheduler.Config
+	clock *testClock
+	ns    *testNATS
+	url   string
+	// connOpts authenticate the harness's connections: as the service on
+	// the embedded server, none on an external one.
+	connOpts []nats.Option
+	dir      string // Badger
+	signer   *tickets.Signer
 
 	client *nats.Conn // the devices' connection
 	js     jetstream.JetStream
@@ -120,9 +134,12 @@ func (b *syncBuffer) String() string {
 }
 
 type harnessOptions struct {
-	url    string // an external server; "" starts an embedded one
-	noSvc  bool   // do not start the service
-	config func(*scheduler.Config)
+	url string // an external server; "" starts an embedded one
+	// connOpts authenticate the harness's connections to an external
+	// server (the embedded one's are the service's own).
+	connOpts []nats.Option
+	noSvc    bool // do not start the service
+	config   func(*scheduler.Config)
 }
 
 // startAt is 1 December 2026 (a Tuesday, winter hours 06:00-15:00) at
@@ -141,12 +158,13 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, cfg: cfg, clock: engine.NewManualClock(startAt(cfg)), dir: t.TempDir(), signer: tickets.NewSigner(key), url: o.url}
+	h := &harness{t: t, cfg: cfg, clock: engine.NewManualClock(startAt(cfg)), dir: t.TempDir(), signer: tickets.NewSigner(key), url: o.url, connOpts: o.connOpts}
 	if h.url == "" {
 		h.ns = runNATS(t)
 		h.url = h.ns.ClientURL()
+		h.connOpts = []nats.Option{h.ns.auth.ServiceOption()}
 	}
-	h.client, err = nats.Connect(h.url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	h.client, err = nats.Connect(h.url, append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond)}, h.connOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +208,7 @@ func (h *harness) start(svc bool) {
 	t.Helper()
 	var err error
 	log := slog.New(slog.NewTextHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	h.nc, err = Connect(h.url, ConnectOptions{Name: "tafweej-test", Logger: log})
+	h.nc, err = Connect(h.url, ConnectOptions{Name: "tafweej-test", Logger: log, Options: h.connOpts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,12 @@ type EmbeddedOptions struct {
 	// own default is 75% of the disk free at start, so a restart on a
 	// nearly full disk could not even recreate the streams it had.
 	MaxStore int64
+	// Auth is the server's authorization (required): no client connects
+	// without being the service or a registered device. See auth.go.
+	Auth *Auth
+	// TLSCert and TLSKey (PEM files) make the listener TLS only; TLSCA,
+	// if set, also requires clients to present a certificate it signed.
+	TLSCert, TLSKey, TLSCA string
 }
 
 // DefaultEmbeddedMaxStore is the embedded JetStream's store limit: room
@@ -40,6 +46,9 @@ const DefaultEmbeddedMaxStore = 2 << 30
 func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	if o.StoreDir == "" {
 		return nil, errors.New("sensors: embedded NATS: StoreDir is required (where JetStream keeps its file store)")
+	}
+	if o.Auth == nil {
+		return nil, errors.New("sensors: embedded NATS: Auth is required (no anonymous clients; make one with NewAuth)")
 	}
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
@@ -58,6 +67,17 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 	if opts.JetStreamMaxStore <= 0 {
 		opts.JetStreamMaxStore = DefaultEmbeddedMaxStore
 	}
+	if (o.TLSCert == "") != (o.TLSKey == "") || o.TLSCA != "" && o.TLSCert == "" {
+		return nil, fmt.Errorf("sensors: embedded NATS TLS: certificate %q and key %q go together (and a client CA %q needs both)", o.TLSCert, o.TLSKey, o.TLSCA)
+	}
+	if o.TLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.TLSCert, KeyFile: o.TLSKey, CaFile: o.TLSCA, Verify: o.TLSCA != ""})
+		if err != nil {
+			return nil, fmt.Errorf("sensors: embedded NATS TLS: %w", err)
+		}
+		opts.TLSConfig, opts.TLS, opts.TLSVerify, opts.TLSTimeout = tc, true, o.TLSCA != "", 2
+	}
+	o.Auth.configure(opts)
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("sensors: embedded NATS: %w", err)
@@ -74,6 +94,7 @@ func StartEmbedded(o EmbeddedOptions) (*server.Server, error) {
 		s.Shutdown()
 		return nil, fmt.Errorf("sensors: embedded NATS: JetStream did not start (store dir %q)", o.StoreDir)
 	}
+	o.Auth.started(s)
 	return s, nil
 }
 
@@ -95,6 +116,9 @@ type ConnectOptions struct {
 	TLSCA, TLSCert, TLSKey string
 	// Logger receives disconnects, reconnects and asynchronous errors.
 	Logger *slog.Logger
+	// Options are added last, e.g. Auth.ServiceOption() or
+	// nats.InProcessServer for the embedded server.
+	Options []nats.Option
 }
 
 // Connect connects to the NATS server or cluster at url (comma-separated
@@ -161,6 +185,7 @@ func Connect(url string, o ConnectOptions) (*nats.Conn, error) {
 	if o.TLSCert != "" {
 		opts = append(opts, nats.ClientCert(o.TLSCert, o.TLSKey))
 	}
+	opts = append(opts, o.Options...)
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sensors: connect to NATS at %q: %w", url, err)

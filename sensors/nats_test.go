@@ -15,7 +15,11 @@ import (
 
 func TestStartEmbedded(t *testing.T) {
 	dir := t.TempDir()
-	s, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: dir, NoLog: true})
+	auth, err := NewAuth(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: dir, NoLog: true, Auth: auth})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +31,11 @@ func TestStartEmbedded(t *testing.T) {
 	if u := s.ClientURL(); !strings.HasPrefix(u, "nats://127.0.0.1:") {
 		t.Errorf("listens on %s, want loopback", u)
 	}
-	if _, err := StartEmbedded(EmbeddedOptions{Port: -1}); err == nil {
+	if _, err := StartEmbedded(EmbeddedOptions{Port: -1, Auth: auth}); err == nil {
 		t.Error("no StoreDir accepted")
+	}
+	if _, err := StartEmbedded(EmbeddedOptions{Port: -1, StoreDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "Auth is required") {
+		t.Errorf("no Auth: %v", err)
 	}
 }
 
@@ -57,7 +64,7 @@ func TestBackoff(t *testing.T) {
 
 func TestEventsPublish(t *testing.T) {
 	ns := runNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
+	nc, err := nats.Connect(ns.ClientURL(), ns.auth.ServiceOption())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +102,7 @@ func TestEventsPublish(t *testing.T) {
 
 func TestMetricsLint(t *testing.T) {
 	ns := runNATS(t)
-	nc, err := nats.Connect(ns.ClientURL())
+	nc, err := nats.Connect(ns.ClientURL(), ns.auth.ServiceOption())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,6 +96,7 @@ type Service struct {
 	handlers sync.WaitGroup // gate and alert handlers in flight
 
 	counters *counterConsumer
+	alerts   *alertConsumer // the alerts stream's
 
 	stopOnce sync.Once
 }
@@ -136,14 +137,20 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.alerts, err = startAlerts(sctx, s); err != nil {
+		s.counters.stop()
+		return nil, err
+	}
 	s.gateSub, err = s.nc.QueueSubscribe(s.subj.gateScanAll(), gateQueue, s.onScan)
 	if err != nil {
+		s.alerts.stop()
 		s.counters.stop()
 		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.gateScanAll(), err)
 	}
 	s.alertSub, err = s.nc.QueueSubscribe(s.subj.alert(), alertQueue, s.onAlert)
 	if err != nil {
 		_ = s.gateSub.Unsubscribe()
+		s.alerts.stop()
 		s.counters.stop()
 		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.alert(), err)
 	}
@@ -211,6 +218,7 @@ func (s *Service) Stop() {
 		s.stopping = true
 		s.mu.Unlock()
 		s.handlers.Wait()
+		s.alerts.stop()
 		s.counters.stop()
 		s.log.Info("NATS adapters stopped")
 	})
@@ -388,6 +396,7 @@ const (
 	HeaderError   = "Tafweej-Error"   // the full error message
 	HeaderSubject = "Tafweej-Subject" // the subject the message came on
 	HeaderMsgID   = "Tafweej-Msg-Id"  // its Nats-Msg-Id, if any
+	HeaderRule    = "Tafweej-Rule"    // the plausibility rule of an implausible reading
 )
 
 // deadLetter counts an invalid message and copies it, with why, to
@@ -406,6 +415,9 @@ func (s *Service) deadLetter(kind string, m *nats.Msg, err error) {
 	dl.Header.Set(HeaderSubject, m.Subject)
 	if id := m.Header.Get(jetstream.MsgIDHeader); id != "" {
 		dl.Header.Set(HeaderMsgID, id)
+	}
+	if ie := (*invalidError)(nil); errors.As(err, &ie) && ie.Rule != "" {
+		dl.Header.Set(HeaderRule, ie.Rule)
 	}
 	if perr := s.nc.PublishMsg(dl); perr != nil {
 		s.log.Warn("dead letter not published", "kind", kind, "err", perr)

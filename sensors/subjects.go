@@ -31,6 +31,15 @@ func (s subjects) counter(zone, sensor string) string {
 
 func (s subjects) alert() string { return s.prefix + ".alert" }
 
+// alertsOf is the durable alert subject of one alert source, captured by
+// the alerts stream: tafweej.<site>.alerts.<source>.
+func (s subjects) alertsOf(source string) string { return s.prefix + ".alerts." + source }
+
+func (s subjects) alertsAll() string { return s.prefix + ".alerts.>" }
+
+// alertStream keeps the alerts of registered sources until applied.
+func (s subjects) alertStream() string { return "TAFWEEJ_" + streamToken(s.site) + "_ALERTS" }
+
 // deadLetter is where invalid messages of a kind ("counter", "alert",
 // "scan") are copied.
 func (s subjects) deadLetter(kind string) string { return s.prefix + ".deadletter." + kind }
@@ -51,6 +60,7 @@ const (
 	counterDurable = "tafweej-counters"
 	gateQueue      = "tafweej-gate"
 	alertQueue     = "tafweej-alert"
+	alertDurable   = "tafweej-alerts"
 )
 
 // streamToken upper-cases a site id for a stream name, replacing anything

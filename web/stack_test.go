@@ -81,12 +81,16 @@ func newStackAt(t testing.TB, start time.Time) *stack {
 func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string) *stack {
 	t.Helper()
 	s := &stack{t: t, cfg: cfg, clock: engine.NewManualClock(start)}
-	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true})
+	auth, err := sensors.NewAuth(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true, Auth: auth})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Shutdown)
-	s.nc, err = nats.Connect(ns.ClientURL())
+	s.nc, err = nats.Connect(ns.ClientURL(), auth.ServiceOption()) // the console shares the service's connection
 	if err != nil {
 		t.Fatal(err)
 	}

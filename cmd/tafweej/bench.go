@@ -191,8 +191,10 @@ type benchEnv struct {
 	cfg    *scheduler.Config
 	clock  *benchClock
 	ns     *server.Server
-	nc     *nats.Conn // the service's connection
-	client *nats.Conn // the devices' connection
+	auth   *sensors.Auth // the embedded server's users
+	trust  *benchTrust   // non-nil: devices connect as registered devices (bench_trust.go)
+	nc     *nats.Conn    // the service's connection
+	client *nats.Conn    // the devices' connection
 	st     *store.Badger
 	signer *tickets.Signer
 	eng    *engine.Engine
@@ -218,16 +220,21 @@ func startBenchEnv(ctx context.Context, cfg *scheduler.Config, dir string) (*ben
 	log := slog.New(slog.DiscardHandler)
 	e.clock = newBenchClock(benchBase(cfg.Location()).Add(7 * time.Hour))
 	var err error
-	e.ns, err = sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: filepath.Join(dir, "jetstream"), NoLog: true})
+	if e.auth, err = sensors.NewAuth(nil); err != nil {
+		return fail(err)
+	}
+	e.ns, err = sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: filepath.Join(dir, "jetstream"), NoLog: true, Auth: e.auth})
 	if err != nil {
 		return fail(err)
 	}
 	undo = append(undo, e.ns.Shutdown)
-	if e.nc, err = sensors.Connect(e.ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-bench"}); err != nil {
+	if e.nc, err = sensors.Connect(e.ns.ClientURL(), sensors.ConnectOptions{Name: "tafweej-bench", Options: []nats.Option{e.auth.ServiceOption()}}); err != nil {
 		return fail(err)
 	}
 	undo = append(undo, e.nc.Close)
-	if e.client, err = nats.Connect(e.ns.ClientURL(), nats.Name("tafweej-bench-devices")); err != nil {
+	// The devices' connection of the rows without per-device trust: it
+	// connects as the service, which may publish anywhere.
+	if e.client, err = nats.Connect(e.ns.ClientURL(), nats.Name("tafweej-bench-devices"), e.auth.ServiceOption()); err != nil {
 		return fail(err)
 	}
 	undo = append(undo, e.client.Close)
@@ -333,6 +340,11 @@ func runBench(ctx context.Context, f *benchFlags, progress io.Writer) (*benchRep
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
+	trusted, err := benchTrusted(ctx, env, sz, reps, logf)
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, trusted...)
 
 	rows, err := benchBookings(ctx, env, sz, reps, logf)
 	if err != nil {
@@ -385,13 +397,17 @@ func benchCounters(ctx context.Context, env *benchEnv, n, reps int, logf func(st
 	}
 	var counters []*sensors.Counter
 	for _, s := range env.cfg.Sensors {
-		c := sensors.NewCounter(js, env.cfg.Site, s.ID, s.Zone, "bench")
+		cjs, err := env.counterJS(js, s.ID)
+		if err != nil {
+			return benchRow{}, err
+		}
+		c := sensors.NewCounter(cjs, env.cfg.Site, s.ID, s.Zone, env.boot())
 		c.Now = env.clock.Now
 		counters = append(counters, c)
 	}
 	// Raw: a stream of its own on the same server, a durable pull consumer
 	// acking every message.
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "BENCH_RAW", Subjects: []string{"bench.raw.>"},
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "BENCH_RAW", Subjects: []string{"bench.raw.>"},
 		Storage: jetstream.FileStorage, Duplicates: 2 * time.Minute}); err != nil {
 		return benchRow{}, fmt.Errorf("bench: raw stream: %w", err)
 	}
@@ -469,7 +485,7 @@ func benchCounters(ctx context.Context, env *benchEnv, n, reps int, logf func(st
 			if err := publishSpread(len(counters), n, func(g int) error {
 				i := seq.Add(1)
 				m := &nats.Msg{Subject: "bench.raw." + strconv.Itoa(g), Data: body, Header: nats.Header{}}
-				m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("raw-%d-%d", r, i))
+				m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("raw-%s-%d-%d", env.boot(), r, i))
 				_, err := js.PublishMsg(ctx, m)
 				return err
 			}); err != nil {
@@ -571,8 +587,8 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 				ScanID: fmt.Sprintf("bench-%d-%d-%d", level, r, i), Device: fmt.Sprintf("dev-%d", i%gates)})
 		}
 		subject := "tafweej." + env.cfg.Site + ".gate.visitor-centre.scan"
-		perSec, lat, err := requestBench(gates, reqs, func(data []byte) error {
-			m, err := env.client.Request(subject, data, 10*time.Second)
+		perSec, lat, err := requestBenchW(gates, reqs, func(w int, data []byte) error {
+			m, err := env.scanConn(w).Request(subject, data, 10*time.Second)
 			if err != nil {
 				return err
 			}
@@ -682,6 +698,11 @@ func mapsKeys(m map[string]int) func(func(string) bool) {
 // request when the last is answered; it returns the requests per second
 // and every latency.
 func requestBench(workers int, reqs [][]byte, do func([]byte) error) (float64, []time.Duration, error) {
+	return requestBenchW(workers, reqs, func(_ int, data []byte) error { return do(data) })
+}
+
+// requestBenchW is requestBench with the worker's index given to do.
+func requestBenchW(workers int, reqs [][]byte, do func(w int, data []byte) error) (float64, []time.Duration, error) {
 	lat := make([][]time.Duration, workers)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -692,7 +713,7 @@ func requestBench(workers int, reqs [][]byte, do func([]byte) error) (float64, [
 			defer wg.Done()
 			for i := w; i < len(reqs); i += workers {
 				t0 := time.Now()
-				if err := do(reqs[i]); err != nil {
+				if err := do(w, reqs[i]); err != nil {
 					errs[w] = err
 					return
 				}

@@ -37,6 +37,7 @@ func TestBenchQuickJSON(t *testing.T) {
 		t.Errorf("quick = %v, stored = %d, hajj = %v; want a quick run with 50,000 bookings and no Hajj day", rep.Quick, rep.Sizes.Stored, rep.Sizes.Hajj)
 	}
 	want := []string{"counter messages", "gate scans, 1 gate(s)", "gate scans, 10 gate(s)", "gate scans, 100 gate(s)",
+		"counter messages, registered devices", "gate scans, 1 gate(s), registered devices", "gate scans, 10 gate(s), registered devices",
 		"bookings, 1 client(s)", "bookings, 64 client(s)", "recovery, 50000 bookings", "day planner, Petra day", "planner quality, Petra day"}
 	var names []string
 	for _, r := range rep.Rows {
@@ -49,7 +50,8 @@ func TestBenchQuickJSON(t *testing.T) {
 	_, lookErr := exec.LookPath("cbc")
 	haveCBC := lookErr == nil
 	withRaw := map[string]bool{"counter messages": true, "gate scans, 1 gate(s)": true, "gate scans, 10 gate(s)": true,
-		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true, "bookings, 64 client(s)": true,
+		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true,
+		"counter messages, registered devices": true, "gate scans, 1 gate(s), registered devices": true, "gate scans, 10 gate(s), registered devices": true, "bookings, 64 client(s)": true,
 		"planner quality, Petra day": haveCBC}
 	if rep.Sizes.CBCSeconds != quickCBCSeconds {
 		t.Errorf("cbc seconds %d, want %d under --quick", rep.Sizes.CBCSeconds, quickCBCSeconds)

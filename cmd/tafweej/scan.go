@@ -12,12 +12,18 @@ import (
 )
 
 func newScanCmd(g *globals) *cobra.Command {
-	var gate, scanID, device, natsURL, site string
+	var gate, scanID, device, natsURL, site, nkeyFile, inboxPrefix string
 	var count int
 	cmd := &cobra.Command{
 		Use:   "scan TICKET",
 		Short: "Scan a ticket at a gate, as a gate device does (NATS request/reply)",
+		Long: `Scan a ticket over NATS as a gate device does. The NATS server admits only
+registered devices: by default the command registers a short-lived gate device
+for --gate with the ops key (--key, TAFWEEJ_KEY or ./data/ops.key) and revokes
+it when done; --nkey FILE --inbox-prefix PREFIX scans as a device registered
+with 'tafweej devices add gate GATE'.`,
 		Example: `  tafweej scan TFW1.Ymt... --gate visitor-centre --count 12
+  tafweej scan TFW1.Ymt... --gate visitor-centre --nkey vc1.nk --inbox-prefix _INBOX_dev_...
   tafweej scan TFW1.Ymt... --gate visitor-centre --scan-id dev7-000123   # a retry admits nobody twice`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -30,9 +36,9 @@ func newScanCmd(g *globals) *cobra.Command {
 			if scanID == "" {
 				scanID = "cli-" + randomKey()
 			}
-			nc, err := nats.Connect(natsURL, nats.Name("tafweej-scan"), nats.Timeout(5*time.Second))
+			nc, err := scanConn(cmd.Context(), g, natsURL, gate, nkeyFile, inboxPrefix)
 			if err != nil {
-				return fmt.Errorf("connect to NATS at %s: %w\n  hint: 'tafweej serve' starts an embedded server on 127.0.0.1:4222; pass --nats otherwise", natsURL, err)
+				return err
 			}
 			defer nc.Close()
 			req, _ := json.Marshal(map[string]any{"ticket": args[0], "count": count, "scan_id": scanID, "device": device, "at": time.Now().Format(time.RFC3339)})
@@ -76,5 +82,7 @@ func newScanCmd(g *globals) *cobra.Command {
 	f.StringVar(&device, "device", "cli", "device name")
 	envFlag(f, &natsURL, "nats", "TAFWEEJ_NATS", nats.DefaultURL, "NATS URL (env TAFWEEJ_NATS)")
 	f.StringVar(&site, "site", "petra", "site id")
+	f.StringVar(&nkeyFile, "nkey", "", "scan as this registered gate device (its seed file); default: a short-lived device registered with the ops key")
+	f.StringVar(&inboxPrefix, "inbox-prefix", "", "with --nkey: the device's inbox prefix (_INBOX_dev_...)")
 	return cmd
 }

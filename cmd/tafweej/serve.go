@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -48,6 +49,9 @@ type serveFlags struct {
 	minFree    sizeFlag
 	// webhookAllowPrivate lets webhook endpoints be on private addresses.
 	webhookAllowPrivate bool
+	// the embedded server's own TLS (not the --nats-tls-* client side)
+	listenCert, listenKey, listenCA string
+	insecureNATS                    bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -84,6 +88,10 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
 	fl.Var(&f.minFree, "min-free", "free-space reserve of the data's filesystems (e.g. 64MiB, 1GiB): under it new bookings and requests are refused (HTTP 507), under a quarter of it scans and counter readings too")
 	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints be on loopback, private and link-local addresses (refused by default: no request forgery into the reserve's network)")
+	fl.StringVar(&f.listenCert, "nats-listen-cert", "", "embedded NATS: TLS certificate of the listener (PEM); required off loopback")
+	fl.StringVar(&f.listenKey, "nats-listen-key", "", "embedded NATS: TLS key of the listener (PEM)")
+	fl.StringVar(&f.listenCA, "nats-listen-ca", "", "embedded NATS: CA whose client certificates devices must present (optional)")
+	fl.BoolVar(&f.insecureNATS, "insecure-nats", false, "allow --nats-listen off loopback without TLS (logged as a warning)")
 	return cmd
 }
 
@@ -115,6 +123,13 @@ func serve(ctx context.Context, f *serveFlags) error {
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return err
+	}
+	warnings, err := listenRule(f.natsListen, f.natsURL == "", f.listenCert != "", f.insecureNATS, f.httpAddr)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
 	}
 	var clock engine.Clock = engine.WallClock{}
 	if f.clockStart != "" {
@@ -161,6 +176,8 @@ func serve(ctx context.Context, f *serveFlags) error {
 
 	// NATS: embedded by default, external on request.
 	natsURL := f.natsURL
+	var auth *sensors.Auth // the embedded server's users; nil with an external server
+	var svcConn []nats.Option
 	if natsURL == "" {
 		host, portS, err := net.SplitHostPort(f.natsListen)
 		if err != nil {
@@ -170,17 +187,28 @@ func serve(ctx context.Context, f *serveFlags) error {
 		if err != nil {
 			return usagef("e.g. --nats-listen 127.0.0.1:4222", "--nats-listen %q: port %q is not a number", f.natsListen, portS)
 		}
-		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true})
+		if auth, err = sensors.NewAuth(nil); err != nil {
+			return err
+		}
+		auth.ServiceInProcessOnly()
+		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true, Auth: auth,
+			TLSCert: f.listenCert, TLSKey: f.listenKey, TLSCA: f.listenCA})
 		if err != nil {
 			return fmt.Errorf("start embedded NATS on %s: %w\n  hint: is the port taken? choose another with --nats-listen", f.natsListen, err)
 		}
 		defer ns.Shutdown()
 		natsURL = ns.ClientURL()
-		log.Info("embedded NATS server started", "url", natsURL, "jetstream", filepath.Join(f.data, "jetstream"))
+		// The service connects in process, as its own user (devices.go).
+		svcConn = []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}
+		log.Info("embedded NATS server started; registered devices only", "url", natsURL, "jetstream", filepath.Join(f.data, "jetstream"))
+	}
+	devices, err := newDeviceRegistry(st, cfg, auth, log)
+	if err != nil {
+		return err
 	}
 	nc, err := sensors.Connect(natsURL, sensors.ConnectOptions{
 		Name: "tafweej-" + cfg.Site, CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPass, Token: f.natsToken,
-		TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey, Logger: log})
+		TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey, Logger: log, Options: svcConn})
 	if err != nil {
 		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
 	}
@@ -240,7 +268,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg, Webhooks: hooks,
+		Logger: log, Registerer: reg, Webhooks: hooks, Devices: devices,
 		Ready: func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")

@@ -183,8 +183,7 @@ type simulator struct {
 	cfg   *scheduler.Config
 	ops   *client
 	opCli map[string]*client
-	nc    *nats.Conn
-	js    jetstream.JetStream
+	devs  *simDevices // the NATS devices: gates, counters, the alert source
 	out   io.Writer
 	errw  io.Writer
 	tty   bool
@@ -296,20 +295,20 @@ func runSimulation(ctx context.Context, g *globals, f *simFlags, out, errw io.Wr
 		return err
 	}
 
-	nc, err := nats.Connect(f.natsURL, nats.Name("tafweej-simulate"), nats.Timeout(5*time.Second))
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w\n  hint: 'tafweej serve' starts an embedded server on 127.0.0.1:4222; pass --nats otherwise", f.natsURL, err)
-	}
-	defer nc.Close()
-	s.nc = nc
-	if s.js, err = jetstream.New(nc); err != nil {
+	// Every gate, counter and the alert source is a short-lived device
+	// registered with the ops key (devices.go), revoked at the end.
+	s.devs = &simDevices{}
+	defer s.devs.close()
+	if err := s.devs.connect(ctx, s.ops, f.natsURL, cfg, s.runID); err != nil {
 		return err
 	}
 
 	if err := s.makeOperators(ctx); err != nil {
 		return err
 	}
-	s.makeCounters()
+	if err := s.makeCounters(); err != nil {
+		return err
+	}
 	s.plan(open, lastEntry, alertAt)
 	fmt.Fprintf(errw, "simulating %s %s from %s to %s: %d groups, %d operators, seed %d, speed ×%v\n",
 		cfg.Site, s.day.Format(time.DateOnly), s.start.Format("15:04"), s.end.Format("15:04"), f.groups, f.operators, f.seed, f.speed)
@@ -376,13 +375,18 @@ func (s *simulator) makeOperators(ctx context.Context) error {
 	return nil
 }
 
-func (s *simulator) makeCounters() {
+func (s *simulator) makeCounters() error {
 	for _, sc := range s.cfg.Sensors {
-		c := sensors.NewCounter(s.js, s.cfg.Site, sc.ID, sc.Zone, "sim-"+s.runID+"-1")
+		js, err := jetstream.New(s.devs.sensors[sc.ID].Conn)
+		if err != nil {
+			return err
+		}
+		c := sensors.NewCounter(js, s.cfg.Site, sc.ID, sc.Zone, "sim-"+s.runID+"-1")
 		c.Now = s.now
 		s.counters[sc.ID] = &simCounter{c: c, id: sc.ID}
 		s.byZone[sc.Zone] = append(s.byZone[sc.Zone], sc.ID)
 	}
+	return nil
 }
 
 // routeWeights: most groups walk the main trail.
@@ -840,7 +844,7 @@ func (s *simulator) request(ctx context.Context, subject string, data []byte) (s
 	var res scheduler.ScanResult
 	for attempt := 0; ; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		msg, err := s.nc.RequestWithContext(rctx, subject, data)
+		msg, err := s.devs.gateFor(s.cfg.Site, subject).RequestWithContext(rctx, subject, data)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -922,7 +926,7 @@ func (s *simulator) alert(ctx context.Context) {
 	fmt.Fprintf(s.errw, "%s flood warning on %s\n", s.now().Format("15:04"), subject)
 	for attempt := 0; attempt < 3; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		msg, err := s.nc.RequestWithContext(rctx, subject, body)
+		msg, err := s.devs.alerts.RequestWithContext(rctx, subject, body)
 		cancel()
 		if err != nil {
 			continue

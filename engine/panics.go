@@ -72,8 +72,14 @@ func NewPanics(log *slog.Logger, reg prometheus.Registerer) *Panics {
 			}
 		}
 	}
+	for _, w := range panicSites {
+		p.total.WithLabelValues(w) // a series at zero from the start
+	}
 	return p
 }
+
+// panicSites are the places that recover panics (the where label).
+var panicSites = []string{"engine", "read", "planner", "publish", "allot", "http", "nats_scan", "nats_alert", "nats_counter"}
 
 // Recovered logs v, a value recover returned, with the stack of the panic
 // and counts it under where (a short constant: it is a label). It returns

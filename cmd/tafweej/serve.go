@@ -113,6 +113,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	siteMap, _, err := loadSiteMap(f.config, cfg)
+	if err != nil {
+		return err
+	}
 	var clock engine.Clock = engine.WallClock{}
 	if f.clockStart != "" {
 		start, err := time.Parse(time.RFC3339, f.clockStart)
@@ -222,7 +226,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg,
+		Logger: log, Registerer: reg, Map: siteMap,
 		Ready: func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")

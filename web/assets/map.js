@@ -9,7 +9,6 @@
 
 const TFMap = (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 1000;            // the viewBox's width; its height follows the map
   const PAD = 28;
   const INSET = 0.24;        // an inset's share of the width
   // SCALE: live/capacity below `below` takes `color` (the last is 100%
@@ -87,13 +86,13 @@ const TFMap = (() => {
     return [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
   }
 
-  function layout(features) {
+  function layout(features, W, fitH) {
     const main = features.filter((f) => f.geometry && !f.properties.inset);
     const insets = features.filter((f) => f.geometry && f.properties.inset);
     const mb = bounds(main.flatMap((f) => positions(f.geometry)));
     const k = Math.cos(((mb[1] + mb[3]) / 2) * Math.PI / 180);
     const aspect = Math.max((mb[3] - mb[1]) / Math.max((mb[2] - mb[0]) * k, 1e-9), 0.35);
-    const H = Math.round(Math.min(Math.max(W * aspect, 420), 900));
+    const H = fitH > 0 ? fitH : Math.round(Math.min(Math.max(W * aspect, 420), 900));
     const proj = new Map();
     const mainProj = projection(mb, [PAD, PAD, W - 2 * PAD, H - 2 * PAD]);
     for (const f of main) proj.set(f.id, mainProj);
@@ -110,13 +109,17 @@ const TFMap = (() => {
   // draw renders the collection into the svg element; lang is the page's
   // language (its name first, the other below).
   function draw(el, fc, lang) {
-    const key = JSON.stringify([lang, fc.features.map((f) => [f.id, f.properties.live, f.properties.capacity, f.properties.held, f.properties.closed, !!f.geometry])]);
+    const key = JSON.stringify([lang, el.clientWidth, el.clientHeight, fc.features.map((f) => [f.id, f.properties.live, f.properties.capacity, f.properties.held, f.properties.closed, !!f.geometry])]);
     if (key === drawnKey && el.childNodes.length) return;
     drawnKey = key;
     const feats = fc.features.filter((f) => f.geometry);
     el.dataset.zones = String(feats.length);
     if (!feats.length) { el.replaceChildren(); return; }
-    const { H, proj, boxes } = layout(fc.features);
+    // The viewBox is the element's own size in CSS pixels, so that the map
+    // fills its panel and the labels are drawn at their true size.
+    const W = el.clientWidth > 200 ? Math.round(el.clientWidth) : 1000;
+    const fitH = el.clientHeight > 200 ? Math.round(el.clientHeight) : 0;
+    const { H, proj, boxes } = layout(fc.features, W, fitH);
     el.setAttribute("viewBox", "0 0 " + W + " " + H);
     el.setAttribute("preserveAspectRatio", "xMidYMid meet");
     const defs = svg("defs", {},
@@ -170,7 +173,8 @@ const TFMap = (() => {
         svg("rect", { x: x - w / 2, y, width: w, height: h, rx: 4, fill: "rgba(0,0,0,0.72)" }),
         lines.map((s, i) => svg("text", { x, y: y + LH * (i + 1) - 4, "text-anchor": "middle", fill: i === 2 && (l.p.closed || l.p.held) ? "#ffd400" : "#ffffff",
           "font-size": i === 0 ? 15 : 13, "font-weight": i === 1 ? 400 : 700, lang: i === 1 ? (TF.lang === "ar" ? "en" : "ar") : TF.lang,
-          direction: i === 1 ? (TF.lang === "ar" ? "ltr" : "rtl") : (TF.lang === "ar" ? "rtl" : "ltr") }, s))));
+          // the figures line reads left to right in both languages ("1000 / 1200")
+          direction: i === 2 ? "ltr" : i === 1 ? (TF.lang === "ar" ? "ltr" : "rtl") : (TF.lang === "ar" ? "rtl" : "ltr") }, s))));
     }
     el.replaceChildren(defs, ...under, ...shapes, ...marks, ...texts);
   }

@@ -62,5 +62,5 @@ big-closure: ## 50,000 bookings, the Siq closed over all of them: closure time a
 planner-quality: ## day planner against CBC's proven bound on 20+ Petra days (Debian's coinor-cbc; minutes)
 	$(GO) test -count=1 -v -timeout 60m -run TestPlannerVsCBC ./scheduler/
 
-screenshots: ## PNGs of /gate and /ops in Arabic and English into ./screenshots/ (needs chromium)
+screenshots: ## PNGs of /gate and /ops (also on a 1920x1080 wall screen) in Arabic and English into ./screenshots/ (needs chromium)
 	TAFWEEJ_SCREENSHOTS=$(CURDIR)/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./web/

@@ -22,6 +22,7 @@
 //	DELETE /v1/bookings/{id}                 operator, ops (cancel)
 //	GET    /v1/bookings/{id}/ticket.png      operator, ops
 //	GET    /v1/occupancy                     operator, ops
+//	GET    /v1/zones.geojson                 operator, ops
 //	GET    /v1/status                        operator, ops
 //	GET    /v1/closures                      ops
 //	POST   /v1/closures                      ops

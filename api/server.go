@@ -85,6 +85,9 @@ type Options struct {
 	// Webhooks are the operators' webhook endpoints (webhooks.go); nil
 	// answers their routes with 503.
 	Webhooks Webhooks
+	// Map is where the zones lie (GET /v1/zones.geojson); nil serves the
+	// zones without geometry.
+	Map *scheduler.SiteMap
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -214,6 +217,7 @@ func (s *Server) table() []route {
 		{"GET", "/v1/requests/{id}", people, s.getRequest},
 		{"DELETE", "/v1/requests/{id}", people, s.withdrawRequest},
 		{"GET", "/v1/occupancy", people, s.occupancy},
+		{"GET", "/v1/zones.geojson", people, s.zonesGeoJSON},
 		{"GET", "/v1/status", []string{RoleOperator, RoleOps, RoleGate}, s.status},
 		{"GET", "/v1/closures", ops, s.listClosures},
 		{"POST", "/v1/closures", ops, s.createClosure},

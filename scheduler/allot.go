@@ -23,46 +23,101 @@ const (
 	limitClosed         // a closure
 )
 
+// Limit says what bounds the room left in a wave (SlotRoom.LimitedBy):
+// the gate's wave (Kind "gate", ID the gate), a zone along the route (Kind
+// "zone", ID the zone, At when the group would meet it at its fullest —
+// or reach it, when it is closed), or the operator's share (Kind
+// "operator", ID the operator). Rule is which rule of room() binds:
+// "capacity", "walk_in_share", "operator_wave_share", "operator_day_share"
+// or "closed".
+type Limit struct {
+	Kind string    `json:"kind"`
+	ID   string    `json:"id"`
+	At   time.Time `json:"at,omitzero"`
+	Rule string    `json:"rule"`
+}
+
+// Rules of a Limit.
+const (
+	RuleCapacity          = "capacity"
+	RuleWalkInShare       = "walk_in_share"
+	RuleOperatorWaveShare = "operator_wave_share"
+	RuleOperatorDayShare  = "operator_day_share"
+	RuleClosed            = "closed"
+)
+
+// bound is what room() found binding: the limit class (for refusals) and
+// where it binds (for availability). minute is a minute of the day, -1
+// when the bound has no time of its own.
+type bound struct {
+	why    limit
+	kind   string
+	id     string
+	rule   string
+	minute int
+}
+
 // room is how many more visitors of operator fit route r entering at
 // minute m of day d through gate g, and what bounds that number.
 func (s *State) room(d *day, operator string, r *Route, g *Gate, m int) (int, limit) {
-	if s.closedFor(d, r, m) {
-		return 0, limitClosed
+	n, b := s.roomBound(d, operator, r, g, m)
+	return n, b.why
+}
+
+// roomBound is room() with where its bound lies: the one capacity check
+// that availability explains and allotment applies.
+func (s *State) roomBound(d *day, operator string, r *Route, g *Gate, m int) (int, bound) {
+	if zone, at, ok := s.closedStop(d, r, m); ok {
+		return 0, bound{why: limitClosed, kind: "zone", id: zone, rule: RuleClosed, minute: at}
 	}
 	walkIn := operator == WalkInOperator
 	share := 1 - s.cfg.Policy.WalkInShare
 	slot := m / s.cfg.SlotMinutes
 
-	best, why := g.WaveCapacity-int(d.wave[g.ID][slot]), limitCapacity
-	lower := func(n int, l limit) {
+	best := g.WaveCapacity - int(d.wave[g.ID][slot])
+	why := bound{why: limitCapacity, kind: "gate", id: g.ID, rule: RuleCapacity, minute: m}
+	lower := func(n int, b bound) {
 		if n < best {
-			best, why = n, l
+			best, why = n, b
 		}
 	}
 	if !walkIn {
-		lower(floorShare(g.WaveCapacity, share)-int(d.waveOp[g.ID][slot]), limitWalkIn)
-		lower(floorShare(g.WaveCapacity, s.cfg.Policy.OperatorWaveShare)-d.opWave[opWave{operator, g.ID, slot}], limitOperator)
-		lower(floorShare(d.entries, s.cfg.Policy.OperatorDayShare)-d.opDay[operator], limitOperator)
+		lower(floorShare(g.WaveCapacity, share)-int(d.waveOp[g.ID][slot]), bound{limitWalkIn, "gate", g.ID, RuleWalkInShare, m})
+		lower(floorShare(g.WaveCapacity, s.cfg.Policy.OperatorWaveShare)-d.opWave[opWave{operator, g.ID, slot}], bound{limitOperator, "operator", operator, RuleOperatorWaveShare, m})
+		lower(floorShare(d.entries, s.cfg.Policy.OperatorDayShare)-d.opDay[operator], bound{limitOperator, "operator", operator, RuleOperatorDayShare, -1})
 	}
 	for _, st := range r.Stops {
 		zc, _ := s.cfg.Zone(st.Zone)
 		from, to := s.span(m, st)
 		z := d.zone[st.Zone]
-		peak := int32(0)
+		peak, at := int32(0), from
 		for i := from; i < to; i++ {
-			peak = max(peak, z[i])
+			if z[i] > peak {
+				peak, at = z[i], i
+			}
 		}
-		lower(zc.Capacity-int(peak), limitCapacity)
+		lower(zc.Capacity-int(peak), bound{limitCapacity, "zone", st.Zone, RuleCapacity, at * s.res})
 		if !walkIn {
 			zo := d.zoneOp[st.Zone]
-			peak = 0
+			peak, at = 0, from
 			for i := from; i < to; i++ {
-				peak = max(peak, zo[i])
+				if zo[i] > peak {
+					peak, at = zo[i], i
+				}
 			}
-			lower(floorShare(zc.Capacity, share)-int(peak), limitWalkIn)
+			lower(floorShare(zc.Capacity, share)-int(peak), bound{limitWalkIn, "zone", st.Zone, RuleWalkInShare, at * s.res})
 		}
 	}
 	return max(best, 0), why
+}
+
+// limitOf describes a bound for SlotRoom.LimitedBy.
+func (s *State) limitOf(d *day, b bound) *Limit {
+	l := &Limit{Kind: b.kind, ID: b.id, Rule: b.rule}
+	if b.minute >= 0 {
+		l.At = s.at(d, b.minute)
+	}
+	return l
 }
 
 func floorShare(n int, share float64) int {
@@ -73,23 +128,31 @@ func floorShare(n int, share float64) int {
 // closedFor reports whether a closure blocks any stop of route r for a group
 // entering at minute m of day d.
 func (s *State) closedFor(d *day, r *Route, m int) bool {
+	_, _, ok := s.closedStop(d, r, m)
+	return ok
+}
+
+// closedStop finds the first stop of route r that a closure blocks for a
+// group entering at minute m of day d: its zone and the minute the group
+// would reach it.
+func (s *State) closedStop(d *day, r *Route, m int) (zone string, minute int, ok bool) {
 	if len(s.closures) == 0 {
-		return false
+		return "", 0, false
 	}
-	for _, c := range s.closures {
-		from, until := s.blockSpan(c)
-		for _, st := range r.Stops {
+	for _, st := range r.Stops {
+		for _, c := range s.closures { // any order: the answer is the stop's
 			if !c.Covers(st.Zone) {
 				continue
 			}
 			a := s.at(d, m+st.Arrive)
 			b := s.at(d, m+st.Arrive+st.Stay)
+			from, until := s.blockSpan(c)
 			if a.Before(until) && b.After(from) {
-				return true
+				return st.Zone, m + st.Arrive, true
 			}
 		}
 	}
-	return false
+	return "", 0, false
 }
 
 // blockSpan is the time a closure blocks allotment: until its end, its

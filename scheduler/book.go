@@ -274,6 +274,9 @@ type SlotRoom struct {
 	Capacity  int       `json:"capacity"`
 	Booked    int       `json:"booked"`
 	Closed    bool      `json:"closed,omitempty"`
+	// LimitedBy says what bounds Remaining: the gate's wave, a zone along
+	// the route and when, or the operator's share.
+	LimitedBy *Limit `json:"limited_by"`
 }
 
 // Availability lists the route's waves on date with the room left for
@@ -302,12 +305,13 @@ func (s *State) Availability(now time.Time, date, route, operator string) ([]Slo
 		}
 		for _, gid := range r.Gates {
 			g, _ := s.cfg.Gate(gid)
-			got, why := s.room(d, operator, r, g, m)
+			got, why := s.roomBound(d, operator, r, g, m)
 			slot := m / s.cfg.SlotMinutes
 			ph := d.phantomWave(gid, slot) // a capacity cut in force
 			out = append(out, SlotRoom{
 				Slot: s.at(d, m), Gate: gid, Remaining: got, Capacity: g.WaveCapacity - ph,
-				Booked: int(d.wave[gid][slot]) - ph, Closed: why == limitClosed,
+				Booked: int(d.wave[gid][slot]) - ph, Closed: why.why == limitClosed,
+				LimitedBy: s.limitOf(d, why),
 			})
 		}
 	}

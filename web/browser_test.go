@@ -281,9 +281,10 @@ func TestBrowserGateAndControlRoom(t *testing.T) {
 }
 
 // TestScreenshots writes PNGs of both pages in both languages into
-// $TAFWEEJ_SCREENSHOTS (make screenshots). The day is 25 November, a
-// planned day whose requests were allotted; the 29th still takes requests;
-// the Siq is under a capacity cut.
+// $TAFWEEJ_SCREENSHOTS (make screenshots), and of the control room on a
+// 1920×1080 wall screen. The day is 25 November, a planned day whose
+// requests were allotted; the 29th still takes requests; the Siq is
+// crowded and under a capacity cut; the High Place is closed.
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("TAFWEEJ_SCREENSHOTS")
 	if dir == "" {
@@ -318,6 +319,18 @@ func TestScreenshots(t *testing.T) {
 	})
 	morning := time.Date(2026, 11, 25, 7, 0, 0, 0, amman)
 	s.clock.Set(morning)
+	// People on the counters: a crowded Siq, a busy Treasury, a quiet rest;
+	// the High Place closed.
+	for i, c := range []struct {
+		sensor, zone string
+		in           int64
+	}{{"siq-n1", "siq", 1000}, {"treasury-1", "treasury", 480}, {"bab-al-siq-1", "bab-al-siq", 260},
+		{"facades-1", "street-of-facades", 150}, {"colonnaded-1", "colonnaded-street", 420}, {"monastery-1", "monastery", 60}} {
+		s.count(c.sensor, c.zone, uint64(i+1), c.in)
+	}
+	if code := s.do("POST", "/v1/closures", s.opsKey, api.ClosureRequest{Zones: []string{"high-place"}, Reason: "rockfall on the steps"}, nil); code != http.StatusCreated {
+		t.Fatalf("POST /v1/closures: %d", code)
+	}
 	for _, c := range []api.CutRequest{
 		{Zone: "siq", Capacity: 800, Until: "2026-11-25T13:00:00+03:00", Reason: "rain: slippery path"},
 		{Gate: "little-petra", Capacity: 40, From: "2026-11-25T12:00:00+03:00", Until: "2026-11-25T16:00:00+03:00", Reason: "two gate staff off sick"},
@@ -356,6 +369,24 @@ func TestScreenshots(t *testing.T) {
 		waitText(t, desk, `#cuts .cut[data-zone="siq"]`, "800")
 		png = eval2(t, desk, chromedp.FullScreenshot(100))
 		if err := os.WriteFile(filepath.Join(dir, "ops-"+lang+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The control room on a 1920×1080 wall screen, the map coloured by
+		// the zones' live occupancy.
+		wall := newBrowser(t, 1920, 1080)
+		run(t, wall, "wall screen", chromedp.EmulateViewport(1920, 1080))
+		openOps(t, wall, s.srv.URL, s.opsKey, lang)
+		waitFor(t, 10*time.Second, func() error {
+			if n := eval[int](t, wall, `document.querySelectorAll("#map path.map-zone").length`); n != len(s.cfg.Zones) {
+				return fmt.Errorf("%d zones on the map", n)
+			}
+			return nil
+		})
+		if size := eval[[]float64](t, wall, `[document.documentElement.scrollWidth, document.documentElement.scrollHeight]`); size[0] > 1920 || size[1] > 1080 {
+			t.Errorf("%s: the control room is %vx%v px on a 1920x1080 wall screen", lang, size[0], size[1])
+		}
+		png = eval2(t, wall, chromedp.CaptureScreenshot())
+		if err := os.WriteFile(filepath.Join(dir, "ops-wall-"+lang+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.eng.Do(context.Background(), scheduler.SetHold{Zone: "siq", On: false}); err != nil {

@@ -65,6 +65,20 @@ func loadConfig(t testing.TB) *scheduler.Config {
 	return cfg
 }
 
+// loadMap reads configs/petra.geojson, the zones' map.
+func loadMap(t testing.TB, cfg *scheduler.Config) *scheduler.SiteMap {
+	t.Helper()
+	data, err := os.ReadFile("../configs/petra.geojson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := scheduler.ParseSiteMap(data, cfg)
+	if err != nil {
+		t.Fatalf("configs/petra.geojson: %v", err)
+	}
+	return m
+}
+
 func newStack(t testing.TB) *stack {
 	t.Helper()
 	return newStackAt(t, bookingNow)
@@ -124,7 +138,7 @@ func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string
 	}
 	a, err := api.New(api.Options{Engine: s.eng, Store: s.st, Keys: keys, Signer: signer, RatePerSecond: -1,
 		Gate:  sensors.APIGate{Gate: sensors.NewGate(s.eng, signer.Public())},
-		Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}})
+		Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}, Map: loadMap(t, s.cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}

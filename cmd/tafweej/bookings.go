@@ -35,6 +35,7 @@ type slotJS struct {
 	Capacity  int       `json:"capacity"`
 	Booked    int       `json:"booked"`
 	Closed    bool      `json:"closed"`
+	LimitedBy *limitJS  `json:"limited_by"`
 }
 
 func newAvailabilityCmd(g *globals) *cobra.Command {
@@ -77,14 +78,14 @@ func newAvailabilityCmd(g *globals) *cobra.Command {
 				case s.Remaining == 0:
 					state = "full"
 				}
-				rows = append(rows, []string{s.Slot.Format("15:04"), s.Gate, strconv.Itoa(s.Remaining), fmt.Sprintf("%d/%d", s.Booked, s.Capacity), state})
+				rows = append(rows, []string{s.Slot.Format("15:04"), s.Gate, strconv.Itoa(s.Remaining), fmt.Sprintf("%d/%d", s.Booked, s.Capacity), state, s.LimitedBy.String()})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s, route %s\n", date, route)
 			if len(rows) == 0 && out.Unavailable != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "No waves to book: %s (%s)\n", out.Unavailable.Message, out.Unavailable.Code)
 				return nil
 			}
-			table(cmd.OutOrStdout(), "WAVE\tGATE\tPLACES FOR YOU\tBOOKED/CAPACITY\t", rows)
+			table(cmd.OutOrStdout(), "WAVE\tGATE\tPLACES FOR YOU\tBOOKED/CAPACITY\t\tLIMITED BY", rows)
 			return nil
 		},
 	}

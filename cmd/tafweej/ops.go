@@ -32,8 +32,13 @@ func newConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			m, mapPath, err := loadSiteMap(path, cfg)
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok — site %q, %d gates, %d zones, %d routes, %d sensors, %d-minute waves, time zone %s\n",
 				path, cfg.Site, len(cfg.Gates), len(cfg.Zones), len(cfg.Routes), len(cfg.Sensors), cfg.SlotMinutes, cfg.TimeZone)
+			printMapCheck(cmd.OutOrStdout(), mapPath, m)
 			return nil
 		},
 	})

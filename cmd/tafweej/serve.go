@@ -131,6 +131,10 @@ func serve(ctx context.Context, f *serveFlags) error {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
+	siteMap, _, err := loadSiteMap(f.config, cfg)
+	if err != nil {
+		return err
+	}
 	var clock engine.Clock = engine.WallClock{}
 	if f.clockStart != "" {
 		start, err := time.Parse(time.RFC3339, f.clockStart)
@@ -268,7 +272,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	srv, err := api.New(api.Options{
 		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg, Webhooks: hooks, Devices: devices,
+		Logger: log, Registerer: reg, Webhooks: hooks, Devices: devices, Map: siteMap,
 		Ready: func() error {
 			if !nc.IsConnected() {
 				return errors.New("NATS is not connected")

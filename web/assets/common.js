@@ -42,6 +42,9 @@ const T = {
     reason_required: "اكتب سبب الإغلاق.", confirm: "تأكيد", cancel: "إلغاء",
     clock: "الساعة", updated: "آخر تحديث", site_closed: "الموقع مغلق", evacuation: "داخل الموقع الآن",
     hold_at: "حد الإيقاف", done_close: "تم الإغلاق", done_reopen: "تمت إعادة الفتح",
+    map: "خريطة المحمية", map_empty: "لا توجد خريطة للمناطق (ملف ‎.geojson‎ بجانب ملف الإعداد).",
+    map_note: "الحدود تقريبية للتوضيح فقط. اللون: الإشغال الحالي من السعة.",
+    clock_sim: "ساعة محاكاة ×{speed}", clock_manual: "ساعة يدوية (اختبار)",
     // capacity cuts
     cuts: "تخفيض السعة", cut_new: "تخفيض جديد", cut_target: "المنطقة أو البوابة", gates: "البوابات",
     cut_capacity: "السعة المخفّضة", cut_capacity_help: "السعة المعتمدة {configured}؛ المقبول من 1 إلى {max}.",
@@ -111,6 +114,9 @@ const T = {
     reason_required: "Write the reason for the closure.", confirm: "Confirm", cancel: "Cancel",
     clock: "Clock", updated: "Updated", site_closed: "SITE CLOSED", evacuation: "In the reserve now",
     hold_at: "hold at", done_close: "Closed", done_reopen: "Reopened",
+    map: "Map of the reserve", map_empty: "No map of the zones (a .geojson file beside the site config).",
+    map_note: "Outlines are approximate, for illustration. Colour: live occupancy against capacity.",
+    clock_sim: "simulated clock ×{speed}", clock_manual: "manual clock (test)",
     cuts: "Capacity cuts", cut_new: "New cut", cut_target: "Zone or gate", gates: "Gates",
     cut_capacity: "Reduced capacity", cut_capacity_help: "Configured {configured}; accepted 1 to {max}.",
     cut_until: "Cut ends", cut_until_time: "Time", cut_until_date: "Date (empty: today)",
@@ -152,7 +158,23 @@ const TF = {
     return s;
   },
   reason(r) { return (T[TF.lang].reasons[r]) || r; },
-  text(tx) { return tx ? (tx[TF.lang] || tx.en || "") : ""; },
+  // text picks a {en, ar} text in the page's language, in the console's
+  // one digit style (Latin in both languages, as every time and figure).
+  text(tx) { return tx ? TF.digits(tx[TF.lang] || tx.en || "") : ""; },
+
+  // digits writes Arabic-Indic and Eastern Arabic-Indic digits as Latin
+  // ones: the service's Arabic messages carry them, the rest of the
+  // console does not.
+  digits(s) { return String(s).replace(/[\u0660-\u0669\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) % 16)); },
+
+  // clockName translates the service's clock ("wall", "manual",
+  // "simulated ×30 from 2026-12-01T07:45:00+03:00"); "" for the wall clock.
+  clockName(name) {
+    if (!name || name === "wall") return "";
+    if (name === "manual") return TF.t("clock_manual");
+    const m = /^simulated ×([0-9.e+]+)/.exec(name);
+    return m ? TF.t("clock_sim", { speed: m[1] }) : name;
+  },
 
   // applyLang sets dir/lang on <html> and fills every [data-t] element.
   applyLang() {

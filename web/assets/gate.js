@@ -263,11 +263,11 @@
     if (res.decision !== "reject" || res.admitted) row("admitted", res.admitted, "big");
     if (res.booking && res.reason !== "cancelled") row("remaining", res.remaining, "big");
     row("party", res.party_size || "");
-    row("operator", res.operator);
+    row("operator", res.operator, "id");
     row("language", res.language);
     if (res.slot) row("wave", TF.time(res.slot) + (res.gate && res.gate !== store.gate ? " · " + gateName(res.gate) : ""));
     if (res.retry_at) row("retry_at", TF.time(res.retry_at), "big");
-    row("booking", res.booking);
+    row("booking", res.booking, "wide id");
     $("details").replaceChildren(...rows);
   }
 

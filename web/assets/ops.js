@@ -111,6 +111,7 @@
     if (alertKey === "unreachable") showAlert("");
     status = r.body;
     render();
+    TFMap.load(key);
   }
 
   // loadRequests reads every operator's requests (an ops key sees them
@@ -190,7 +191,8 @@
 
   function render() {
     if (!status) return;
-    $("clock").textContent = TF.t("clock") + " " + TF.time(status.at) + (status.clock && status.clock !== "wall" ? " (" + status.clock + ")" : "");
+    const clockNote = TF.clockName(status.clock);
+    $("clock").textContent = TF.t("clock") + " " + TF.time(status.at) + (clockNote ? " (" + clockNote + ")" : "");
     const ev = status.evacuation || {};
     $("summary").textContent = (status.site_closed ? TF.t("site_closed") + " · " : "") +
       TF.t("evacuation") + ": " + (ev.live ?? 0) + " (" + TF.t("inside") + " " + (ev.inside ?? 0) + ")";
@@ -234,11 +236,11 @@
       const g = gate(w.gate);
       const cut = g && w.capacity < g.capacity;
       return TF.el("tr", { "data-gate": w.gate },
-        TF.el("td", {}, TF.time(w.slot) + (w.held ? " · " + TF.t("held") : "")),
+        TF.el("td", { class: "nw" }, TF.time(w.slot), w.held ? TF.el("span", { class: "chip held" }, TF.t("held")) : null),
         TF.el("td", {}, gateName(w.gate)),
-        TF.el("td", {}, w.booked + " / " + w.capacity + (cut ? " (" + TF.t("cut_from", { configured: g.capacity }) + ")" : "")),
-        TF.el("td", {}, w.admitted),
-        TF.el("td", {}, w.groups));
+        TF.el("td", { class: "n" }, w.booked + " / " + w.capacity, cut ? TF.el("div", { class: "small" }, TF.t("cut_from", { configured: g.capacity })) : null),
+        TF.el("td", { class: "n" }, w.admitted),
+        TF.el("td", { class: "n" }, w.groups));
     }) : [TF.el("tr", {}, TF.el("td", { colspan: "5" }, TF.t("none")))]);
 
     renderCuts();
@@ -295,8 +297,8 @@
 
   function renderScans() {
     fill($("scans"), JSON.stringify([TF.lang, scans]), () => scans.length ? scans.map((s) => TF.el("tr", {},
-      TF.el("td", {}, TF.time(s.at)), TF.el("td", {}, gateName(s.gate)), TF.el("td", {}, s.operator || ""),
-      TF.el("td", {}, s.admitted), TF.el("td", {}, s.remaining)))
+      TF.el("td", { class: "nw" }, TF.time(s.at)), TF.el("td", {}, gateName(s.gate)), TF.el("td", { class: "id" }, s.operator || ""),
+      TF.el("td", { class: "n" }, s.admitted), TF.el("td", { class: "n" }, s.remaining)))
       : [TF.el("tr", {}, TF.el("td", { colspan: "5" }, TF.t("none")))]);
   }
   function renderProblems() {
@@ -495,7 +497,7 @@
     if (alertKey || alertText) showAlert(alertKey, alertText);
     const c = $("conn");
     if (c.dataset.state) c.textContent = TF.t(c.dataset.state === "live" ? "live" : c.dataset.state === "connecting" ? "connecting" : "offline");
-    if (TF.site) { fillCutTargets(); showCutError(); render(); renderScans(); renderProblems(); renderCutLog(); renderPlanned(); }
+    if (TF.site) { fillCutTargets(); showCutError(); render(); renderScans(); renderProblems(); renderCutLog(); renderPlanned(); TFMap.render(); }
   }
 
   async function boot() {

@@ -107,7 +107,7 @@ type Service struct {
 // start only: New waits (saying why in the log) while the disk is too full
 // to open the store, until ctx is cancelled. If New fails, whatever it
 // opened is closed again.
-func New(ctx context.Context, o Options) (s *Service, err error) {
+func New(ctx context.Context, o Options) (_ *Service, err error) {
 	if o.Config == nil {
 		return nil, errors.New("service: Options.Config is required")
 	}
@@ -130,7 +130,7 @@ func New(ctx context.Context, o Options) (s *Service, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s = &Service{opts: o, log: log, cfg: o.Config, clock: o.Clock}
+	s := &Service{opts: o, log: log, cfg: o.Config, clock: o.Clock}
 	if s.clock == nil {
 		s.clock = engine.WallClock{}
 	}
@@ -138,7 +138,6 @@ func New(ctx context.Context, o Options) (s *Service, err error) {
 	defer func() {
 		if err != nil {
 			s.close()
-			s = nil
 		}
 	}()
 	cfg, reg := o.Config, o.Registerer

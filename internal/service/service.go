@@ -69,7 +69,9 @@ type Options struct {
 	// Logger receives the service's log; nil discards it.
 	Logger *slog.Logger
 	// Registerer receives every metric and Gatherer serves /metrics; nil
-	// means a new registry for both (the caller passes the default ones).
+	// means a new registry for both; a nil Gatherer means the Registerer
+	// (when it gathers too, as a *prometheus.Registry does). serve passes
+	// the default ones: only cmd/tafweej touches process globals.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 }
@@ -124,7 +126,11 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 		r := prometheus.NewRegistry()
 		o.Registerer, o.Gatherer = r, r
 	} else if o.Gatherer == nil {
-		o.Gatherer = prometheus.DefaultGatherer
+		g, ok := o.Registerer.(prometheus.Gatherer)
+		if !ok {
+			return nil, errors.New("service: Options.Gatherer is required with a Registerer that does not gather")
+		}
+		o.Gatherer = g
 	}
 	log := o.Logger
 	if log == nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 )
 
 // TestCrashDuringBookings books from many clients at once, kills the
@@ -21,10 +22,7 @@ func TestCrashDuringBookings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs and kills the real service; skipped with -short")
 	}
-	cfg, err := loadConfig(petraConfig(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := stack.Petra(t)
 	capacity := map[string]int{}
 	for _, g := range cfg.Gates {
 		capacity[g.ID] = g.WaveCapacity
@@ -75,7 +73,7 @@ func TestCrashDuringBookings(t *testing.T) {
 					}
 					from := 8*60 + 15*rng.IntN(8)
 					req := api.BookingRequest{Date: date, Route: route, PartySize: size,
-						Window: api.Window{From: simClock(from), To: simClock(from + 60)}}
+						Window: api.Window{From: hhmm(from), To: hhmm(from + 60)}}
 					var b api.Booking
 					code, err := httpCall(context.Background(), hc, "POST", srv.httpURL+"/v1/bookings", key, req, &b,
 						"Idempotency-Key", fmt.Sprintf("crash-%d-%d-%d", round, w, n))

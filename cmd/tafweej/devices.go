@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/tafweej/tafweej/api"
-	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
 )
@@ -203,24 +200,6 @@ func (d *deviceConn) Close() {
 	_ = d.c.do(ctx, "DELETE", "/v1/devices/"+d.id, nil, nil)
 }
 
-// newDeviceRegistry loads the registered devices and gives them to the
-// embedded server (auth nil: an external server, which enforces what
-// 'tafweej devices export' prints). A device whose target left the site
-// configuration is kept but has no access; the log says which.
-func newDeviceRegistry(st store.DeviceStore, cfg *scheduler.Config, auth *sensors.Auth, log *slog.Logger) (*sensors.Registry, error) {
-	reg, err := sensors.NewRegistry(sensors.RegistryOptions{Store: st, Config: cfg, Auth: auth})
-	if reg == nil {
-		return nil, err
-	}
-	if err != nil {
-		log.Warn("some registered devices have no access", "err", err)
-	}
-	if ds, lerr := reg.List(); lerr == nil {
-		log.Info("NATS devices registered", "devices", len(ds))
-	}
-	return reg, nil
-}
-
 // natsCloser is a NATS connection to close when done (a device's also
 // revokes it).
 type natsCloser interface {
@@ -251,52 +230,6 @@ func scanConn(ctx context.Context, g *globals, natsURL, gate, nkeyFile, inboxPre
 		return nil, err
 	}
 	return connectDevice(ctx, c, natsURL, "gate", gate, "tafweej scan (short-lived)", nats.Name("tafweej-scan"))
-}
-
-// simDevices are the simulator's devices: one per gate, one per people
-// counter and one alert source, each with only its own permissions.
-type simDevices struct {
-	gates   map[string]*deviceConn
-	sensors map[string]*deviceConn
-	alerts  *deviceConn
-}
-
-func (d *simDevices) connect(ctx context.Context, c *client, natsURL string, cfg *scheduler.Config, runID string) error {
-	d.gates, d.sensors = map[string]*deviceConn{}, map[string]*deviceConn{}
-	name := "tafweej simulate " + runID
-	var err error
-	for _, g := range cfg.Gates {
-		if d.gates[g.ID], err = connectDevice(ctx, c, natsURL, "gate", g.ID, name, nats.Name("tafweej-simulate-"+g.ID)); err != nil {
-			return err
-		}
-	}
-	for _, sc := range cfg.Sensors {
-		if d.sensors[sc.ID], err = connectDevice(ctx, c, natsURL, "sensor", sc.ID, name, nats.Name("tafweej-simulate-"+sc.ID)); err != nil {
-			return err
-		}
-	}
-	d.alerts, err = connectDevice(ctx, c, natsURL, "alerts", "tafweej-simulate", name, nats.Name("tafweej-simulate-alerts"))
-	return err
-}
-
-// gateFor is the device of the gate of a scan subject
-// (tafweej.<site>.gate.<gate>.scan).
-func (d *simDevices) gateFor(site, subject string) *deviceConn {
-	gate := strings.TrimSuffix(strings.TrimPrefix(subject, "tafweej."+site+".gate."), ".scan")
-	return d.gates[gate]
-}
-
-// close disconnects and revokes every device.
-func (d *simDevices) close() {
-	for _, dc := range d.gates {
-		dc.Close()
-	}
-	for _, dc := range d.sensors {
-		dc.Close()
-	}
-	if d.alerts != nil {
-		d.alerts.Close()
-	}
 }
 
 func newDevicesExportCmd(g *globals) *cobra.Command {

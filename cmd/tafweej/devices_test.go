@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/tafweej/tafweej/internal/testenv"
 )
 
 // TestDevicesCommands: on the real service, nobody connects to NATS
@@ -97,7 +99,7 @@ func TestDevicesCommands(t *testing.T) {
 	}
 
 	// The authorization block of an external server names the device.
-	out, err = cli(t, append(base, "devices", "export", "--service-user", "tafweej", "--config", petraConfig(t))...)
+	out, err = cli(t, append(base, "devices", "export", "--service-user", "tafweej", "--config", testenv.PetraPath())...)
 	if err != nil || !strings.Contains(out, "authorization {") || !strings.Contains(out, `"`+d.PublicKey+`"`) ||
 		!strings.Contains(out, `"tafweej.petra.gate.visitor-centre.scan"`) || !strings.Contains(out, "$TAFWEEJ_NATS_PASSWORD") {
 		t.Errorf("devices export: %v\n%s", err, out)

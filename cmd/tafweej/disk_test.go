@@ -109,7 +109,7 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 				date := time.Date(2026, 12, 2+(n+w)%20, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 				from := 8*60 + 15*((n/20+w)%24)
 				req := api.BookingRequest{Date: date, Route: "main", PartySize: 1,
-					Window: api.Window{From: simClock(from), To: simClock(from + 60)}, Reference: fmt.Sprintf("disk-%d-%06d", w, n)}
+					Window: api.Window{From: hhmm(from), To: hhmm(from + 60)}, Reference: fmt.Sprintf("disk-%d-%06d", w, n)}
 				code, body, err := sendJSON("POST", srv.httpURL+"/v1/bookings", keys[w], req, "Idempotency-Key", fmt.Sprintf("disk-%d-%d", w, n))
 				if err != nil {
 					full.Store(true)
@@ -365,36 +365,4 @@ func sendJSON(method, url, key string, body any, hdr ...string) (int, []byte, er
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, data, err
-}
-
-// startServerWhen is startServer waiting for ready(s) instead of /readyz
-// 200 (a service that starts read-only is not ready).
-func startServerWhen(t *testing.T, dir string, ready func(*testServer) error, extra ...string) *testServer {
-	t.Helper()
-	bin := tafweejBinary(t)
-	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
-	args := append([]string{"serve", "--config", petraConfig(t), "--data", dir, "--http", httpAddr,
-		"--nats-listen", natsAddr, "--log-level", "info"}, extra...)
-	s := &testServer{t: t, data: dir, httpURL: "http://" + httpAddr, natsURL: "nats://" + natsAddr,
-		cmd: exec.Command(bin, args...), log: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start tafweej serve: %v", err)
-	}
-	go func() { s.waitErr = s.cmd.Wait(); close(s.done) }()
-	t.Cleanup(s.stop)
-	checkFor(t, 60*time.Second, func() error {
-		select {
-		case <-s.done:
-			t.Fatalf("tafweej serve exited before it was up (%v):\n%s", s.waitErr, s.log.String())
-		default:
-		}
-		return ready(s)
-	})
-	key, err := os.ReadFile(filepath.Join(dir, "ops.key"))
-	if err != nil {
-		t.Fatalf("read the ops key: %v", err)
-	}
-	s.opsKey = strings.TrimSpace(string(key))
-	return s
 }

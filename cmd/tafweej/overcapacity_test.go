@@ -17,6 +17,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -66,10 +67,7 @@ func overbookedService(t *testing.T) (*testServer, *scheduler.Config, []api.Book
 	if testing.Short() {
 		t.Skip("runs the real service twice; skipped with -short")
 	}
-	cfg, err := loadConfig(petraConfig(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := stack.Petra(t)
 	data := t.TempDir()
 	flags := []string{"--clock-start", "2026-12-01T10:00:00+03:00", "--clock-speed", "1"}
 	srv := startServer(t, data, flags...)
@@ -78,7 +76,7 @@ func overbookedService(t *testing.T) (*testServer, *scheduler.Config, []api.Book
 	book := func(key string, n, size, from, to int) {
 		for range n {
 			mustHTTP(t, "POST", srv.httpURL+"/v1/bookings", key, api.BookingRequest{Date: overDate, Route: "main", PartySize: size,
-				Window: api.Window{From: simClock(from), To: simClock(to)}}, nil, http.StatusCreated)
+				Window: api.Window{From: hhmm(from), To: hhmm(to)}}, nil, http.StatusCreated)
 		}
 	}
 	book(srv.opsKey, 30, 50, 8*60, 10*60) // walk-ins: waves of 300 from 08:00, the Siq full

@@ -2,32 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/service"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
-	"github.com/tafweej/tafweej/tickets"
-	"github.com/tafweej/tafweej/web"
 )
 
 type serveFlags struct {
@@ -146,43 +138,9 @@ func serve(ctx context.Context, f *serveFlags) error {
 		}
 		clock = engine.NewSimClock(start, f.clockSpeed)
 	}
-	if err := os.MkdirAll(f.data, 0o750); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
-	}
-	reg := prometheus.DefaultRegisterer
-	reg.MustRegister(collectors.NewBuildInfoCollector())
-
-	// Disk space is checked before the store is opened (space.go).
-	badgerDir := filepath.Join(f.data, "badger")
-	spaceDirs := []string{badgerDir, f.data}
+	var natsHost string
+	var natsPort int
 	if f.natsURL == "" {
-		spaceDirs = append(spaceDirs, filepath.Join(f.data, "jetstream"))
-	}
-	spaceEv := &spaceEvents{}
-	space, err := openSpace(ctx, log, reg, f.minFree.n, badgerDir, spaceDirs, spaceEv)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(badgerDir, store.Options{Logger: log})
-	if err != nil {
-		return fmt.Errorf("open store: %w\n  hint: is another 'tafweej serve' using %s?", err, f.data)
-	}
-	defer st.Close()
-
-	key, created, err := tickets.LoadOrCreateKey(filepath.Join(f.data, "ticket.key"))
-	if err != nil {
-		return err
-	}
-	if created {
-		log.Info("created the ticket signing key", "path", filepath.Join(f.data, "ticket.key"))
-	}
-	signer := tickets.NewSigner(key)
-
-	// NATS: embedded by default, external on request.
-	natsURL := f.natsURL
-	var auth *sensors.Auth // the embedded server's users; nil with an external server
-	var svcConn []nats.Option
-	if natsURL == "" {
 		host, portS, err := net.SplitHostPort(f.natsListen)
 		if err != nil {
 			return usagef("e.g. --nats-listen 127.0.0.1:4222", "--nats-listen %q: %v", f.natsListen, err)
@@ -191,136 +149,38 @@ func serve(ctx context.Context, f *serveFlags) error {
 		if err != nil {
 			return usagef("e.g. --nats-listen 127.0.0.1:4222", "--nats-listen %q: port %q is not a number", f.natsListen, portS)
 		}
-		if auth, err = sensors.NewAuth(nil); err != nil {
-			return err
-		}
-		auth.ServiceInProcessOnly()
-		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: host, Port: port, StoreDir: filepath.Join(f.data, "jetstream"), NoLog: true, Auth: auth,
-			TLSCert: f.listenCert, TLSKey: f.listenKey, TLSCA: f.listenCA})
-		if err != nil {
-			return fmt.Errorf("start embedded NATS on %s: %w\n  hint: is the port taken? choose another with --nats-listen", f.natsListen, err)
-		}
-		defer ns.Shutdown()
-		natsURL = ns.ClientURL()
-		// The service connects in process, as its own user (devices.go).
-		svcConn = []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}
-		log.Info("embedded NATS server started; registered devices only", "url", natsURL, "jetstream", filepath.Join(f.data, "jetstream"))
+		natsHost, natsPort = host, port
 	}
-	devices, err := newDeviceRegistry(st, cfg, auth, log)
-	if err != nil {
-		return err
-	}
-	nc, err := sensors.Connect(natsURL, sensors.ConnectOptions{
-		Name: "tafweej-" + cfg.Site, CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPass, Token: f.natsToken,
-		TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey, Logger: log, Options: svcConn})
-	if err != nil {
-		return fmt.Errorf("connect to NATS at %s: %w", natsURL, err)
-	}
-	defer nc.Close()
+	reg := prometheus.DefaultRegisterer
+	reg.MustRegister(collectors.NewBuildInfoCollector())
 
-	events := sensors.NewEvents(nc, cfg.Site, log)
-	hooks, err := newWebhooks(st, cfg, log, reg, f.webhookAllowPrivate)
-	if err != nil {
-		return err
-	}
-	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Clock: clock, Publish: events.Publish, Logger: log, Registerer: reg,
-		Space: space, Outbox: hooks})
-	if err != nil {
-		return err
-	}
-	spaceEv.set(events.Publish, eng.Now)
-
-	opsKeyPath := filepath.Join(f.data, "ops.key")
-	// A missing ops.key gets a new ops key, and the one it held before is
-	// revoked: a lost or deleted file never leaves its secret working.
-	if made, revoked, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
-		return err
-	} else if made {
-		log.Info("created an ops API key; keep it safe", "path", opsKeyPath)
-		for _, k := range revoked {
-			log.Warn("ops.key was missing: revoked the ops key it held before", "id", k.ID(), "prefix", k.Prefix)
-		}
-	}
-	keys := api.NewKeys(st) // one key lookup for the API and the console
-
+	// SIGINT and SIGTERM stop the service, and a start still waiting for
+	// disk space.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var g run.Group
-	svc, err := sensors.Start(ctx, sensors.Options{Conn: nc, Site: cfg.Site, Engine: eng, Public: signer.Public(), Store: st, Logger: log, Registerer: reg})
-	if err != nil {
-		return fmt.Errorf("start NATS adapters: %w", err)
-	}
-	defer events.Close()
-	{
-		// The adapters stop before the engine, so that nothing in flight is
-		// left without an answer or an ack.
-		ectx, ecancel := context.WithCancel(ctx)
-		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); ecancel() })
-	}
-	{
-		sctx, scancel := context.WithCancel(ctx)
-		g.Add(func() error { return space.Run(sctx) }, func(error) { scancel() })
-	}
-	{
-		wctx, wcancel := context.WithCancel(ctx)
-		g.Add(func() error { return hooks.Run(wctx) }, func(error) { wcancel() })
-	}
-
-	console, err := web.New(web.Options{Store: st, Keys: keys, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
-	if err != nil {
-		return err
-	}
-	srv, err := api.New(api.Options{
-		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
-		Logger: log, Registerer: reg, Webhooks: hooks, Devices: devices, Map: siteMap,
-		Ready: func() error {
-			if !nc.IsConnected() {
-				return errors.New("NATS is not connected")
-			}
-			return space.Status().Refusal()
-		},
-		Extra: map[string]http.Handler{
-			"/metrics": promhttp.HandlerFor(prometheus.DefaultGatherer, promhttp.HandlerOpts{Registry: reg}),
-			"/gate":    console, "/ops": console, "/web/": console,
-		},
-	})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", f.httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w\n  hint: choose another address with --http", f.httpAddr, err)
-	}
-	// Requests (event streams among them) end when the server shuts down.
-	hctx, hcancel := context.WithCancel(context.Background())
-	defer hcancel()
-	// Header and body deadlines and a limit on connections that have not
-	// sent a request yet: slow clients without a key cannot hold the server.
-	hs := api.NewHTTPServer(srv, api.HTTPOptions{BaseContext: func(net.Listener) context.Context { return hctx }})
-	g.Add(func() error {
-		log.Info("tafweej serving", "site", cfg.Site, "http", "http://"+ln.Addr().String(), "nats", natsURL, "clock", clock.Name(), "data", f.data)
-		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case s := <-sig:
+			log.Info("shutting down", "signal", s.String())
+			cancel()
+		case <-ctx.Done():
 		}
-		return nil
-	}, func(error) {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		hcancel()
-		hs.Shutdown(sctx)
+	}()
+
+	svc, err := service.New(ctx, service.Options{
+		Config: cfg, Data: f.data, HTTPAddr: f.httpAddr,
+		NATSURL: f.natsURL, NATSHost: natsHost, NATSPort: natsPort,
+		NATS: sensors.ConnectOptions{CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPass, Token: f.natsToken,
+			TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey},
+		NATSListenCert: f.listenCert, NATSListenKey: f.listenKey, NATSListenCA: f.listenCA, Map: siteMap,
+		Clock: clock, MinFree: f.minFree.n, WebhookAllowPrivate: f.webhookAllowPrivate,
+		Logger: log, Registerer: reg, Gatherer: prometheus.DefaultGatherer,
 	})
-	{
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		stop := make(chan struct{})
-		g.Add(func() error {
-			select {
-			case s := <-sig:
-				log.Info("shutting down", "signal", s.String())
-			case <-stop:
-			}
-			return nil
-		}, func(error) { close(stop); signal.Stop(sig) })
+	if err != nil {
+		return err
 	}
-	return g.Run()
+	return svc.Run(ctx)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/testenv"
 )
 
 // TestSimulateQuick plays a quick day against the real service, on a
@@ -25,7 +26,7 @@ func TestSimulateQuick(t *testing.T) {
 	var out, errOut bytes.Buffer
 	root := newRoot()
 	root.SetArgs([]string{"simulate", "--server", srv.httpURL, "--key", srv.opsKey, "--nats", srv.natsURL,
-		"--config", petraConfig(t), "--quick", "--seed", "1", "--speed", speed})
+		"--config", testenv.PetraPath(), "--quick", "--seed", "1", "--speed", speed})
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/internal/testenv"
 )
 
 // Helpers for the tests that run the real binary: it is built once per test
@@ -89,15 +91,8 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// petraConfig is the path of configs/petra.yaml.
-func petraConfig(t *testing.T) string {
-	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "configs", "petra.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+// hhmm writes minutes of the day as HH:MM, as the API's windows are.
+func hhmm(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // syncBuffer is a bytes.Buffer safe for a process writing and a test
 // reading.
@@ -131,15 +126,38 @@ type testServer struct {
 	waitErr error         // set before done is closed
 }
 
-// startServer starts `tafweej serve` on free loopback ports with data in
-// dir, waits until /readyz answers 200 and reads DIR/ops.key. extra flags
-// are added (e.g. --clock-start). It is stopped at the end of the test.
+// startServer starts `tafweej serve` (log level warn) on free loopback
+// ports with data in dir, waits until /readyz answers 200 and reads
+// DIR/ops.key. extra flags are added (e.g. --clock-start). It is stopped at
+// the end of the test.
 func startServer(t *testing.T, dir string, extra ...string) *testServer {
+	t.Helper()
+	return launchServer(t, dir, "warn", func(s *testServer) error {
+		resp, err := http.Get(s.httpURL + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz answered %d", resp.StatusCode)
+		}
+		return nil
+	}, extra...)
+}
+
+// startServerWhen is startServer (log level info) waiting for ready(s)
+// instead of /readyz 200 (a service that starts read-only is not ready).
+func startServerWhen(t *testing.T, dir string, ready func(*testServer) error, extra ...string) *testServer {
+	t.Helper()
+	return launchServer(t, dir, "info", ready, extra...)
+}
+
+func launchServer(t *testing.T, dir, logLevel string, ready func(*testServer) error, extra ...string) *testServer {
 	t.Helper()
 	bin := tafweejBinary(t)
 	httpAddr, natsAddr := freeAddr(t), freeAddr(t)
-	args := append([]string{"serve", "--config", petraConfig(t), "--data", dir, "--http", httpAddr,
-		"--nats-listen", natsAddr, "--log-level", "warn"}, extra...)
+	args := append([]string{"serve", "--config", testenv.PetraPath(), "--data", dir, "--http", httpAddr,
+		"--nats-listen", natsAddr, "--log-level", logLevel}, extra...)
 	s := &testServer{t: t, data: dir, httpURL: "http://" + httpAddr, natsURL: "nats://" + natsAddr,
 		cmd: exec.Command(bin, args...), log: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -154,15 +172,7 @@ func startServer(t *testing.T, dir string, extra ...string) *testServer {
 			t.Fatalf("tafweej serve exited before it was ready (%v):\n%s", s.waitErr, s.log.String())
 		default:
 		}
-		resp, err := http.Get(s.httpURL + "/readyz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("/readyz answered %d", resp.StatusCode)
-		}
-		return nil
+		return ready(s)
 	})
 	key, err := os.ReadFile(filepath.Join(dir, "ops.key"))
 	if err != nil {
@@ -261,18 +271,9 @@ func mustHTTP(t *testing.T, method, url, key string, body, out any, want int) {
 	}
 }
 
-// checkFor polls cond until it returns nil or the timeout passes.
+// checkFor polls cond every 50 ms until it returns nil or the timeout
+// passes (testenv.Eventually).
 func checkFor(t *testing.T, timeout time.Duration, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v: %v", timeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.Eventually(t, timeout, 50*time.Millisecond, cond)
 }

@@ -2,27 +2,15 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/tafweej/tafweej/api"
-	"github.com/tafweej/tafweej/internal/webhooks"
-	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
-
-// newWebhooks is the webhook outbox of serve.
-func newWebhooks(st *store.Badger, cfg *scheduler.Config, log *slog.Logger, reg prometheus.Registerer, allowPrivate bool) (*webhooks.Service, error) {
-	if allowPrivate {
-		log.Warn("webhook endpoints may be on loopback and private addresses (--webhook-allow-private)")
-	}
-	return webhooks.New(webhooks.Options{Store: st, Config: cfg, Logger: log, Registerer: reg, AllowPrivate: allowPrivate})
-}
 
 func newWebhooksCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -19,7 +19,6 @@ import (
 
 // benchTrust holds the registered devices' connections.
 type benchTrust struct {
-	reg     *sensors.Registry
 	conns   []*nats.Conn
 	sensors map[string]jetstream.JetStream
 	gates   []*nats.Conn
@@ -63,8 +62,10 @@ func (e *benchEnv) scanConn(w int) *nats.Conn {
 	return e.trust.gates[w%len(e.trust.gates)]
 }
 
+// connect registers a device with the service's registry (as `tafweej
+// devices add` does) and connects with its seed over the network.
 func (t *benchTrust) connect(e *benchEnv, kind, target string) (*nats.Conn, error) {
-	d, seed, err := t.reg.Add(kind, target, "tafweej bench", 0)
+	d, seed, err := e.svc.Devices().Add(kind, target, "tafweej bench", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +73,7 @@ func (t *benchTrust) connect(e *benchEnv, kind, target string) (*nats.Conn, erro
 	if err != nil {
 		return nil, err
 	}
-	nc, err := nats.Connect(e.ns.ClientURL(), append(opts, nats.Name("tafweej-bench-"+d.ID))...)
+	nc, err := nats.Connect(e.svc.NATSURL(), append(opts, nats.Name("tafweej-bench-"+d.ID))...)
 	if err != nil {
 		return nil, fmt.Errorf("bench: connect as %s device %s: %w", kind, target, err)
 	}
@@ -82,12 +83,8 @@ func (t *benchTrust) connect(e *benchEnv, kind, target string) (*nats.Conn, erro
 
 // benchTrusted runs the counter row and the 1- and 10-gate scan rows with
 // registered devices.
-func benchTrusted(ctx context.Context, env *benchEnv, sz benchSizes, reps int, logf func(string, ...any)) ([]benchRow, error) {
-	reg, err := sensors.NewRegistry(sensors.RegistryOptions{Store: env.st, Config: env.cfg, Auth: env.auth})
-	if err != nil {
-		return nil, err
-	}
-	env.trust = &benchTrust{reg: reg, sensors: map[string]jetstream.JetStream{}}
+func benchTrusted(ctx context.Context, env *benchEnv, sz Sizes, reps int, logf func(string, ...any)) ([]Row, error) {
+	env.trust = &benchTrust{sensors: map[string]jetstream.JetStream{}}
 	defer func() {
 		for _, nc := range env.trust.conns {
 			nc.Close()
@@ -95,7 +92,7 @@ func benchTrusted(ctx context.Context, env *benchEnv, sz benchSizes, reps int, l
 		env.trust = nil
 	}()
 	logf("the same rows with every counter and gate a registered device")
-	var rows []benchRow
+	var rows []Row
 	row, err := benchCounters(ctx, env, sz.Counters, reps, logf)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Problems lists what is wrong with a report of Run, empty when it is
+// sound: the rows its sizes call for, in order; every figure measured,
+// positive and finite, over reps repetitions, with a unit and what it
+// measured, latencies where there are some; a raw limit on every
+// throughput row (and on the planner's quality when cbc was on PATH),
+// measured over as many operations, and every ratio the quotient of its
+// row's two figures; every scan admitting (every visitor scanned was
+// booked on the day); recovery's memory figures; the Petra day's plan
+// placing its 300 groups' visitors no worse than first come; the quality
+// rows against CBC's bound in [0.9, 1], of the plan timed above them.
+// The tests of the bench and CI check a report with it.
+func (r *Report) Problems(reps int, haveCBC bool) []string {
+	var out []string
+	errorf := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	want := []string{"counter messages", "gate scans, 1 gate(s)", "gate scans, 10 gate(s)", "gate scans, 100 gate(s)",
+		"counter messages, registered devices", "gate scans, 1 gate(s), registered devices", "gate scans, 10 gate(s), registered devices",
+		"bookings, 1 client(s)", "bookings, 64 client(s)", fmt.Sprintf("recovery, %d bookings", r.Sizes.Stored),
+		"day planner, Petra day", "planner quality, Petra day"}
+	if r.Sizes.Hajj {
+		want = append(want, "day planner, Hajj-sized day")
+		if r.Sizes.HajjQuality {
+			want = append(want, "planner quality, Hajj-sized day")
+		}
+	}
+	var names []string
+	for _, row := range r.Rows {
+		names = append(names, row.Name)
+	}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		return append(out, fmt.Sprintf("rows %q, want %q", names, want))
+	}
+	withRaw := map[string]bool{"counter messages": true, "gate scans, 1 gate(s)": true, "gate scans, 10 gate(s)": true,
+		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true, "bookings, 64 client(s)": true,
+		"counter messages, registered devices": true, "gate scans, 1 gate(s), registered devices": true, "gate scans, 10 gate(s), registered devices": true,
+		"planner quality, Petra day": haveCBC, "planner quality, Hajj-sized day": haveCBC}
+	check := func(row string, f Figure, latency bool, reps int) {
+		if !(f.Value > 0) || math.IsInf(f.Value, 0) || f.N <= 0 || f.Reps != reps || f.Unit == "" || f.What == "" {
+			errorf("%s: figure %+v: want a positive finite value, N > 0, %d repetition(s), a unit and what it measured", row, f, reps)
+		}
+		if latency {
+			if !(f.P50Ms > 0) || f.P99Ms < f.P50Ms {
+				errorf("%s: latency p50 %v ms, p99 %v ms: want 0 < p50 <= p99", row, f.P50Ms, f.P99Ms)
+			}
+		}
+	}
+	for _, row := range r.Rows {
+		rowReps := reps
+		if !strings.HasPrefix(row.Name, "counter") && !strings.HasPrefix(row.Name, "gate") && !strings.HasPrefix(row.Name, "bookings") &&
+			row.Name != "day planner, Petra day" {
+			rowReps = 1 // measured once: recovery, the Hajj-sized day, quality
+		}
+		check(row.Name, row.Tafweej, strings.HasPrefix(row.Name, "gate scans") || strings.HasPrefix(row.Name, "bookings"), rowReps)
+		if withRaw[row.Name] != (row.Raw != nil) {
+			errorf("%s: raw limit present = %v, want %v", row.Name, row.Raw != nil, withRaw[row.Name])
+			continue
+		}
+		if row.Raw == nil {
+			continue
+		}
+		check(row.Name+" (raw)", *row.Raw, strings.HasPrefix(row.Name, "gate scans"), rowReps)
+		if got := row.Tafweej.Value / row.Raw.Value; !(row.Ratio > 0) || math.Abs(row.Ratio-got) > 1e-9*got {
+			errorf("%s: ratio %v, but %v / %v = %v: not computed from this run's figures", row.Name, row.Ratio, row.Tafweej.Value, row.Raw.Value, got)
+		}
+		if row.Raw.N != row.Tafweej.N && !strings.HasPrefix(row.Name, "bookings") {
+			errorf("%s: raw measured %d operations, tafweej %d: want the same", row.Name, row.Raw.N, row.Tafweej.N)
+		}
+	}
+	for _, row := range r.Rows {
+		switch {
+		case strings.HasPrefix(row.Name, "gate scans"):
+			if row.Extra["admitted"] != float64(row.Tafweej.N*reps) || row.Extra["decisions"] != float64(row.Tafweej.N*reps) {
+				errorf("%s: %v admitted of %v decisions, want all %d scans admitted (%s)", row.Name, row.Extra["admitted"], row.Extra["decisions"], row.Tafweej.N*reps, row.Note)
+			}
+		case strings.HasPrefix(row.Name, "recovery"):
+			for _, k := range []string{"rss_mb", "heap_mb", "heap_delta_mb"} {
+				if !(row.Extra[k] > 0) {
+					errorf("%s: %s = %v, want > 0", row.Name, k, row.Extra[k])
+				}
+			}
+		case row.Name == "day planner, Petra day":
+			if !(row.Extra["placed"] > 0) || row.Extra["placed"] > row.Extra["requested"] || row.Extra["groups"] != 300 {
+				errorf("%s: placed %v of %v requested in %v groups, want 0 < placed <= requested and 300 groups", row.Name, row.Extra["placed"], row.Extra["requested"], row.Extra["groups"])
+			}
+			if row.Extra["placed"] < row.Extra["first_come_placed"] {
+				errorf("%s: placed %v, fewer than first come's %v", row.Name, row.Extra["placed"], row.Extra["first_come_placed"])
+			}
+		case strings.HasPrefix(row.Name, "planner quality"):
+			// The same plan as the row before it, compared with CBC's bound:
+			// at most 100%, and in practice well above 90%.
+			if !haveCBC {
+				if !strings.Contains(row.Note, "cbc is not on PATH") {
+					errorf("%s: note %q, want it to say cbc is not on PATH", row.Name, row.Note)
+				}
+				break
+			}
+			if row.Raw == nil {
+				break
+			}
+			if row.Ratio > 1+1e-9 || row.Ratio < 0.9 || row.Raw.Unit != "visitors" || row.Tafweej.Unit != "visitors" {
+				errorf("%s: %v visitors against a bound of %v %s (ratio %v), want a ratio in [0.9, 1]", row.Name, row.Tafweej.Value, row.Raw.Value, row.Raw.Unit, row.Ratio)
+			}
+			plan := "day planner, " + strings.TrimPrefix(row.Name, "planner quality, ")
+			for _, d := range r.Rows {
+				if d.Name == plan && d.Extra["placed"] != row.Tafweej.Value {
+					errorf("%s: %v visitors, the plan timed in %q placed %v", row.Name, row.Tafweej.Value, d.Name, d.Extra["placed"])
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,21 @@
+// Package bench is `tafweej bench`: it starts the service as `tafweej
+// serve` assembles it (internal/service) on loopback in a temporary
+// directory, and measures each headline figure next to the raw limit of
+// the same part, measured in the same run on the same machine:
+//
+//   - counters.go: counter messages applied end to end vs raw JetStream
+//     publish and consume;
+//   - scans.go: gate scans over NATS at 1, 10 and 100 gates vs raw NATS
+//     request/reply;
+//   - bookings.go: durable bookings over HTTP at 1 and 64 clients vs raw
+//     synced Badger writes;
+//   - recovery.go: restart time and memory with many stored bookings;
+//   - planner.go: the day planner's time and, with CBC (Debian's
+//     coinor-cbc) on PATH, its quality against CBC's proven bound, on the
+//     Petra day of the planner's quality tests (plantest.PetraDay) and a
+//     Hajj-sized day (plantest.HajjRequests);
+//   - report.go: the report, as a table or JSON.
+//
+// Run is the entry point; the cobra command in cmd/tafweej only turns
+// flags into Options.
+package bench

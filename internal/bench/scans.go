@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/sensors"
+)
+
+// benchScans books a morning of groups on a day of its own, moves the
+// clock into it and sends scans of one visitor each over NATS from gates
+// devices at once, each device sending its next scan when the last is
+// answered.
+func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, logf func(string, ...any)) (Row, error) {
+	var tf, raw []float64
+	var tlat, rlat []time.Duration
+	decisions := map[string]int{}
+	var mu sync.Mutex // guards decisions
+	booked := 0
+	for r := range reps {
+		// Each repetition on a day of its own, so that every scan can admit.
+		codes, err := bookMorning(ctx, env, benchBase(env.cfg.Location()).AddDate(0, 0, 1+level*reps+r), fmt.Sprintf("%d_%d", level, r))
+		if err != nil {
+			return Row{}, err
+		}
+		booked += len(codes)
+		logf("scans at %d gate(s) rep %d/%d: %d visitors booked, %d scans", gates, r+1, reps, len(codes), n)
+		reqs := make([][]byte, n)
+		for i := range reqs {
+			reqs[i], _ = json.Marshal(sensors.ScanRequest{Ticket: codes[i%len(codes)], Count: 1,
+				ScanID: fmt.Sprintf("bench-%d-%d-%d", level, r, i), Device: fmt.Sprintf("dev-%d", i%gates)})
+		}
+		subject := "tafweej." + env.cfg.Site + ".gate.visitor-centre.scan"
+		perSec, lat, err := requestBenchW(gates, reqs, func(w int, data []byte) error {
+			m, err := env.scanConn(w).Request(subject, data, 10*time.Second)
+			if err != nil {
+				return err
+			}
+			var res scheduler.ScanResult
+			if err := json.Unmarshal(m.Data, &res); err != nil || res.Decision == "" {
+				return fmt.Errorf("bench: scan reply %s (%v)", m.Data, err)
+			}
+			mu.Lock()
+			decisions[string(res.Decision)+"/"+res.Reason]++
+			mu.Unlock()
+			return nil
+		})
+		if err != nil {
+			return Row{}, err
+		}
+		tf = append(tf, perSec)
+		tlat = append(tlat, lat...)
+
+		// Raw: a responder answering at once with a reply of the same
+		// size, on the same server.
+		reply := []byte(`{"decision":"admit","reason":"ok","admitted":1,"remaining":59,"booking":"bk_x","slot":"2026-12-01T08:00:00+03:00","gate":"visitor-centre","retry_at":null,"message":{"en":"Welcome — wave 08:00","ar":"أهلاً وسهلاً — فوج ٠٨:٠٠"}}`)
+		sub, err := env.nc.QueueSubscribe("bench.gate.*.scan", "bench", func(m *nats.Msg) { _ = m.Respond(reply) })
+		if err != nil {
+			return Row{}, err
+		}
+		if err := env.nc.Flush(); err != nil {
+			return Row{}, err
+		}
+		perSec, lat, err = requestBench(gates, reqs, func(data []byte) error {
+			_, err := env.client.Request("bench.gate.visitor-centre.scan", data, 10*time.Second)
+			return err
+		})
+		sub.Unsubscribe()
+		if err != nil {
+			return Row{}, err
+		}
+		raw = append(raw, perSec)
+		rlat = append(rlat, lat...)
+		logf("scans at %d gate(s) rep %d/%d: %.0f decisions/s, raw request/reply %.0f/s", gates, r+1, reps, tf[r], raw[r])
+	}
+	admitted := decisions["admit/ok"]
+	row := ratioRow(fmt.Sprintf("gate scans, %d gate(s)", gates),
+		Figure{What: fmt.Sprintf("scan decisions/s over NATS request/reply, %d device(s) in parallel, real signed tickets, each decision a synced commit", gates),
+			Value: median(tf), Unit: "scans/s", N: n, Reps: reps, P50Ms: quantileMs(tlat, 0.5), P99Ms: quantileMs(tlat, 0.99)},
+		Figure{What: "raw NATS request/reply to a responder answering at once, same server, same requests",
+			Value: median(raw), Unit: "req/s", N: n, Reps: reps, P50Ms: quantileMs(rlat, 0.5), P99Ms: quantileMs(rlat, 0.99)})
+	total := 0
+	for _, v := range decisions {
+		total += v
+	}
+	row.Extra = map[string]float64{"visitors_booked": float64(booked), "admitted": float64(admitted), "decisions": float64(total)}
+	if admitted < total {
+		var other []string
+		for _, k := range slices.Sorted(mapsKeys(decisions)) {
+			if k != "admit/ok" {
+				other = append(other, fmt.Sprintf("%s %d", k, decisions[k]))
+			}
+		}
+		row.Note = fmt.Sprintf("%d of %d scans admitted; the others: %s", admitted, total, strings.Join(other, ", "))
+	} else {
+		row.Note = fmt.Sprintf("all %d scans admitted a visitor", total)
+	}
+	return row, nil
+}
+
+// bookMorning moves the clock to 07:00 on day, books groups of 60
+// entering 07:30-08:15 from 10 operators until the morning is full, moves
+// the clock to 08:05, when all of them may enter, and returns one ticket
+// code per visitor.
+func bookMorning(ctx context.Context, env *benchEnv, day time.Time, tag string) ([]string, error) {
+	date := day.Format(time.DateOnly)
+	env.clock.Set(day.Add(7 * time.Hour))
+	var codes []string
+	for i, refused := 0, 0; refused < 20; i++ {
+		res, err := env.eng.Do(ctx, scheduler.Book{ID: fmt.Sprintf("bk_scan%s_%04d", tag, i), Operator: fmt.Sprintf("op-%02d", i%10),
+			Request: scheduler.BookingRequest{Date: date, Route: "main", PartySize: 60, Window: scheduler.Window{From: 7*60 + 30, To: 8*60 + 30}}})
+		if err != nil {
+			return nil, err
+		}
+		if res.Err != nil || res.Booking == nil {
+			refused++
+			continue
+		}
+		code := env.signer.Code(*res.Booking)
+		for range res.Booking.PartySize {
+			codes = append(codes, code)
+		}
+	}
+	if len(codes) == 0 {
+		return nil, fmt.Errorf("bench: no group could be booked on %s for the scans", date)
+	}
+	env.clock.Set(day.Add(8*time.Hour + 5*time.Minute))
+	return codes, nil
+}
+
+func mapsKeys(m map[string]int) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// requestBench sends reqs from workers goroutines, each sending its next
+// request when the last is answered; it returns the requests per second
+// and every latency.
+func requestBench(workers int, reqs [][]byte, do func([]byte) error) (float64, []time.Duration, error) {
+	return requestBenchW(workers, reqs, func(_ int, data []byte) error { return do(data) })
+}
+
+// requestBenchW is requestBench with the worker's index given to do.
+func requestBenchW(workers int, reqs [][]byte, do func(w int, data []byte) error) (float64, []time.Duration, error) {
+	lat := make([][]time.Duration, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(reqs); i += workers {
+				t0 := time.Now()
+				if err := do(w, reqs[i]); err != nil {
+					errs[w] = err
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		return 0, nil, err
+	}
+	return float64(len(reqs)) / el.Seconds(), slices.Concat(lat...), nil
+}
+
+func quantileMs(d []time.Duration, q float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[int(q*float64(len(s)-1))]) / float64(time.Millisecond)
+}

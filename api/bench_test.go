@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkBookHTTP(b *testing.B) {
 	const operators = 100
 	keys := make([]string, operators)
 	for i := range keys {
-		keys[i] = h.key(RoleOperator, fmt.Sprintf("op-%03d", i), nil)
+		keys[i] = h.key(auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	defer client.CloseIdleConnections()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -20,7 +21,7 @@ func TestConcurrentBookings(t *testing.T) {
 	const date = "2026-12-01"
 	keys := []string{h.opsKey} // the ticket office
 	for i := range 9 {
-		keys = append(keys, h.key(RoleOperator, fmt.Sprintf("op-%d", i), nil))
+		keys = append(keys, h.key(auth.RoleOperator, fmt.Sprintf("op-%d", i), nil))
 	}
 	routes := []string{"monastery", "monastery", "monastery", "main", "high-place"}
 

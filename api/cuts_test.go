@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -16,10 +17,10 @@ import (
 // lifted.
 func TestCapacityCut(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	const date = "2026-11-29" // today on the harness's clock, 10:00
 	for i := range 12 {
-		h.book(h.key(RoleOperator, fmt.Sprintf("op-%d", i%4), nil), BookingRequest{Date: date, Route: "main", PartySize: 50,
+		h.book(h.key(auth.RoleOperator, fmt.Sprintf("op-%d", i%4), nil), BookingRequest{Date: date, Route: "main", PartySize: 50,
 			Window: Window{From: "10:00", To: "15:00"}})
 	}
 	until := time.Date(2026, 11, 29, 14, 0, 0, 0, amman).Format(time.RFC3339)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
@@ -106,14 +107,14 @@ func newHarness(t testing.TB, adjust func(*Options)) *harness {
 		h.stop()
 		st.Close()
 	})
-	h.opsKey = h.key(RoleOps, "", nil)
+	h.opsKey = h.key(auth.RoleOps, "", nil)
 	return h
 }
 
 // key makes an API key.
 func (h *harness) key(role, operator string, gates []string) string {
 	h.t.Helper()
-	secret, _, err := CreateKey(h.st, role, operator, gates, "test", h.clock.Now())
+	secret, _, err := auth.CreateKey(h.st, role, operator, gates, "test", h.clock.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -18,8 +19,8 @@ import (
 // ticket in GET /v1/requests/{id}.
 func TestRequestWindow(t *testing.T) {
 	h := newHarness(t, nil)
-	a := h.key(RoleOperator, "desert-tours", nil)
-	b := h.key(RoleOperator, "rose-city", nil)
+	a := h.key(auth.RoleOperator, "desert-tours", nil)
+	b := h.key(auth.RoleOperator, "rose-city", nil)
 	const date = "2027-04-06" // in Petra's spring window; requests close 3 April, 18:00
 	body := func(size int, from, to, preferred string) map[string]any {
 		m := map[string]any{"date": date, "route": "main", "party_size": size, "window": map[string]string{"from": from, "to": to}, "language": "ar"}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -18,9 +19,9 @@ import (
 // ?operator=; gates have no access; refused requests change nothing.
 func TestReviewRequestTenancy(t *testing.T) {
 	h := newHarness(t, nil)
-	a := h.key(RoleOperator, "desert-tours", nil)
-	b := h.key(RoleOperator, "rose-city", nil)
-	gate := h.key(RoleGate, "", []string{"visitor-centre"})
+	a := h.key(auth.RoleOperator, "desert-tours", nil)
+	b := h.key(auth.RoleOperator, "rose-city", nil)
+	gate := h.key(auth.RoleGate, "", []string{"visitor-centre"})
 	const date = "2027-04-06" // planned; requests close 3 April 2027, 18:00
 	body := func(size int) map[string]any {
 		return map[string]any{"date": date, "route": "main", "party_size": size, "window": map[string]string{"from": "08:00", "to": "10:00"}}

@@ -21,6 +21,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
@@ -310,7 +311,7 @@ func (h *harness) scanRaw(gate string, data []byte) []byte {
 	return m.Data
 }
 
-func (h *harness) scan(gate string, req ScanRequest) scheduler.ScanResult {
+func (h *harness) scan(gate string, req scheduler.ScanRequest) scheduler.ScanResult {
 	h.t.Helper()
 	data, _ := json.Marshal(req)
 	return decodeReply(h.t, h.scanRaw(gate, data))
@@ -468,7 +469,7 @@ func (d *deadLetters) wait(t testing.TB, reason, subject string) *nats.Msg {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		for _, m := range d.msgs {
-			if m.Header.Get(HeaderReason) == reason && (subject == "" || m.Header.Get(HeaderSubject) == subject) {
+			if m.Header.Get(subjects.HeaderReason) == reason && (subject == "" || m.Header.Get(subjects.HeaderSubject) == subject) {
 				found = m
 				return nil
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -156,8 +157,8 @@ func TestBrowserGateAndControlRoom(t *testing.T) {
 	ctx := newBrowser(t, 1000, 900)
 	s := newStack(t)
 	start := time.Now()
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	group := s.book(opKey, 4)
 	small := s.book(opKey, 3)
 	later := s.book(opKey, 2)
@@ -293,9 +294,9 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, amman))
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
-	nabat := s.key(api.RoleOperator, "nabatean-trails")
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
+	nabat := s.key(auth.RoleOperator, "nabatean-trails")
 	for _, n := range []int{24, 18, 30} {
 		s.submitRequest(opKey, "2026-11-25", n)
 		s.submitRequest(nabat, "2026-11-25", n/2)

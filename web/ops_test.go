@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -60,7 +61,7 @@ func TestBrowserCapacityCuts(t *testing.T) {
 	ctx := newBrowser(t, 1400, 1000)
 	s := newStack(t)
 	start := time.Now()
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	for _, n := range []int{4, 3, 2} {
 		s.book(opKey, n) // on 1 December
 	}
@@ -225,8 +226,8 @@ func TestBrowserPlannedDays(t *testing.T) {
 	// 25th close on the 22nd at 18:00, for the 27th on the 24th.
 	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, amman))
 	start := time.Now()
-	wadi := s.key(api.RoleOperator, "wadi-tours")
-	nabat := s.key(api.RoleOperator, "nabatean-trails")
+	wadi := s.key(auth.RoleOperator, "wadi-tours")
+	nabat := s.key(auth.RoleOperator, "nabatean-trails")
 	s.submitRequest(wadi, "2026-11-25", 10)
 	s.submitRequest(nabat, "2026-11-25", 6)
 	gone := s.submitRequest(nabat, "2026-11-25", 3)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
@@ -113,13 +114,13 @@ func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := api.NewKeys(s.st) // shared, as serve does
+	keys := auth.NewKeys(s.st) // shared, as serve does
 	h, err := web.New(web.Options{Store: s.st, Keys: keys, Conn: s.nc, Config: s.cfg, Now: s.eng.Now, Heartbeat: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, err := api.New(api.Options{Engine: s.eng, Store: s.st, Keys: keys, Signer: signer, RatePerSecond: -1,
-		Gate:  sensors.APIGate{Gate: sensors.NewGate(s.eng, signer.Public())},
+		Gate:  sensors.NewGate(s.eng, signer.Public()),
 		Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}})
 	if err != nil {
 		t.Fatal(err)
@@ -136,13 +137,13 @@ func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string
 		<-done
 		events.Close()
 	})
-	s.opsKey = s.key(api.RoleOps, "")
+	s.opsKey = s.key(auth.RoleOps, "")
 	return s
 }
 
 func (s *stack) key(role, operator string) string {
 	s.t.Helper()
-	secret, _, err := api.CreateKey(s.st, role, operator, nil, "test", s.clock.Now())
+	secret, _, err := auth.CreateKey(s.st, role, operator, nil, "test", s.clock.Now())
 	if err != nil {
 		s.t.Fatal(err)
 	}

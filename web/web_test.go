@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/web"
 )
@@ -103,8 +104,8 @@ func TestPagesAssetsAndContentTypes(t *testing.T) {
 
 func TestEventsAuth(t *testing.T) {
 	s := newStack(t)
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	cases := []struct {
 		name, query string
 		code        int
@@ -202,7 +203,7 @@ func (s *sse) next(t *testing.T, kind string) map[string]any {
 
 func TestEventsRelay(t *testing.T) {
 	s := newStack(t)
-	gateKey := s.key(api.RoleGate, "")
+	gateKey := s.key(auth.RoleGate, "")
 	gs := openStream(t, s.srv.URL+"/web/events?key="+gateKey)
 	opsStream := openStream(t, s.srv.URL+"/web/events?key="+s.opsKey)
 	for _, st := range []*sse{gs, opsStream} {

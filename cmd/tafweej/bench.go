@@ -31,6 +31,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/internal/plantest"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
@@ -255,7 +256,7 @@ func startBenchEnv(ctx context.Context, cfg *scheduler.Config, dir string) (*ben
 	}
 	undo = append(undo, e.svc.Stop)
 	srv, err := api.New(api.Options{Engine: e.eng, Store: e.st, Signer: e.signer,
-		Gate: sensors.APIGate{Gate: sensors.NewGate(e.eng, e.signer.Public())}, Logger: log, Registerer: reg, RatePerSecond: -1})
+		Gate: sensors.NewGate(e.eng, e.signer.Public()), Logger: log, Registerer: reg, RatePerSecond: -1})
 	if err != nil {
 		return fail(err)
 	}
@@ -567,7 +568,7 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 		logf("scans at %d gate(s) rep %d/%d: %d visitors booked, %d scans", gates, r+1, reps, len(codes), n)
 		reqs := make([][]byte, n)
 		for i := range reqs {
-			reqs[i], _ = json.Marshal(sensors.ScanRequest{Ticket: codes[i%len(codes)], Count: 1,
+			reqs[i], _ = json.Marshal(scheduler.ScanRequest{Ticket: codes[i%len(codes)], Count: 1,
 				ScanID: fmt.Sprintf("bench-%d-%d-%d", level, r, i), Device: fmt.Sprintf("dev-%d", i%gates)})
 		}
 		subject := "tafweej." + env.cfg.Site + ".gate.visitor-centre.scan"
@@ -723,7 +724,7 @@ func benchBookings(ctx context.Context, env *benchEnv, sz benchSizes, reps int, 
 	const operators = 100
 	keys := make([]string, operators)
 	for i := range keys {
-		secret, _, err := api.CreateKey(env.st, api.RoleOperator, fmt.Sprintf("op-%03d", i), nil, "bench", env.eng.Now())
+		secret, _, err := auth.CreateKey(env.st, auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil, "bench", env.eng.Now())
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
@@ -201,7 +202,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	opsKeyPath := filepath.Join(f.data, "ops.key")
 	// A missing ops.key gets a new ops key, and the one it held before is
 	// revoked: a lost or deleted file never leaves its secret working.
-	if made, revoked, err := api.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
+	if made, revoked, err := auth.EnsureOpsKey(st, opsKeyPath, eng.Now()); err != nil {
 		return err
 	} else if made {
 		log.Info("created an ops API key; keep it safe", "path", opsKeyPath)
@@ -209,7 +210,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 			log.Warn("ops.key was missing: revoked the ops key it held before", "id", k.ID(), "prefix", k.Prefix)
 		}
 	}
-	keys := api.NewKeys(st) // one key lookup for the API and the console
+	keys := auth.NewKeys(st) // one key lookup for the API and the console
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -239,7 +240,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 		return err
 	}
 	srv, err := api.New(api.Options{
-		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.APIGate{Gate: sensors.NewGate(eng, signer.Public())},
+		Engine: eng, Store: st, Keys: keys, OpsKeyFile: opsKeyPath, Signer: signer, Gate: sensors.NewGate(eng, signer.Public()),
 		Logger: log, Registerer: reg, Webhooks: hooks,
 		Ready: func() error {
 			if !nc.IsConnected() {

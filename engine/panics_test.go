@@ -28,7 +28,7 @@ func TestPlannedDayOfUnplaceableRequestsSurvivesRestarts(t *testing.T) {
 	cfg := petra(t)
 	clk := NewManualClock(time.Date(2026, 10, 10, 10, 0, 0, 0, cfg.Location()))
 	st := openStore(t, dir)
-	r := runReview(t, cfg, st, clk, nil, scheduler.PlanOptions{})
+	r := runRecording(t, cfg, st, clk, nil, scheduler.PlanOptions{})
 	for i, size := range []int{55, 58, 60} {
 		res, err := r.e.Do(context.Background(), scheduler.SubmitRequest{ID: fmt.Sprintf("rq%d", i), BookingID: fmt.Sprintf("bk%d", i),
 			Operator: fmt.Sprintf("op%d", i), Request: scheduler.BookingRequest{Date: plannedDate, Route: "main", PartySize: size,
@@ -52,7 +52,7 @@ func TestPlannedDayOfUnplaceableRequestsSurvivesRestarts(t *testing.T) {
 	for restart := range 2 {
 		st = openStore(t, dir)
 		reg := prometheus.NewRegistry()
-		r = runReview(t, smaller, st, clk, reg, scheduler.PlanOptions{})
+		r = runRecording(t, smaller, st, clk, reg, scheduler.PlanOptions{})
 		if !pollUntil(10*time.Second, func() bool {
 			n, _ := pendingOf(t, r.e, plannedDate)
 			return n == 0

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -35,7 +36,7 @@ func TestBookADay(t *testing.T) {
 
 	b := h.book(key, BookingRequest{Date: date, Route: "monastery", PartySize: 40,
 		Window: Window{From: "08:00", To: "10:00"}, Language: "ar", Guide: "Salma", Reference: "DT-1201"})
-	wantSlot := time.Date(2026, 12, 1, 8, 0, 0, 0, amman)
+	wantSlot := time.Date(2026, 12, 1, 8, 0, 0, 0, testenv.Amman)
 	if !b.Slot.Equal(wantSlot) || b.Gate != "visitor-centre" || b.Status != scheduler.StatusConfirmed ||
 		b.Operator != "desert-tours" || b.PartySize != 40 || b.Window != (Window{"08:00", "10:00"}) {
 		t.Fatalf("booking = %+v, want 40 at 08:00 through visitor-centre", b)

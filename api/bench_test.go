@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkBookHTTP(b *testing.B) {
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	defer client.CloseIdleConnections()
-	first := time.Date(2026, 11, 30, 0, 0, 0, 0, amman)
+	first := time.Date(2026, 11, 30, 0, 0, 0, 0, testenv.Amman)
 	var n atomic.Int64
 	var failed atomic.Int64
 	b.SetParallelism(16) // 16 × GOMAXPROCS clients

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -169,7 +170,7 @@ func checkCapacity(t *testing.T, cfg *scheduler.Config, bookings []Booking) {
 		for m, n := range mins {
 			peak[z] = max(peak[z], n)
 			if n > zc.Capacity {
-				t.Errorf("zone %s holds %d at %s, capacity %d", z, n, time.Unix(m*60, 0).In(amman).Format("15:04"), zc.Capacity)
+				t.Errorf("zone %s holds %d at %s, capacity %d", z, n, time.Unix(m*60, 0).In(testenv.Amman).Format("15:04"), zc.Capacity)
 				break
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -23,7 +24,7 @@ func TestCapacityCut(t *testing.T) {
 		h.book(h.key(auth.RoleOperator, fmt.Sprintf("op-%d", i%4), nil), BookingRequest{Date: date, Route: "main", PartySize: 50,
 			Window: Window{From: "10:00", To: "15:00"}})
 	}
-	until := time.Date(2026, 11, 29, 14, 0, 0, 0, amman).Format(time.RFC3339)
+	until := time.Date(2026, 11, 29, 14, 0, 0, 0, testenv.Amman).Format(time.RFC3339)
 	for _, tc := range []struct {
 		name  string
 		key   string
@@ -99,7 +100,7 @@ func TestCapacityCut(t *testing.T) {
 func TestCutsRefuseBadInputAndLiftBeforeStart(t *testing.T) {
 	h := newHarness(t, nil) // 29 November 2026, 10:00
 	at := func(day, hour int) string {
-		return time.Date(2026, 11, day, hour, 0, 0, 0, amman).Format(time.RFC3339)
+		return time.Date(2026, 11, day, hour, 0, 0, 0, testenv.Amman).Format(time.RFC3339)
 	}
 	cuts := func() int {
 		var l CutList
@@ -150,9 +151,9 @@ func TestCutsRefuseBadInputAndLiftBeforeStart(t *testing.T) {
 	var av Availability
 	h.do("GET", "/v1/availability?date=2026-11-30&route=main", h.opsKey, nil).decode(t, &av)
 	for _, s := range av.Slots {
-		in := !s.Slot.Before(time.Date(2026, 11, 30, 8, 0, 0, 0, amman)) && s.Slot.Before(time.Date(2026, 11, 30, 10, 0, 0, 0, amman))
+		in := !s.Slot.Before(time.Date(2026, 11, 30, 8, 0, 0, 0, testenv.Amman)) && s.Slot.Before(time.Date(2026, 11, 30, 10, 0, 0, 0, testenv.Amman))
 		if in && (s.Capacity != 120 || s.Booked != 0) || !in && s.Capacity != 300 {
-			t.Fatalf("availability %s during a gate cut to 120 from 08:00 to 10:00: %+v", s.Slot.In(amman).Format("15:04"), s)
+			t.Fatalf("availability %s during a gate cut to 120 from 08:00 to 10:00: %+v", s.Slot.In(testenv.Amman).Format("15:04"), s)
 		}
 	}
 	if n := cuts(); n != 1 {
@@ -168,7 +169,7 @@ func TestCutsRefuseBadInputAndLiftBeforeStart(t *testing.T) {
 	h.do("GET", "/v1/availability?date=2026-11-30&route=main", h.opsKey, nil).decode(t, &av)
 	for _, s := range av.Slots {
 		if s.Capacity != 300 {
-			t.Fatalf("availability %s after the lift: %+v", s.Slot.In(amman).Format("15:04"), s)
+			t.Fatalf("availability %s after the lift: %+v", s.Slot.In(testenv.Amman).Format("15:04"), s)
 		}
 	}
 	if r := h.do("DELETE", "/v1/cuts/"+cu.ID, h.opsKey, nil); r.code != http.StatusConflict {

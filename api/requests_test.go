@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -66,7 +67,7 @@ func TestRequestWindow(t *testing.T) {
 	}
 	var q Request
 	r.decode(t, &q)
-	cutoff := time.Date(2027, 4, 3, 18, 0, 0, 0, amman)
+	cutoff := time.Date(2027, 4, 3, 18, 0, 0, 0, testenv.Amman)
 	if q.Status != scheduler.RequestPending || !strings.HasPrefix(q.ID, "rq_") || q.Preferred != "09:00" || !q.Cutoff.Equal(cutoff) ||
 		r.header.Get("Location") != "/v1/requests/"+q.ID || q.Booking != nil {
 		t.Fatalf("submitted %+v (Location %q)", q, r.header.Get("Location"))

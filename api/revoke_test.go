@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -112,7 +113,7 @@ func TestLostOpsKeyFileNeverLeavesTheOldKeyWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	now := time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, testenv.Amman)
 	path := filepath.Join(t.TempDir(), "ops.key")
 	// A key as an older build stored it: no ops_file mark.
 	legacy := "tfw_legacy-ops-key-secret-0000000000000000000"

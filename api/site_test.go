@@ -13,6 +13,7 @@ import (
 
 	"github.com/tafweej/tafweej/engine"
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -50,7 +51,7 @@ func TestScans(t *testing.T) {
 	h = newHarness(t, func(o *Options) { o.Gate = &lateScanner{h: &h} })
 	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	b := h.book(op, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 12, Window: Window{"09:00", "10:00"}})
-	h.clock.Set(time.Date(2026, 12, 1, 9, 2, 0, 0, amman))
+	h.clock.Set(time.Date(2026, 12, 1, 9, 2, 0, 0, testenv.Amman))
 
 	all := h.key(auth.RoleGate, "", nil)
 	back := h.key(auth.RoleGate, "", []string{"little-petra"})
@@ -158,7 +159,7 @@ func TestOperations(t *testing.T) {
 	r = h.do("POST", "/v1/closures", h.opsKey, `{"all":true,"reason":"evacuation","until":"2026-11-29T18:00:00+03:00"}`)
 	var site scheduler.Closure
 	r.decode(t, &site)
-	if r.code != 201 || !site.Until.Equal(time.Date(2026, 11, 29, 18, 0, 0, 0, amman)) {
+	if r.code != 201 || !site.Until.Equal(time.Date(2026, 11, 29, 18, 0, 0, 0, testenv.Amman)) {
 		t.Fatalf("site closure: %d %s", r.code, r.body)
 	}
 	h.do("GET", "/v1/status", op, nil).decode(t, &st)

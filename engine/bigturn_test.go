@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -31,13 +32,7 @@ func openSmallStore(t testing.TB, dir string) *store.Badger {
 
 var bigStart = time.Date(2026, 11, 29, 10, 0, 0, 0, petraLoc)
 
-var petraLoc = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Amman")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var petraLoc = testenv.Amman
 
 // seedBookings books n groups of one visitor on the main route (through the
 // Siq), over as many days from 2026-12-01 as they need, in a scheduler of

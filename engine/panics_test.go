@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -40,10 +40,7 @@ func TestPlannedDayOfUnplaceableRequestsSurvivesRestarts(t *testing.T) {
 	r.stop()
 	st.Close()
 
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testenv.PetraYAML(t)
 	smaller, err := scheduler.ParseConfig([]byte(strings.Replace(string(data), "max_party_size: 60", "max_party_size: 50", 1)))
 	if err != nil || smaller.Policy.MaxPartySize != 50 {
 		t.Fatalf("config with max_party_size 50: %v", err)

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/tafweej/tafweej/engine"
 	"github.com/tafweej/tafweej/internal/subjects"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
@@ -33,19 +33,6 @@ var raceEnabled bool
 type testClock = engine.ManualClock
 
 // NewTicker returns a ticker that never fires: tests send Tick themselves.
-
-func petraConfig(t testing.TB) *scheduler.Config {
-	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // runNATS starts an embedded NATS server with JetStream on a random port.
 func runNATS(t testing.TB) *server.Server {
@@ -134,7 +121,7 @@ func startAt(cfg *scheduler.Config) time.Time {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	cfg := petraConfig(t)
+	cfg := stack.Petra(t)
 	if o.config != nil {
 		o.config(cfg)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -197,7 +198,7 @@ func TestBrowserGateAndControlRoom(t *testing.T) {
 		}
 		waitText(t, ctx, "#decision", "ADMIT")
 		d := waitText(t, ctx, "#details", "Admitted")
-		for _, want := range []string{"4", "wadi-tours", "de", group.Slot.In(amman).Format("15:04")} {
+		for _, want := range []string{"4", "wadi-tours", "de", group.Slot.In(testenv.Amman).Format("15:04")} {
 			if !strings.Contains(d, want) {
 				t.Errorf("details %q lack %q", d, want)
 			}
@@ -293,7 +294,7 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, amman))
+	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, testenv.Amman))
 	gateKey := s.key(auth.RoleGate, "")
 	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	nabat := s.key(auth.RoleOperator, "nabatean-trails")
@@ -303,7 +304,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	s.submitRequest(nabat, "2026-11-29", 20)
 	s.submitRequest(opKey, "2026-11-29", 12)
-	s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, amman))
+	s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, testenv.Amman))
 	if _, err := s.eng.Do(context.Background(), scheduler.Tick{}); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +318,7 @@ func TestScreenshots(t *testing.T) {
 		}
 		return nil
 	})
-	morning := time.Date(2026, 11, 25, 7, 0, 0, 0, amman)
+	morning := time.Date(2026, 11, 25, 7, 0, 0, 0, testenv.Amman)
 	s.clock.Set(morning)
 	for _, c := range []api.CutRequest{
 		{Zone: "siq", Capacity: 800, Until: "2026-11-25T13:00:00+03:00", Reason: "rain: slippery path"},

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -19,6 +18,8 @@ import (
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
+	teststack "github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
@@ -26,17 +27,9 @@ import (
 	"github.com/tafweej/tafweej/web"
 )
 
-var amman = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Amman")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
-
 // bookingNow is when the test bookings are made: two days ahead of the
 // visit on 1 December.
-var bookingNow = time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
+var bookingNow = time.Date(2026, 11, 29, 10, 0, 0, 0, testenv.Amman)
 
 type testClock = engine.ManualClock
 
@@ -53,19 +46,6 @@ type stack struct {
 	opsKey string
 }
 
-func loadConfig(t testing.TB) *scheduler.Config {
-	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
-	if err != nil {
-		t.Fatalf("configs/petra.yaml: %v", err)
-	}
-	return cfg
-}
-
 func newStack(t testing.TB) *stack {
 	t.Helper()
 	return newStackAt(t, bookingNow)
@@ -74,7 +54,7 @@ func newStack(t testing.TB) *stack {
 // newStackAt starts the stack with its clock at start.
 func newStackAt(t testing.TB, start time.Time) *stack {
 	t.Helper()
-	return newStackOn(t, start, loadConfig(t), t.TempDir())
+	return newStackOn(t, start, teststack.Petra(t), t.TempDir())
 }
 
 // newStackOn starts the stack with its clock at start, on configuration
@@ -92,11 +72,7 @@ func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string
 		t.Fatal(err)
 	}
 	t.Cleanup(s.nc.Close)
-	s.st, err = store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.st.Close() })
+	s.st = teststack.BadgerAt(t, dir)
 	events := sensors.NewEvents(s.nc, s.cfg.Site, nil)
 	s.eng, err = engine.New(engine.Options{Config: s.cfg, Store: s.st, Clock: s.clock, Publish: events.Publish})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/web"
 )
@@ -86,7 +87,7 @@ func TestPagesAssetsAndContentTypes(t *testing.T) {
 	// 29 November: autumn's planned days are closed to requests; the next
 	// planned day is the first of spring.
 	if rw := site.RequestWindow; rw == nil || len(rw.Periods) != 2 || rw.CutoffTime != "18:00" || rw.Next == nil ||
-		rw.Next.Date != "2027-03-15" || !rw.Next.Cutoff.Equal(time.Date(2027, 3, 12, 18, 0, 0, 0, amman)) {
+		rw.Next.Date != "2027-03-15" || !rw.Next.Cutoff.Equal(time.Date(2027, 3, 12, 18, 0, 0, 0, testenv.Amman)) {
 		t.Errorf("site.json request_window = %+v", rw)
 	}
 	if resp, _ := get(t, s.srv.URL+"/web/nothing.js"); resp.StatusCode != http.StatusNotFound {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -20,7 +22,7 @@ import (
 // resizes it to 35, cancels another booking and sees capacity return.
 func TestBookADay(t *testing.T) {
 	h := newHarness(t, nil)
-	key := h.key(RoleOperator, "desert-tours", nil)
+	key := h.key(auth.RoleOperator, "desert-tours", nil)
 	const date = "2026-12-01"
 
 	before := h.availability(key, date, "monastery")
@@ -34,7 +36,7 @@ func TestBookADay(t *testing.T) {
 
 	b := h.book(key, BookingRequest{Date: date, Route: "monastery", PartySize: 40,
 		Window: Window{From: "08:00", To: "10:00"}, Language: "ar", Guide: "Salma", Reference: "DT-1201"})
-	wantSlot := time.Date(2026, 12, 1, 8, 0, 0, 0, amman)
+	wantSlot := time.Date(2026, 12, 1, 8, 0, 0, 0, testenv.Amman)
 	if !b.Slot.Equal(wantSlot) || b.Gate != "visitor-centre" || b.Status != scheduler.StatusConfirmed ||
 		b.Operator != "desert-tours" || b.PartySize != 40 || b.Window != (Window{"08:00", "10:00"}) {
 		t.Fatalf("booking = %+v, want 40 at 08:00 through visitor-centre", b)
@@ -131,7 +133,7 @@ func TestBookADay(t *testing.T) {
 func TestNoCapacityAlternatives(t *testing.T) {
 	h := newHarness(t, nil)
 	// The back trail's gate lets an operator bring at most 30 a wave.
-	key := h.key(RoleOperator, "desert-tours", nil)
+	key := h.key(auth.RoleOperator, "desert-tours", nil)
 	r := h.do("POST", "/v1/bookings", key, BookingRequest{Date: "2026-12-01", Route: "back-trail", PartySize: 25, Window: Window{"08:00", "08:15"}})
 	if r.code != http.StatusCreated {
 		t.Fatalf("first: %d %s", r.code, r.body)
@@ -150,8 +152,8 @@ func TestNoCapacityAlternatives(t *testing.T) {
 // found, whatever the verb.
 func TestOperatorsAreTenants(t *testing.T) {
 	h := newHarness(t, nil)
-	a := h.key(RoleOperator, "petra-one", nil)
-	b := h.key(RoleOperator, "wadi-two", nil)
+	a := h.key(auth.RoleOperator, "petra-one", nil)
+	b := h.key(auth.RoleOperator, "wadi-two", nil)
 	bk := h.book(a, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 10, Window: Window{"09:00", "11:00"}})
 
 	for _, c := range []struct {
@@ -200,7 +202,7 @@ func TestOperatorsAreTenants(t *testing.T) {
 // TestIdempotency: replay, conflict and in-flight.
 func TestIdempotency(t *testing.T) {
 	h := newHarness(t, nil)
-	key := h.key(RoleOperator, "desert-tours", nil)
+	key := h.key(auth.RoleOperator, "desert-tours", nil)
 	body := `{"date":"2026-12-01","route":"main","party_size":12,"window":{"from":"09:00","to":"10:00"}}`
 	// The same request in other words: other field order and spacing.
 	same := "{ \"window\": {\"to\":\"10:00\", \"from\":\"09:00\"},\n \"party_size\": 12, \"route\": \"main\", \"date\": \"2026-12-01\" }"
@@ -235,7 +237,7 @@ func TestIdempotency(t *testing.T) {
 	}
 
 	// The key is the operator's: another operator may use the same one.
-	k2 := h.key(RoleOperator, "wadi-two", nil)
+	k2 := h.key(auth.RoleOperator, "wadi-two", nil)
 	if r := h.do("POST", "/v1/bookings", k2, body, "Idempotency-Key: order-77"); r.code != http.StatusCreated || r.header.Get("Idempotent-Replayed") != "" {
 		t.Errorf("same key, other operator: %d %v", r.code, r.header)
 	}
@@ -267,7 +269,7 @@ func TestIdempotency(t *testing.T) {
 // one booking; each answer is the booking, a replay, or in flight.
 func TestIdempotencyConcurrent(t *testing.T) {
 	h := newHarness(t, nil)
-	key := h.key(RoleOperator, "desert-tours", nil)
+	key := h.key(auth.RoleOperator, "desert-tours", nil)
 	body := `{"date":"2026-12-01","route":"main","party_size":5,"window":{"from":"09:00","to":"10:00"}}`
 	const n = 20
 	type outcome struct {
@@ -333,7 +335,7 @@ func TestWalkInsAndOps(t *testing.T) {
 		t.Errorf("ops booking for an operator: %d %+v", r.code, b2)
 	}
 	// The operator sees the booking made for it.
-	key := h.key(RoleOperator, "desert-tours", nil)
+	key := h.key(auth.RoleOperator, "desert-tours", nil)
 	if r := h.do("GET", "/v1/bookings/"+b2.ID, key, nil); r.code != http.StatusOK {
 		t.Errorf("operator GET of the booking ops made for it: %d", r.code)
 	}

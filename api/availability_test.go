@@ -3,6 +3,8 @@ package api
 import (
 	"strings"
 	"testing"
+
+	"github.com/tafweej/tafweej/internal/auth"
 )
 
 // TestAvailabilityFollowsBookingRules: availability offers no wave on a
@@ -11,7 +13,7 @@ import (
 // booking gets (the issue: it offered waves there).
 func TestAvailabilityFollowsBookingRules(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	for _, c := range []struct{ name, date, code, message string }{
 		{"past", "2026-11-01", "invalid_request", "outside the booking period"},
 		{"beyond the booking period", "2027-12-01", "invalid_request", "outside the booking period"},

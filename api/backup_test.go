@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -13,7 +14,7 @@ import (
 // directory with the same bookings; only ops may take one.
 func TestBackupRestore(t *testing.T) {
 	h := newHarness(t, nil)
-	key := h.key(RoleOperator, "op", nil)
+	key := h.key(auth.RoleOperator, "op", nil)
 	bk := h.book(key, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 12, Window: Window{"09:00", "11:00"}})
 	if r := h.do("GET", "/v1/backup", key, nil); r.code != http.StatusForbidden {
 		t.Fatalf("operator key: %d, want 403", r.code)

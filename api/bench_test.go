@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -25,11 +27,11 @@ func BenchmarkBookHTTP(b *testing.B) {
 	const operators = 100
 	keys := make([]string, operators)
 	for i := range keys {
-		keys[i] = h.key(RoleOperator, fmt.Sprintf("op-%03d", i), nil)
+		keys[i] = h.key(auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil)
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	defer client.CloseIdleConnections()
-	first := time.Date(2026, 11, 30, 0, 0, 0, 0, amman)
+	first := time.Date(2026, 11, 30, 0, 0, 0, 0, testenv.Amman)
 	var n atomic.Int64
 	var failed atomic.Int64
 	b.SetParallelism(16) // 16 × GOMAXPROCS clients

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -32,7 +33,7 @@ func newID(prefix string) string {
 // parameter, or the ticket office (walk-ins) without one.
 func bookingOperator(r *http.Request, p *principal) (string, *apiError) {
 	q := r.URL.Query().Get("operator")
-	if p.Role == RoleOperator {
+	if p.Role == auth.RoleOperator {
 		if q != "" && q != p.Operator {
 			return "", errf(http.StatusForbidden, CodeForbidden, "operator",
 				"the operator parameter is for ops keys; this key acts for operator %q only", p.Operator)
@@ -42,7 +43,7 @@ func bookingOperator(r *http.Request, p *principal) (string, *apiError) {
 	if q == "" {
 		return scheduler.WalkInOperator, nil
 	}
-	if !operatorID.MatchString(q) {
+	if !auth.IsOperatorID(q) {
 		return "", badRequest("operator", "operator %q is not an operator id: 1 to 64 letters, digits, '.', '_' or '-'", q)
 	}
 	return q, nil
@@ -51,7 +52,7 @@ func bookingOperator(r *http.Request, p *principal) (string, *apiError) {
 // scope is the operator whose bookings a key sees: its own for an operator
 // key, every operator's ("") for ops.
 func scope(p *principal) string {
-	if p.Role == RoleOperator {
+	if p.Role == auth.RoleOperator {
 		return p.Operator
 	}
 	return ""
@@ -220,7 +221,7 @@ func listFilter(r *http.Request, p *principal, what string) (operator, date stri
 	}
 	operator = scope(p)
 	if o := q.Get("operator"); o != "" {
-		if p.Role == RoleOperator && o != p.Operator {
+		if p.Role == auth.RoleOperator && o != p.Operator {
 			return "", "", errf(http.StatusForbidden, CodeForbidden, "operator",
 				"the operator parameter is for ops keys; this key sees operator %q's %s only", p.Operator, what)
 		}
@@ -275,7 +276,7 @@ func (s *Server) patchBooking(w http.ResponseWriter, r *http.Request, p *princip
 // cancelBooking: DELETE /v1/bookings/{id}. Operations may give a reason.
 func (s *Server) cancelBooking(w http.ResponseWriter, r *http.Request, p *principal) *apiError {
 	cmd := scheduler.Cancel{Operator: scope(p), ID: r.PathValue("id")}
-	if p.Role == RoleOps {
+	if p.Role == auth.RoleOps {
 		cmd.Reason = strings.TrimSpace(r.URL.Query().Get("reason"))
 		if cmd.Reason == "" {
 			cmd.Reason = "cancelled by operations"

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -20,7 +22,7 @@ func TestConcurrentBookings(t *testing.T) {
 	const date = "2026-12-01"
 	keys := []string{h.opsKey} // the ticket office
 	for i := range 9 {
-		keys = append(keys, h.key(RoleOperator, fmt.Sprintf("op-%d", i), nil))
+		keys = append(keys, h.key(auth.RoleOperator, fmt.Sprintf("op-%d", i), nil))
 	}
 	routes := []string{"monastery", "monastery", "monastery", "main", "high-place"}
 
@@ -168,7 +170,7 @@ func checkCapacity(t *testing.T, cfg *scheduler.Config, bookings []Booking) {
 		for m, n := range mins {
 			peak[z] = max(peak[z], n)
 			if n > zc.Capacity {
-				t.Errorf("zone %s holds %d at %s, capacity %d", z, n, time.Unix(m*60, 0).In(amman).Format("15:04"), zc.Capacity)
+				t.Errorf("zone %s holds %d at %s, capacity %d", z, n, time.Unix(m*60, 0).In(testenv.Amman).Format("15:04"), zc.Capacity)
 				break
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -183,9 +184,9 @@ func (s *Server) claimConsoleLink(w http.ResponseWriter, r *http.Request, _ *pri
 			time.Unix(c.Expires, 0).In(s.loc).Format("15:04"), LinkTTL)
 	}
 	name := "console link " + c.Nonce
-	role, gates := RoleOps, []string(nil)
+	role, gates := auth.RoleOps, []string(nil)
 	if c.Console == ConsoleGate {
-		role, gates = RoleGate, []string{c.Gate}
+		role, gates = auth.RoleGate, []string{c.Gate}
 	}
 	s.claimMu.Lock()
 	defer s.claimMu.Unlock()
@@ -197,7 +198,7 @@ func (s *Server) claimConsoleLink(w http.ResponseWriter, r *http.Request, _ *pri
 		return errf(http.StatusUnauthorized, CodeUnauthorized, "token",
 			"this sign-in link was already used: ask operations for a new one (tafweej console-link)")
 	}
-	secret, k, err := CreateKey(s.st, role, "", gates, name, time.Now())
+	secret, k, err := auth.CreateKey(s.st, role, "", gates, name, time.Now())
 	if err != nil {
 		s.log.Error("store console key", "err", err)
 		return errf(http.StatusServiceUnavailable, CodeUnavailable, "", "the console's key could not be stored; retry")

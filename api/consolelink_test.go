@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/tafweej/tafweej/internal/auth"
 	"net/http"
 	"strings"
 	"sync"
@@ -59,7 +60,7 @@ func TestConsoleLinkSignsOneDeviceInOnce(t *testing.T) {
 			t.Fatalf("claim answered %d", c)
 		}
 	}
-	if key.Key == "" || key.Role != RoleGate || len(key.Gates) != 1 || key.Gates[0] != "visitor-centre" || key.Gate != "visitor-centre" {
+	if key.Key == "" || key.Role != auth.RoleGate || len(key.Gates) != 1 || key.Gates[0] != "visitor-centre" || key.Gate != "visitor-centre" {
 		t.Fatalf("claimed %+v, want a gate key for visitor-centre", key)
 	}
 	if r := h.do("GET", "/v1/status", key.Key, nil); r.code != http.StatusOK {
@@ -96,12 +97,12 @@ func TestConsoleLinkSignsOneDeviceInOnce(t *testing.T) {
 	r.decode(t, &l)
 	if r := h.do("POST", "/v1/console-links/claim", "", map[string]any{"token": l.Token}); r.code != http.StatusCreated {
 		t.Fatalf("claim ops link: %d %s", r.code, r.body)
-	} else if r.decode(t, &key); key.Role != RoleOps || l.Path != "/ops#link="+l.Token {
+	} else if r.decode(t, &key); key.Role != auth.RoleOps || l.Path != "/ops#link="+l.Token {
 		t.Fatalf("ops link %+v gave %+v", l, key)
 	}
 
 	// Refusals.
-	op := h.key(RoleOperator, "jett-tours", nil)
+	op := h.key(auth.RoleOperator, "jett-tours", nil)
 	for _, c := range []struct {
 		key  string
 		body map[string]any

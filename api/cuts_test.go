@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -16,13 +18,13 @@ import (
 // lifted.
 func TestCapacityCut(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	const date = "2026-11-29" // today on the harness's clock, 10:00
 	for i := range 12 {
-		h.book(h.key(RoleOperator, fmt.Sprintf("op-%d", i%4), nil), BookingRequest{Date: date, Route: "main", PartySize: 50,
+		h.book(h.key(auth.RoleOperator, fmt.Sprintf("op-%d", i%4), nil), BookingRequest{Date: date, Route: "main", PartySize: 50,
 			Window: Window{From: "10:00", To: "15:00"}})
 	}
-	until := time.Date(2026, 11, 29, 14, 0, 0, 0, amman).Format(time.RFC3339)
+	until := time.Date(2026, 11, 29, 14, 0, 0, 0, testenv.Amman).Format(time.RFC3339)
 	for _, tc := range []struct {
 		name  string
 		key   string
@@ -88,5 +90,89 @@ func TestCapacityCut(t *testing.T) {
 		if z.Zone == "siq" && z.Capacity != 1200 {
 			t.Fatalf("Siq after the lift: %+v", z)
 		}
+	}
+}
+
+// TestCutsRefuseBadInputAndLiftBeforeStart: POST /v1/cuts refuses bad times, zones, gates,
+// capacities and reasons with the field named, and changes nothing; a
+// cut not yet started can be lifted and then is listed no more; a gate's
+// cut shows in the availability.
+func TestCutsRefuseBadInputAndLiftBeforeStart(t *testing.T) {
+	h := newHarness(t, nil) // 29 November 2026, 10:00
+	at := func(day, hour int) string {
+		return time.Date(2026, 11, day, hour, 0, 0, 0, testenv.Amman).Format(time.RFC3339)
+	}
+	cuts := func() int {
+		var l CutList
+		h.do("GET", "/v1/cuts", h.opsKey, nil).decode(t, &l)
+		return len(l.Cuts)
+	}
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		field  string
+	}{
+		{"until in the past", map[string]any{"zone": "siq", "capacity": 300, "until": at(29, 9), "reason": "rain"}, 400, "until"},
+		{"from after until", map[string]any{"zone": "siq", "capacity": 300, "from": at(30, 12), "until": at(30, 10), "reason": "rain"}, 400, "until"},
+		{"from without offset", map[string]any{"zone": "siq", "capacity": 300, "from": "2026-11-30T08:00:00", "until": at(30, 10), "reason": "rain"}, 400, "from"},
+		{"until beyond the booking period", map[string]any{"zone": "siq", "capacity": 300, "until": "2028-01-01T00:00:00+03:00", "reason": "rain"}, 400, "until"},
+		{"unknown zone", map[string]any{"zone": "sik", "capacity": 300, "until": at(29, 14), "reason": "rain"}, 400, "zone"},
+		{"unknown gate", map[string]any{"gate": "north", "capacity": 30, "until": at(29, 14), "reason": "staff"}, 400, "gate"},
+		{"gate at its capacity", map[string]any{"gate": "visitor-centre", "capacity": 300, "until": at(29, 14), "reason": "staff"}, 400, "capacity"},
+		{"negative", map[string]any{"zone": "siq", "capacity": -5, "until": at(29, 14), "reason": "rain"}, 400, "capacity"},
+		{"blank reason", map[string]any{"zone": "siq", "capacity": 300, "until": at(29, 14), "reason": "   "}, 400, "reason"},
+		{"long reason", map[string]any{"zone": "siq", "capacity": 300, "until": at(29, 14), "reason": strings.Repeat("r", 201)}, 400, "reason"},
+		{"capacity as text", map[string]any{"zone": "siq", "capacity": "300", "until": at(29, 14), "reason": "rain"}, 400, "capacity"},
+	} {
+		r := h.do("POST", "/v1/cuts", h.opsKey, tc.body)
+		if r.code != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, r.code, r.body, tc.status)
+			continue
+		}
+		if e := r.errorBody(t); e.Field != tc.field {
+			t.Errorf("%s: field %q, want %q (%s)", tc.name, e.Field, tc.field, r.body)
+		}
+	}
+	if n := cuts(); n != 0 {
+		t.Fatalf("%d cuts after refused requests", n)
+	}
+	if r := h.do("DELETE", "/v1/cuts/cu_nope", h.opsKey, nil); r.code != http.StatusNotFound {
+		t.Errorf("lift an unknown cut: %d %s", r.code, r.body)
+	}
+
+	// Tomorrow 08:00-10:00, the main gate lets in 120 a wave.
+	r := h.do("POST", "/v1/cuts", h.opsKey, map[string]any{"gate": "visitor-centre", "capacity": 120, "from": at(30, 8), "until": at(30, 10), "reason": "two lanes closed"})
+	if r.code != http.StatusCreated {
+		t.Fatalf("gate cut: %d %s", r.code, r.body)
+	}
+	var cu scheduler.CapacityCut
+	r.decode(t, &cu)
+	var av Availability
+	h.do("GET", "/v1/availability?date=2026-11-30&route=main", h.opsKey, nil).decode(t, &av)
+	for _, s := range av.Slots {
+		in := !s.Slot.Before(time.Date(2026, 11, 30, 8, 0, 0, 0, testenv.Amman)) && s.Slot.Before(time.Date(2026, 11, 30, 10, 0, 0, 0, testenv.Amman))
+		if in && (s.Capacity != 120 || s.Booked != 0) || !in && s.Capacity != 300 {
+			t.Fatalf("availability %s during a gate cut to 120 from 08:00 to 10:00: %+v", s.Slot.In(testenv.Amman).Format("15:04"), s)
+		}
+	}
+	if n := cuts(); n != 1 {
+		t.Fatalf("%d cuts listed, want the one not yet started", n)
+	}
+	// Lifted before it starts: it never applies and is listed no more.
+	if r := h.do("DELETE", "/v1/cuts/"+cu.ID, h.opsKey, nil); r.code != http.StatusOK {
+		t.Fatalf("lift before the start: %d %s", r.code, r.body)
+	}
+	if n := cuts(); n != 0 {
+		t.Fatalf("%d cuts listed after the lift", n)
+	}
+	h.do("GET", "/v1/availability?date=2026-11-30&route=main", h.opsKey, nil).decode(t, &av)
+	for _, s := range av.Slots {
+		if s.Capacity != 300 {
+			t.Fatalf("availability %s after the lift: %+v", s.Slot.In(testenv.Amman).Format("15:04"), s)
+		}
+	}
+	if r := h.do("DELETE", "/v1/cuts/"+cu.ID, h.opsKey, nil); r.code != http.StatusConflict {
+		t.Errorf("lift twice: %d %s", r.code, r.body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -53,7 +54,7 @@ var deviceBody = body{fields: []string{"kind", "target", "name", "ttl"},
 	forbidden: forbid(assigned, "id", "public_key", "inbox_prefix", "seed", "created_at", "expires_at")}
 
 func (s *Server) deviceRoutes() []route {
-	ops := []string{RoleOps}
+	ops := []string{auth.RoleOps}
 	return []route{
 		{"POST", "/v1/devices", ops, s.addDevice},
 		{"GET", "/v1/devices", ops, s.listDevices},

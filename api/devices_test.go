@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -112,7 +113,7 @@ func TestDevicesEndpoints(t *testing.T) {
 			t.Errorf("%+v: field %q message %q; want field %q and %q", c.body, e.Field, e.Message, c.field, c.msg)
 		}
 	}
-	if r := h.do("POST", "/v1/devices", h.key(RoleOperator, "op-wadi", nil), DeviceRequest{Kind: "gate", Target: "visitor-centre"}); r.code != 403 {
+	if r := h.do("POST", "/v1/devices", h.key(auth.RoleOperator, "op-wadi", nil), DeviceRequest{Kind: "gate", Target: "visitor-centre"}); r.code != 403 {
 		t.Errorf("an operator's key registered a device: %d %s", r.code, r.body)
 	}
 

@@ -41,10 +41,10 @@
 //
 // Every /v1 request carries "Authorization: Bearer <key>". A key's secret
 // is "tfw_" and 32 random bytes in base64url; the store keeps only its hex
-// SHA-256 (CreateKey). A key has one role: "operator" (one operator's
+// SHA-256 (auth.CreateKey). A key has one role: "operator" (one operator's
 // bookings), "gate" (scans, at all gates or at the key's gates only) or
 // "ops" (everything). The first ops key is written to a file on the first
-// start (EnsureOpsKey). A missing or unknown key is a 401, a role not
+// start (auth.EnsureOpsKey). A missing or unknown key is a 401, a role not
 // allowed on the endpoint a 403.
 //
 // An operator key sees and changes only its operator's bookings: another

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tafweej/tafweej/internal/auth"
 )
 
 // TestErrorPaths: every refusal answers the right status, the error body
@@ -12,8 +14,8 @@ import (
 // changes nothing.
 func TestErrorPaths(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.MaxBodyBytes = 4 << 10 })
-	op := h.key(RoleOperator, "desert-tours", nil)
-	gate := h.key(RoleGate, "", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
+	gate := h.key(auth.RoleGate, "", nil)
 	mine := h.book(op, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 10, Window: Window{"09:00", "10:00"}})
 
 	valid := `"date":"2026-12-01","route":"monastery","party_size":40,"window":{"from":"08:00","to":"10:00"}`
@@ -145,8 +147,8 @@ func TestErrorPaths(t *testing.T) {
 // key is not affected.
 func TestRateLimit(t *testing.T) {
 	h := newHarness(t, func(o *Options) { o.RatePerSecond, o.Burst = 0.1, 3 })
-	a := h.key(RoleOperator, "desert-tours", nil)
-	b := h.key(RoleOperator, "wadi-two", nil)
+	a := h.key(auth.RoleOperator, "desert-tours", nil)
+	b := h.key(auth.RoleOperator, "wadi-two", nil)
 	for i := range 3 {
 		if r := h.do("GET", "/v1/bookings", a, nil); r.code != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i, r.code, r.body)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
@@ -43,7 +44,7 @@ func Example() {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 
-	key, _, _ := api.CreateKey(st, api.RoleOperator, "desert-tours", nil, "Desert Tours", start)
+	key, _, _ := auth.CreateKey(st, auth.RoleOperator, "desert-tours", nil, "Desert Tours", start)
 	body := `{"date": "2026-12-01", "route": "monastery", "party_size": 40, "window": {"from": "08:00", "to": "10:00"}}`
 	req, _ := http.NewRequest("POST", ts.URL+"/v1/bookings", strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+key)

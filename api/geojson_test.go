@@ -11,6 +11,9 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -35,9 +38,9 @@ func petraMap(t testing.TB, cfg *scheduler.Config) *scheduler.SiteMap {
 // both languages.
 func TestZonesGeoJSONIsRFC7946WithTheOccupancyFigures(t *testing.T) {
 	var h *harness
-	h = newHarness(t, func(o *Options) { o.Map = petraMap(t, loadConfig(t)) })
-	op := h.key(RoleOperator, "wadi-tours", nil)
-	h.clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, amman))
+	h = newHarness(t, func(o *Options) { o.Map = petraMap(t, stack.Petra(t)) })
+	op := h.key(auth.RoleOperator, "wadi-tours", nil)
+	h.clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, testenv.Amman))
 	ctx := context.Background()
 	if _, err := h.eng.Do(ctx, scheduler.CounterReading{Sensor: "siq-n1", Zone: "siq", Boot: "b1", Seq: 1, In: 1100, At: h.clock.Now()}); err != nil {
 		t.Fatal(err)
@@ -101,7 +104,7 @@ func TestZonesGeoJSONIsRFC7946WithTheOccupancyFigures(t *testing.T) {
 	}
 
 	// Gate keys cannot read it, like GET /v1/occupancy.
-	if r := h.do("GET", "/v1/zones.geojson", h.key(RoleGate, "", nil), nil); r.code != http.StatusForbidden {
+	if r := h.do("GET", "/v1/zones.geojson", h.key(auth.RoleGate, "", nil), nil); r.code != http.StatusForbidden {
 		t.Errorf("gate key: %d, want 403", r.code)
 	}
 }

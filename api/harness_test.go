@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,22 +18,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
 )
 
-// amman is the site's zone, for fixed test times.
-var amman = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Amman")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
-
 // storyNow is when the operator books: two days before 1 December.
-var storyNow = time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
+var storyNow = time.Date(2026, 11, 29, 10, 0, 0, 0, testenv.Amman)
 
 type testClock = engine.ManualClock
 
@@ -54,29 +47,14 @@ type harness struct {
 	stop   func() // stops the engine
 }
 
-func loadConfig(t testing.TB) *scheduler.Config {
-	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
-	if err != nil {
-		t.Fatalf("configs/petra.yaml: %v", err)
-	}
-	return cfg
-}
-
 // newHarness starts everything; opts may adjust the API's options (Engine,
 // Store, Signer and Registerer are set by the harness).
 func newHarness(t testing.TB, adjust func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, cfg: loadConfig(t), clock: engine.NewManualClock(storyNow), reg: prometheus.NewRegistry()}
-	st, err := store.Open(t.TempDir(), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := &harness{t: t, cfg: stack.Petra(t), clock: engine.NewManualClock(storyNow), reg: prometheus.NewRegistry()}
+	st := stack.Badger(t)
 	h.st = st
+	var err error
 	h.eng, err = engine.New(engine.Options{Config: h.cfg, Store: st, Clock: h.clock})
 	if err != nil {
 		t.Fatal(err)
@@ -106,14 +84,14 @@ func newHarness(t testing.TB, adjust func(*Options)) *harness {
 		h.stop()
 		st.Close()
 	})
-	h.opsKey = h.key(RoleOps, "", nil)
+	h.opsKey = h.key(auth.RoleOps, "", nil)
 	return h
 }
 
 // key makes an API key.
 func (h *harness) key(role, operator string, gates []string) string {
 	h.t.Helper()
-	secret, _, err := CreateKey(h.st, role, operator, gates, "test", h.clock.Now())
+	secret, _, err := auth.CreateKey(h.st, role, operator, gates, "test", h.clock.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -220,7 +198,7 @@ func (h *harness) availability(key, date, route string) map[string]int {
 	r.decode(h.t, &a)
 	out := map[string]int{}
 	for _, s := range a.Slots {
-		out[s.Slot.In(amman).Format("15:04")+" "+s.Gate] = s.Remaining
+		out[s.Slot.In(testenv.Amman).Format("15:04")+" "+s.Gate] = s.Remaining
 	}
 	return out
 }

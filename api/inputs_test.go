@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tafweej/tafweej/internal/auth"
 )
 
 // TestWholeSiteClosesOnlyByExplicitChoice: `"zones": null` and `"zones": []`
@@ -66,7 +68,7 @@ func TestWholeSiteClosesOnlyByExplicitChoice(t *testing.T) {
 // were stored as sent in guide, reference and language).
 func TestControlCharactersRefusedInEveryTextField(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	booking := map[string]any{"date": "2026-12-01", "route": "main", "party_size": 4,
 		"window": map[string]any{"from": "08:00", "to": "12:00"}, "language": "ar", "guide": "Rami", "reference": "R-1"}
 	request := map[string]any{"date": "2027-04-06", "route": "main", "party_size": 4,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -39,7 +40,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, _ *principal)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return errf(http.StatusNotFound, scheduler.CodeNotFound, "id", "no API key %q (tafweej keys list shows them)", id)
-	case errors.Is(err, ErrLastOpsKey):
+	case errors.Is(err, auth.ErrLastOpsKey):
 		return errf(http.StatusConflict, scheduler.CodeConflict, "id",
 			"key %q is the last ops key: make another first (tafweej keys create --role ops) or replace it with tafweej keys rotate-ops", id)
 	case err != nil:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/tafweej/tafweej/internal/auth"
 )
 
 // TestPlanPreview: the re-plan preview keeps every booked group placed,
@@ -11,7 +13,7 @@ import (
 func TestPlanPreview(t *testing.T) {
 	h := newHarness(t, nil)
 	for i := 0; i < 6; i++ {
-		key := h.key(RoleOperator, fmt.Sprintf("op%d", i), nil)
+		key := h.key(auth.RoleOperator, fmt.Sprintf("op%d", i), nil)
 		h.book(key, BookingRequest{Date: "2026-12-01", Route: []string{"main", "high-place"}[i%2], PartySize: 20 + i,
 			Window: Window{"08:00", "11:00"}})
 	}
@@ -29,7 +31,7 @@ func TestPlanPreview(t *testing.T) {
 	if string(before.body) != string(after.body) {
 		t.Fatal("the preview changed bookings")
 	}
-	op := h.key(RoleOperator, "op9", nil)
+	op := h.key(auth.RoleOperator, "op9", nil)
 	if r := h.do("GET", "/v1/plan?date=2026-12-01", op, nil); r.code != http.StatusForbidden {
 		t.Fatalf("operator key: %d, want 403", r.code)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -18,8 +20,8 @@ import (
 // ticket in GET /v1/requests/{id}.
 func TestRequestWindow(t *testing.T) {
 	h := newHarness(t, nil)
-	a := h.key(RoleOperator, "desert-tours", nil)
-	b := h.key(RoleOperator, "rose-city", nil)
+	a := h.key(auth.RoleOperator, "desert-tours", nil)
+	b := h.key(auth.RoleOperator, "rose-city", nil)
 	const date = "2027-04-06" // in Petra's spring window; requests close 3 April, 18:00
 	body := func(size int, from, to, preferred string) map[string]any {
 		m := map[string]any{"date": date, "route": "main", "party_size": size, "window": map[string]string{"from": from, "to": to}, "language": "ar"}
@@ -65,7 +67,7 @@ func TestRequestWindow(t *testing.T) {
 	}
 	var q Request
 	r.decode(t, &q)
-	cutoff := time.Date(2027, 4, 3, 18, 0, 0, 0, amman)
+	cutoff := time.Date(2027, 4, 3, 18, 0, 0, 0, testenv.Amman)
 	if q.Status != scheduler.RequestPending || !strings.HasPrefix(q.ID, "rq_") || q.Preferred != "09:00" || !q.Cutoff.Equal(cutoff) ||
 		r.header.Get("Location") != "/v1/requests/"+q.ID || q.Booking != nil {
 		t.Fatalf("submitted %+v (Location %q)", q, r.header.Get("Location"))

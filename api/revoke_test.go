@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -16,7 +18,7 @@ import (
 // right after it was used (and so cached); the last ops key stays.
 func TestKeysListedAndRevoked(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	if r := h.do("GET", "/v1/bookings", op, nil); r.code != 200 { // cached now
 		t.Fatalf("operator key: %d %s", r.code, r.body)
 	}
@@ -27,7 +29,7 @@ func TestKeysListedAndRevoked(t *testing.T) {
 		t.Fatalf("GET /v1/keys: %d %s", r.code, r.body)
 	}
 	for _, secret := range []string{op, h.opsKey} {
-		for _, leak := range []string{secret, HashSecret(secret), HashSecret(secret)[12:]} {
+		for _, leak := range []string{secret, auth.HashSecret(secret), auth.HashSecret(secret)[12:]} {
 			if strings.Contains(string(r.body), leak) {
 				t.Errorf("GET /v1/keys shows a secret or its hash: %s", r.body)
 			}
@@ -58,7 +60,7 @@ func TestKeysListedAndRevoked(t *testing.T) {
 		t.Errorf("revoking twice: %d", r.code)
 	}
 	// The only ops key stays: nobody could make keys any more.
-	opsID := (store.APIKey{Hash: HashSecret(h.opsKey)}).ID()
+	opsID := (store.APIKey{Hash: auth.HashSecret(h.opsKey)}).ID()
 	if r := h.do("DELETE", "/v1/keys/"+opsID, h.opsKey, nil); r.code != 409 {
 		t.Errorf("revoking the last ops key: %d %s, want 409", r.code, r.body)
 	}
@@ -70,8 +72,8 @@ func TestKeysListedAndRevoked(t *testing.T) {
 func TestOpsKeyRotationRevokesTheOldKey(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ops.key")
 	h := newHarness(t, func(o *Options) { o.OpsKeyFile = path })
-	if made, _, err := EnsureOpsKey(h.st, path, h.clock.Now()); err != nil || !made {
-		t.Fatalf("EnsureOpsKey: %v %v", made, err)
+	if made, _, err := auth.EnsureOpsKey(h.st, path, h.clock.Now()); err != nil || !made {
+		t.Fatalf("auth.EnsureOpsKey: %v %v", made, err)
 	}
 	old := readKeyFile(t, path)
 	if r := h.do("GET", "/v1/keys", old, nil); r.code != 200 { // cached now
@@ -102,7 +104,7 @@ func TestOpsKeyRotationRevokesTheOldKey(t *testing.T) {
 }
 
 // TestLostOpsKeyFileNeverLeavesTheOldKeyWorking: deleting ops.key and
-// restarting (EnsureOpsKey) makes a new key and revokes the old one, also
+// restarting (auth.EnsureOpsKey) makes a new key and revokes the old one, also
 // for a key stored before keys were marked as the file's (store schema
 // compatibility: such a record still loads, with a derived id).
 func TestLostOpsKeyFileNeverLeavesTheOldKeyWorking(t *testing.T) {
@@ -111,33 +113,33 @@ func TestLostOpsKeyFileNeverLeavesTheOldKeyWorking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	now := time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, testenv.Amman)
 	path := filepath.Join(t.TempDir(), "ops.key")
 	// A key as an older build stored it: no ops_file mark.
 	legacy := "tfw_legacy-ops-key-secret-0000000000000000000"
-	if err := st.PutKey(store.APIKey{Hash: HashSecret(legacy), Prefix: legacy[:10], Role: RoleOps,
+	if err := st.PutKey(store.APIKey{Hash: auth.HashSecret(legacy), Prefix: legacy[:10], Role: auth.RoleOps,
 		Name: "first ops key (ops.key)", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := CreateKey(st, RoleOps, "", nil, "night shift", now)
+	other, _, err := auth.CreateKey(st, auth.RoleOps, "", nil, "night shift", now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for round := 0; round < 2; round++ {
-		made, revoked, err := EnsureOpsKey(st, path, now)
+		made, revoked, err := auth.EnsureOpsKey(st, path, now)
 		if err != nil || !made || len(revoked) != 1 {
-			t.Fatalf("round %d: EnsureOpsKey with no file: made %v, revoked %d, %v", round, made, len(revoked), err)
+			t.Fatalf("round %d: auth.EnsureOpsKey with no file: made %v, revoked %d, %v", round, made, len(revoked), err)
 		}
-		if _, err := st.LookupKey(HashSecret(legacy)); err == nil {
+		if _, err := st.LookupKey(auth.HashSecret(legacy)); err == nil {
 			t.Fatalf("round %d: the old ops key still works after ops.key was deleted", round)
 		}
 		legacy = readKeyFile(t, path)
-		if _, err := st.LookupKey(HashSecret(legacy)); err != nil {
+		if _, err := st.LookupKey(auth.HashSecret(legacy)); err != nil {
 			t.Fatalf("the new ops key is not stored: %v", err)
 		}
 		os.Remove(path)
 	}
-	if _, err := st.LookupKey(HashSecret(other)); err != nil {
+	if _, err := st.LookupKey(auth.HashSecret(other)); err != nil {
 		t.Errorf("another ops key was revoked: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -30,7 +31,7 @@ type SensorList struct {
 }
 
 func (s *Server) sensorRoutes() []route {
-	ops := []string{RoleOps}
+	ops := []string{auth.RoleOps}
 	return []route{
 		{"GET", "/v1/sensors", ops, s.listSensors},
 		{"POST", "/v1/sensors/{id}/trust", ops, s.trustSensor},

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -36,7 +37,7 @@ func TestSensorsSuspectAndTrust(t *testing.T) {
 	if !n1.Suspect || n1.SuspectRule != scheduler.RuleRate || n1.In != 300 || n1.Out != 20 || n1.Pending == nil || n1.Pending.Out != 999999999 {
 		t.Errorf("siq-n1: %+v", n1)
 	}
-	if r := h.do("GET", "/v1/sensors", h.key(RoleOperator, "op-wadi", nil), nil); r.code != 403 {
+	if r := h.do("GET", "/v1/sensors", h.key(auth.RoleOperator, "op-wadi", nil), nil); r.code != 403 {
 		t.Errorf("an operator listed the sensors: %d", r.code)
 	}
 	if r := h.do("POST", "/v1/sensors/siq-m1/trust", h.opsKey, nil); r.code != 409 {

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
@@ -32,23 +34,30 @@ const (
 	DefaultMaxBodyBytes  = 64 << 10
 )
 
-// Scanner decides gate scans; the sensors package provides the one that
+// Scanner decides gate scans; the sensors package's Gate is the one that
 // the NATS gate responder uses, so that both paths decide alike. Decide
 // never fails: a bad scan gets a reject with reason bad_request.
 type Scanner interface {
-	Decide(ctx context.Context, gate string, req ScanRequest) scheduler.ScanResult
+	Decide(ctx context.Context, gate string, req scheduler.ScanRequest) scheduler.ScanResult
+}
+
+// Store is what the API needs of the store: the API keys (auth.KeyStore)
+// and the backup that GET /v1/backup streams (store.Store has both).
+type Store interface {
+	auth.KeyStore
+	Backup(w io.Writer) error
 }
 
 // Options configures a Server. Engine, Store and Signer are required; the
 // zero value of every other field means its default.
 type Options struct {
 	Engine *engine.Engine
-	// Store holds the API keys.
-	Store store.Store
+	// Store holds the API keys and makes the backups.
+	Store Store
 	// Keys looks the API keys up; nil makes one on Store. Share it with
 	// the web console (web.Options.Keys) so that a revoked key is refused
 	// there at once too.
-	Keys *Keys
+	Keys *auth.Keys
 	// OpsKeyFile is the file holding the ops key's secret (DIR/ops.key),
 	// which POST /v1/keys/rotate-ops replaces; empty answers that endpoint
 	// 503.
@@ -96,7 +105,7 @@ type Server struct {
 	eng    *engine.Engine
 	cfg    *scheduler.Config
 	loc    *time.Location
-	st     store.Store
+	st     Store
 	signer *tickets.Signer
 	log    *slog.Logger
 	m      *metrics
@@ -104,7 +113,7 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []route
 
-	auth *Keys
+	auth *auth.Keys
 
 	limMu    sync.Mutex // guards limiters
 	limiters map[string]*rate.Limiter
@@ -167,7 +176,7 @@ func New(opts Options) (*Server, error) {
 		inflight: map[idemScope]struct{}{},
 	}
 	if s.auth == nil {
-		s.auth = NewKeys(opts.Store)
+		s.auth = auth.NewKeys(opts.Store)
 	}
 	s.routes = append(s.table(), s.webhookRoutes()...)
 	for _, rt := range s.routes {
@@ -199,8 +208,8 @@ func (s *Server) mount(pattern string, h http.Handler) (err error) {
 // table lists every endpoint; openapi.json documents exactly these.
 func (s *Server) table() []route {
 	public := []string(nil)
-	ops := []string{RoleOps}
-	people := []string{RoleOperator, RoleOps}
+	ops := []string{auth.RoleOps}
+	people := []string{auth.RoleOperator, auth.RoleOps}
 	return append([]route{
 		{"GET", "/healthz", public, s.healthz},
 		{"GET", "/readyz", public, s.readyz},
@@ -218,7 +227,7 @@ func (s *Server) table() []route {
 		{"DELETE", "/v1/requests/{id}", people, s.withdrawRequest},
 		{"GET", "/v1/occupancy", people, s.occupancy},
 		{"GET", "/v1/zones.geojson", people, s.zonesGeoJSON},
-		{"GET", "/v1/status", []string{RoleOperator, RoleOps, RoleGate}, s.status},
+		{"GET", "/v1/status", []string{auth.RoleOperator, auth.RoleOps, auth.RoleGate}, s.status},
 		{"GET", "/v1/closures", ops, s.listClosures},
 		{"POST", "/v1/closures", ops, s.createClosure},
 		{"DELETE", "/v1/closures/{id}", ops, s.reopen},
@@ -234,7 +243,7 @@ func (s *Server) table() []route {
 		{"POST", "/v1/keys/rotate-ops", ops, s.rotateOpsKey},
 		{"POST", "/v1/console-links", ops, s.createConsoleLink},
 		{"POST", "/v1/console-links/claim", public, s.claimConsoleLink},
-		{"POST", "/v1/scans", []string{RoleGate, RoleOps}, s.scan},
+		{"POST", "/v1/scans", []string{auth.RoleGate, auth.RoleOps}, s.scan},
 		{"GET", "/v1/plan", ops, s.plan},
 		{"GET", "/v1/backup", ops, s.backup},
 	}, append(s.deviceRoutes(), s.sensorRoutes()...)...)
@@ -339,7 +348,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, *apiError) {
 	if h == "" {
 		return nil, errf(http.StatusUnauthorized, CodeUnauthorized, "Authorization", "missing API key: %s", keyHelp)
 	}
-	secret, ok := bearer(h)
+	secret, ok := auth.Bearer(h)
 	if !ok {
 		return nil, errf(http.StatusUnauthorized, CodeUnauthorized, "Authorization",
 			"the Authorization header is not of the form \"Bearer <key>\": %s", keyHelp)

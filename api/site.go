@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -256,9 +257,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, _ *principal)
 			return badRequest("gates", "unknown gate %q (known: %s)", g, s.gateList())
 		}
 	}
-	secret, k, err := CreateKey(s.st, in.Role, in.Operator, in.Gates, in.Name, s.eng.Now())
+	secret, k, err := auth.CreateKey(s.st, in.Role, in.Operator, in.Gates, in.Name, s.eng.Now())
 	if err != nil {
-		var ke *KeyError
+		var ke *auth.KeyError
 		if errors.As(err, &ke) {
 			return badRequest(ke.Field, "%s", ke.Message)
 		}
@@ -293,7 +294,7 @@ func (s *Server) scan(w http.ResponseWriter, r *http.Request, p *principal) *api
 	if _, ok := s.cfg.Gate(in.Gate); !ok {
 		return badRequest("gate", "unknown gate %q (known: %s)", in.Gate, s.gateList())
 	}
-	if p.Role == RoleGate && len(p.Gates) > 0 && !slices.Contains(p.Gates, in.Gate) {
+	if p.Role == auth.RoleGate && len(p.Gates) > 0 && !slices.Contains(p.Gates, in.Gate) {
 		return errf(http.StatusForbidden, CodeForbidden, "gate", "this key scans at %s only, not at %q", strings.Join(p.Gates, ", "), in.Gate)
 	}
 	res := s.opts.Gate.Decide(r.Context(), in.Gate, in.ScanRequest)

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/tickets"
 )
@@ -23,7 +25,7 @@ type engineScanner struct {
 	pub ed25519.PublicKey
 }
 
-func (s engineScanner) Decide(ctx context.Context, gate string, req ScanRequest) scheduler.ScanResult {
+func (s engineScanner) Decide(ctx context.Context, gate string, req scheduler.ScanRequest) scheduler.ScanResult {
 	reject := func(reason string) scheduler.ScanResult {
 		return scheduler.ScanResult{Decision: scheduler.DecisionReject, Reason: reason, Gate: gate, Message: scheduler.Message(reason)}
 	}
@@ -47,14 +49,14 @@ func (s engineScanner) Decide(ctx context.Context, gate string, req ScanRequest)
 func TestScans(t *testing.T) {
 	var h *harness
 	h = newHarness(t, func(o *Options) { o.Gate = &lateScanner{h: &h} })
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	b := h.book(op, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 12, Window: Window{"09:00", "10:00"}})
-	h.clock.Set(time.Date(2026, 12, 1, 9, 2, 0, 0, amman))
+	h.clock.Set(time.Date(2026, 12, 1, 9, 2, 0, 0, testenv.Amman))
 
-	all := h.key(RoleGate, "", nil)
-	back := h.key(RoleGate, "", []string{"little-petra"})
+	all := h.key(auth.RoleGate, "", nil)
+	back := h.key(auth.RoleGate, "", []string{"little-petra"})
 	scan := func(key, gate string, count int, id string) (int, scheduler.ScanResult) {
-		r := h.do("POST", "/v1/scans", key, ScanBody{Gate: gate, ScanRequest: ScanRequest{Ticket: b.Ticket, Count: count, ScanID: id, Device: "dev7", At: "2026-12-01T09:02:00+03:00"}})
+		r := h.do("POST", "/v1/scans", key, ScanBody{Gate: gate, ScanRequest: scheduler.ScanRequest{Ticket: b.Ticket, Count: count, ScanID: id, Device: "dev7", At: "2026-12-01T09:02:00+03:00"}})
 		var res scheduler.ScanResult
 		if r.code == http.StatusOK {
 			r.decode(t, &res)
@@ -101,7 +103,7 @@ func TestScans(t *testing.T) {
 		t.Errorf("after the scans: %+v", got)
 	}
 	h.stop()
-	if r := h.do("POST", "/v1/scans", all, ScanBody{Gate: "visitor-centre", ScanRequest: ScanRequest{Ticket: b.Ticket, ScanID: "s9"}}); r.code != 503 || r.errorBody(t).Code != CodeUnavailable {
+	if r := h.do("POST", "/v1/scans", all, ScanBody{Gate: "visitor-centre", ScanRequest: scheduler.ScanRequest{Ticket: b.Ticket, ScanID: "s9"}}); r.code != 503 || r.errorBody(t).Code != CodeUnavailable {
 		t.Errorf("scan with the scheduler stopped: %d %s", r.code, r.body)
 	}
 }
@@ -109,14 +111,14 @@ func TestScans(t *testing.T) {
 // lateScanner lets the harness be built before the scanner that needs it.
 type lateScanner struct{ h **harness }
 
-func (l *lateScanner) Decide(ctx context.Context, gate string, req ScanRequest) scheduler.ScanResult {
+func (l *lateScanner) Decide(ctx context.Context, gate string, req scheduler.ScanRequest) scheduler.ScanResult {
 	h := *l.h
 	return engineScanner{eng: h.eng, pub: h.pub}.Decide(ctx, gate, req)
 }
 
 func TestOperations(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	// A group today at 11:00, within the status horizon.
 	today := h.book(op, BookingRequest{Date: "2026-11-29", Route: "main", PartySize: 30, Window: Window{"11:00", "12:00"}})
 
@@ -157,7 +159,7 @@ func TestOperations(t *testing.T) {
 	r = h.do("POST", "/v1/closures", h.opsKey, `{"all":true,"reason":"evacuation","until":"2026-11-29T18:00:00+03:00"}`)
 	var site scheduler.Closure
 	r.decode(t, &site)
-	if r.code != 201 || !site.Until.Equal(time.Date(2026, 11, 29, 18, 0, 0, 0, amman)) {
+	if r.code != 201 || !site.Until.Equal(time.Date(2026, 11, 29, 18, 0, 0, 0, testenv.Amman)) {
 		t.Fatalf("site closure: %d %s", r.code, r.body)
 	}
 	h.do("GET", "/v1/status", op, nil).decode(t, &st)
@@ -214,7 +216,7 @@ func TestOperations(t *testing.T) {
 	r = h.do("POST", "/v1/keys", h.opsKey, KeyRequest{Role: "operator", Operator: "new-op", Name: "New Operator"})
 	var k KeyCreated
 	r.decode(t, &k)
-	if r.code != http.StatusCreated || !strings.HasPrefix(k.Key, SecretPrefix) || !strings.HasPrefix(k.Key, k.Prefix) || k.Operator != "new-op" {
+	if r.code != http.StatusCreated || !strings.HasPrefix(k.Key, auth.SecretPrefix) || !strings.HasPrefix(k.Key, k.Prefix) || k.Operator != "new-op" {
 		t.Fatalf("key: %d %s", r.code, r.body)
 	}
 	if r := h.do("GET", "/v1/bookings", k.Key, nil); r.code != 200 {
@@ -260,7 +262,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	if r := h.do("GET", "/readyz", "", nil); r.code != 503 {
 		t.Errorf("readyz with the engine stopped: %d %s", r.code, r.body)
 	}
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	r = h.do("POST", "/v1/bookings", op, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 2, Window: Window{"09:00", "10:00"}})
 	if r.code != 503 || r.errorBody(t).Code != CodeUnavailable {
 		t.Errorf("booking with the engine stopped: %d %s", r.code, r.body)
@@ -272,7 +274,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	h := newHarness(t, nil)
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	for range 3 {
 		h.book(op, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 2, Window: Window{"09:00", "10:00"}})
 	}

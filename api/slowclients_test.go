@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/internal/auth"
 )
 
 // slowHarness serves the harness's API through NewHTTPServer, as serve
@@ -79,7 +81,7 @@ func trickle(t *testing.T, addr, head string, bodyLen int, every time.Duration, 
 // for their bodies, and a real booking's latency stays under 2 s.
 func TestSlowKeylessClientsCannotDelayBookings(t *testing.T) {
 	h := slowHarness(t, nil, HTTPOptions{})
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	before := bookingLatency(t, h, op, 5)
 
 	const attackers = 300
@@ -135,7 +137,7 @@ func TestSlowKeylessClientsCannotDelayBookings(t *testing.T) {
 func TestSlowBodiesAndHeadersAreCut(t *testing.T) {
 	h := slowHarness(t, func(o *Options) { o.BodyTimeout = 300 * time.Millisecond },
 		HTTPOptions{ReadHeaderTimeout: 300 * time.Millisecond, MaxPendingConns: 20})
-	op := h.key(RoleOperator, "desert-tours", nil)
+	op := h.key(auth.RoleOperator, "desert-tours", nil)
 	addr := h.srv.Listener.Addr().String()
 
 	t.Run("body deadline", func(t *testing.T) {

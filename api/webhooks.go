@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -64,7 +65,7 @@ const maxDeliveriesListed = 500
 
 // webhookRoutes are the endpoints of operators' webhooks.
 func (s *Server) webhookRoutes() []route {
-	op := []string{RoleOperator}
+	op := []string{auth.RoleOperator}
 	return []route{
 		{"POST", "/v1/webhooks", op, s.addWebhook},
 		{"GET", "/v1/webhooks", op, s.listWebhooks},

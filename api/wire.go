@@ -219,21 +219,11 @@ type KeyCreated struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// ScanRequest is a gate scan as docs/wire-contract.md has it (the NATS
-// request). Count 0 means 1; At is RFC 3339.
-type ScanRequest struct {
-	Ticket string `json:"ticket"`
-	Count  int    `json:"count"`
-	ScanID string `json:"scan_id"`
-	Device string `json:"device"`
-	At     string `json:"at"`
-}
-
 // ScanBody is the body of POST /v1/scans: a scan and the gate it was made
 // at.
 type ScanBody struct {
 	Gate string `json:"gate"`
-	ScanRequest
+	scheduler.ScanRequest
 }
 
 // Health is the answer of GET /healthz.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -31,13 +32,7 @@ func openSmallStore(t testing.TB, dir string) *store.Badger {
 
 var bigStart = time.Date(2026, 11, 29, 10, 0, 0, 0, petraLoc)
 
-var petraLoc = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Amman")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
+var petraLoc = testenv.Amman
 
 // seedBookings books n groups of one visitor on the main route (through the
 // Siq), over as many days from 2026-12-01 as they need, in a scheduler of
@@ -310,14 +305,15 @@ func TestUnrelatedCommandsSurviveOversizedTurn(t *testing.T) {
 	}
 }
 
-// failingStore fails every Commit after the first allow ones.
-type failingStore struct {
+// crashingStore stops taking writes after the first allow commits, as a
+// power cut does (failingStore, in engine_test.go, fails while told to).
+type crashingStore struct {
 	store.Store
 	allow  atomic.Int64
 	failed atomic.Int64
 }
 
-func (s *failingStore) Commit(effects []scheduler.Effect) error {
+func (s *crashingStore) Commit(effects []scheduler.Effect) error {
 	if s.allow.Add(-1) < 0 {
 		s.failed.Add(1)
 		return errors.New("power cut")
@@ -334,7 +330,7 @@ func TestHalfAppliedClosureFinishedOnRecovery(t *testing.T) {
 	dir := t.TempDir()
 	st := openSmallStore(t, dir)
 	_, last := seedBookings(t, cfg, st, 2500)
-	fs := &failingStore{Store: st}
+	fs := &crashingStore{Store: st}
 	fs.allow.Store(3) // the intent, then two steps
 	e, stop := runEngine(t, cfg, fs, Options{})
 	until := last.Add(12 * time.Hour)

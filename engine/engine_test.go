@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,36 +12,48 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
 
 func petra(t testing.TB) *scheduler.Config {
 	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
+	cfg, err := scheduler.ParseConfig(testenv.PetraYAML(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
 }
 
-// countingStore counts commits and can be told to fail them.
-type countingStore struct {
+// failingStore is a real store whose commits fail while Fail is set; it
+// counts what it committed and what it refused. It is stack.FailingStore
+// (internal/testenv/stack) over again, field for field, because the
+// engine's internal tests cannot import stack (stack imports engine) and
+// they read the engine's unexported metrics.
+type failingStore struct {
 	store.Store
-	commits atomic.Int64
-	fail    atomic.Bool
+	Fail      atomic.Bool
+	Commits   atomic.Int64 // commits written
+	Refused   atomic.Int64 // commits refused while failing
+	OnRefused func(effects []scheduler.Effect)
 }
 
-func (s *countingStore) Commit(effects []scheduler.Effect) error {
-	if s.fail.Load() {
-		return errors.New("disk on fire")
+var errInjected = errors.New("engine test: injected commit failure (disk full)")
+
+func (s *failingStore) Commit(effects []scheduler.Effect) error {
+	if s.Fail.Load() {
+		s.Refused.Add(1)
+		if s.OnRefused != nil {
+			s.OnRefused(effects)
+		}
+		return errInjected
 	}
-	s.commits.Add(1)
-	return s.Store.Commit(effects)
+	if err := s.Store.Commit(effects); err != nil {
+		return err
+	}
+	s.Commits.Add(1)
+	return nil
 }
 
 func start(t testing.TB, st store.Store, reg prometheus.Registerer) (*Engine, *scheduler.Config) {
@@ -78,7 +89,7 @@ func openStore(t testing.TB, dir string) store.Store {
 // acknowledged booking is in the store.
 func TestGroupCommit(t *testing.T) {
 	dir := t.TempDir()
-	cs := &countingStore{Store: openStore(t, dir)}
+	cs := &failingStore{Store: openStore(t, dir)}
 	e, _ := start(t, cs, nil)
 	const n = 400
 	var wg sync.WaitGroup
@@ -95,7 +106,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	wg.Wait()
 	close(acked)
-	if c := cs.commits.Load(); c >= n {
+	if c := cs.Commits.Load(); c >= n {
 		t.Errorf("%d commits for %d bookings: no group commit", c, n)
 	} else {
 		t.Logf("%d bookings in %d synced commits", n, c)
@@ -123,17 +134,17 @@ func TestGroupCommit(t *testing.T) {
 // TestFailedCommitRollsBack: when the store cannot write, callers get an
 // error and the state is what the store holds.
 func TestFailedCommitRollsBack(t *testing.T) {
-	cs := &countingStore{Store: openStore(t, t.TempDir())}
+	cs := &failingStore{Store: openStore(t, t.TempDir())}
 	reg := prometheus.NewRegistry()
 	e, _ := start(t, cs, reg)
 	if res, err := e.Do(context.Background(), book(1, "op")); err != nil || res.Err != nil {
 		t.Fatal(err, res.Err)
 	}
-	cs.fail.Store(true)
+	cs.Fail.Store(true)
 	if _, err := e.Do(context.Background(), book(2, "op")); !errors.Is(err, ErrStore) {
 		t.Fatalf("got %v, want ErrStore", err)
 	}
-	cs.fail.Store(false)
+	cs.Fail.Store(false)
 	var n int
 	e.Read(context.Background(), func(s *scheduler.State, _ time.Time) { n = s.BookingCount() })
 	if n != 1 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -28,7 +28,7 @@ func TestPlannedDayOfUnplaceableRequestsSurvivesRestarts(t *testing.T) {
 	cfg := petra(t)
 	clk := NewManualClock(time.Date(2026, 10, 10, 10, 0, 0, 0, cfg.Location()))
 	st := openStore(t, dir)
-	r := runReview(t, cfg, st, clk, nil, scheduler.PlanOptions{})
+	r := runRecording(t, cfg, st, clk, nil, scheduler.PlanOptions{})
 	for i, size := range []int{55, 58, 60} {
 		res, err := r.e.Do(context.Background(), scheduler.SubmitRequest{ID: fmt.Sprintf("rq%d", i), BookingID: fmt.Sprintf("bk%d", i),
 			Operator: fmt.Sprintf("op%d", i), Request: scheduler.BookingRequest{Date: plannedDate, Route: "main", PartySize: size,
@@ -40,10 +40,7 @@ func TestPlannedDayOfUnplaceableRequestsSurvivesRestarts(t *testing.T) {
 	r.stop()
 	st.Close()
 
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := testenv.PetraYAML(t)
 	smaller, err := scheduler.ParseConfig([]byte(strings.Replace(string(data), "max_party_size: 60", "max_party_size: 50", 1)))
 	if err != nil || smaller.Policy.MaxPartySize != 50 {
 		t.Fatalf("config with max_party_size 50: %v", err)
@@ -52,7 +49,7 @@ func TestPlannedDayOfUnplaceableRequestsSurvivesRestarts(t *testing.T) {
 	for restart := range 2 {
 		st = openStore(t, dir)
 		reg := prometheus.NewRegistry()
-		r = runReview(t, smaller, st, clk, reg, scheduler.PlanOptions{})
+		r = runRecording(t, smaller, st, clk, reg, scheduler.PlanOptions{})
 		if !pollUntil(10*time.Second, func() bool {
 			n, _ := pendingOf(t, r.e, plannedDate)
 			return n == 0

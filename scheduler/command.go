@@ -163,6 +163,19 @@ const (
 	CounterImplausible CounterOutcome = "implausible"
 )
 
+// ScanRequest is a gate scan as a device sends it (docs/wire-contract.md,
+// "Gate scan"): the NATS request on tafweej.<site>.gate.<gate>.scan, and
+// the body of POST /v1/scans with the gate beside it. Count 0 (absent)
+// means 1; At, the device's time, is RFC 3339 and informational: the owner
+// loop's clock decides. The adapters check it and turn it into a Scan.
+type ScanRequest struct {
+	Ticket string `json:"ticket"`
+	Count  int    `json:"count"`
+	ScanID string `json:"scan_id"`
+	Device string `json:"device"`
+	At     string `json:"at"`
+}
+
 // ScanResult is the reply to a gate scan (docs/wire-contract.md, "Gate scan").
 type ScanResult struct {
 	Decision  string     `json:"decision"` // admit, partial, reject

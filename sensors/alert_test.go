@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -40,7 +41,7 @@ func TestFloodAlertClosesTheSiq(t *testing.T) {
 		gate string
 		b    scheduler.Booking
 	}{{"visitor-centre", inMain}, {"little-petra", inBack}} {
-		if r := h.scan(c.gate, ScanRequest{Ticket: h.signer.Code(c.b), Count: 4}); r.Admitted != 4 {
+		if r := h.scan(c.gate, scheduler.ScanRequest{Ticket: h.signer.Code(c.b), Count: 4}); r.Admitted != 4 {
 			t.Fatalf("first part of %s: %+v", c.b.ID, r)
 		}
 	}
@@ -54,12 +55,12 @@ func TestFloodAlertClosesTheSiq(t *testing.T) {
 		gate string
 		b    scheduler.Booking
 	}{{"visitor-centre", inMain}, {"little-petra", inBack}} {
-		got := h.scan(c.gate, ScanRequest{Ticket: h.signer.Code(c.b), Count: 6})
+		got := h.scan(c.gate, scheduler.ScanRequest{Ticket: h.signer.Code(c.b), Count: 6})
 		if got.Decision != "reject" || got.Reason != "closed" || got.Admitted != 0 {
 			t.Errorf("scan of %s at %s after the alert: %+v", c.b.ID, c.gate, got)
 		}
 	}
-	if got := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(later), Count: 10}); got.Decision != "reject" || got.Admitted != 0 {
+	if got := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(later), Count: 10}); got.Decision != "reject" || got.Admitted != 0 {
 		t.Errorf("a later group after the alert: %+v", got)
 	}
 	if b := h.booking(later.ID); b.Status != scheduler.StatusCancelled || !strings.Contains(b.Reason, "flood_warning") {
@@ -148,7 +149,7 @@ func TestAlertIdsSeverityAndInvalid(t *testing.T) {
 				t.Errorf("reply %+v", r)
 			}
 			d := dl.wait(t, c.reason, "")
-			if string(d.Data) == "" || d.Header.Get(HeaderError) == "" {
+			if string(d.Data) == "" || d.Header.Get(subjects.HeaderError) == "" {
 				t.Errorf("dead letter %v %s", d.Header, d.Data)
 			}
 		})

@@ -35,9 +35,9 @@ type alertConsumer struct {
 
 func startAlerts(ctx context.Context, s *Service) (*alertConsumer, error) {
 	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        s.subj.alertStream(),
+		Name:        s.subj.AlertStream(),
 		Description: "Alerts of the registered alert sources of site " + s.o.Site + " (tafweej)",
-		Subjects:    []string{s.subj.alertsAll()},
+		Subjects:    []string{s.subj.AlertsAll()},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		MaxAge:      s.o.StreamMaxAge,
@@ -46,16 +46,16 @@ func startAlerts(ctx context.Context, s *Service) (*alertConsumer, error) {
 		Replicas:    s.o.Replicas,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sensors: stream %s: %w", s.subj.alertStream(), err)
+		return nil, fmt.Errorf("sensors: stream %s: %w", s.subj.AlertStream(), err)
 	}
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.subj.alertStream(), jetstream.ConsumerConfig{
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.subj.AlertStream(), jetstream.ConsumerConfig{
 		Durable:       alertDurable,
 		Description:   "tafweej: applies the alerts of registered sources",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       ackWait,
 		MaxDeliver:    -1,
-		FilterSubject: s.subj.alertsAll(),
+		FilterSubject: s.subj.AlertsAll(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sensors: consumer %s: %w", alertDurable, err)
@@ -63,7 +63,7 @@ func startAlerts(ctx context.Context, s *Service) (*alertConsumer, error) {
 	c := &alertConsumer{s: s}
 	c.cc, err = cons.Consume(c.handle, jetstream.PullMaxMessages(16))
 	if err != nil {
-		return nil, fmt.Errorf("sensors: consume %s: %w", s.subj.alertStream(), err)
+		return nil, fmt.Errorf("sensors: consume %s: %w", s.subj.AlertStream(), err)
 	}
 	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -49,22 +50,22 @@ var denyAll = []string{"$JS.>", "$JSC.>", "$KV.>", "$O.>", "$SYS.>", "$SRV.>", "
 // against cfg: a gate device's target must be a gate of cfg and a sensor's a
 // sensor of cfg; an alert source's target is a free name.
 func DevicePermissions(site string, cfg *scheduler.Config, d store.Device) (*server.Permissions, error) {
-	subj := newSubjects(site)
+	subj := subjects.For(site)
 	var pub []string
 	switch d.Kind {
 	case store.DeviceGate:
 		if _, ok := cfg.Gate(d.Target); !ok {
 			return nil, fmt.Errorf("device %s: gate %q is not a gate of site %q", d.ID, d.Target, site)
 		}
-		pub = []string{subj.gateScan(d.Target)}
+		pub = []string{subj.GateScan(d.Target)}
 	case store.DeviceSensor:
 		sc, ok := cfg.Sensor(d.Target)
 		if !ok {
 			return nil, fmt.Errorf("device %s: sensor %q is not a sensor of site %q", d.ID, d.Target, site)
 		}
-		pub = []string{subj.counter(sc.Zone, sc.ID)}
+		pub = []string{subj.Counter(sc.Zone, sc.ID)}
 	case store.DeviceAlerts:
-		pub = []string{subj.alert(), subj.alertsOf(d.Target)}
+		pub = []string{subj.Alert(), subj.AlertsOf(d.Target)}
 	default:
 		return nil, fmt.Errorf("device %s: kind %q is not a device kind (accepted: gate, sensor, alerts)", d.ID, d.Kind)
 	}

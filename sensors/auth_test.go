@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -85,7 +86,7 @@ func (h *harness) device(r *Registry, kind, target string) *device {
 	return d
 }
 
-func (d *device) scan(t testing.TB, gate string, req ScanRequest, timeout time.Duration) (scheduler.ScanResult, error) {
+func (d *device) scan(t testing.TB, gate string, req scheduler.ScanRequest, timeout time.Duration) (scheduler.ScanResult, error) {
 	t.Helper()
 	data, _ := json.Marshal(req)
 	m, err := d.nc.Request("tafweej.petra.gate."+gate+".scan", data, timeout)
@@ -124,7 +125,7 @@ func TestGateDeviceCannotScanAtAnotherGate(t *testing.T) {
 	vc := h.device(r, store.DeviceGate, "visitor-centre")
 	b := h.book("op-wadi", "back-trail", "", 4, "08:00", "08:15") // enters at little-petra
 	h.at("08:05")
-	if _, err := vc.scan(t, "little-petra", ScanRequest{Ticket: h.signer.Code(b), Count: 4, ScanID: "x1"}, 300*time.Millisecond); err == nil {
+	if _, err := vc.scan(t, "little-petra", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 4, ScanID: "x1"}, 300*time.Millisecond); err == nil {
 		t.Fatal("a visitor-centre device got an answer at little-petra")
 	}
 	vc.waitViolation(t, "tafweej.petra.gate.little-petra.scan")
@@ -133,12 +134,12 @@ func TestGateDeviceCannotScanAtAnotherGate(t *testing.T) {
 	}
 	// The little-petra device admits the group.
 	lp := h.device(r, store.DeviceGate, "little-petra")
-	res, err := lp.scan(t, "little-petra", ScanRequest{Ticket: h.signer.Code(b), Count: 4, ScanID: "x2"}, 5*time.Second)
+	res, err := lp.scan(t, "little-petra", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 4, ScanID: "x2"}, 5*time.Second)
 	if err != nil || res.Admitted != 4 {
 		t.Fatalf("scan by the little-petra device: %+v, %v", res, err)
 	}
 	// And its own gate works for the visitor-centre device.
-	res, err = vc.scan(t, "visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: "x3"}, 5*time.Second)
+	res, err = vc.scan(t, "visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: "x3"}, 5*time.Second)
 	if err != nil || res.Reason != scheduler.ReasonWrongGate {
 		t.Errorf("scan at the device's own gate: %+v, %v; want a wrong_gate answer", res, err)
 	}
@@ -154,7 +155,7 @@ func TestGateDeviceCannotSubscribeToEverything(t *testing.T) {
 	vc.waitViolation(t, `Subscription to ">"`)
 	b := h.book("op-wadi", "main", "", 2, "08:00", "08:15")
 	h.at("08:05")
-	if res := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 2, ScanID: "s1"}); res.Admitted != 2 {
+	if res := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 2, ScanID: "s1"}); res.Admitted != 2 {
 		t.Fatalf("scan: %+v", res)
 	}
 	if m, err := sub.NextMsg(200 * time.Millisecond); err == nil {
@@ -186,7 +187,7 @@ func TestGateDeviceCannotAnswerScans(t *testing.T) {
 	b := h.book("op-wadi", "main", "", 5, "08:00", "08:15")
 	h.at("08:05")
 	for i := range 10 {
-		res := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: fmt.Sprintf("a%d", i)})
+		res := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: fmt.Sprintf("a%d", i)})
 		if i < 5 && res.Admitted != 1 || i >= 5 && res.Reason != scheduler.ReasonAlreadyUsed {
 			t.Fatalf("scan %d answered %+v: not the service's answer", i, res)
 		}
@@ -209,7 +210,7 @@ func TestGateDeviceCannotJoinTheQueueGroup(t *testing.T) {
 	b := h.book("op-wadi", "main", "", 20, "08:00", "08:15")
 	h.at("08:05")
 	for i := range 20 {
-		res, err := vc.scan(t, "visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: fmt.Sprintf("q%d", i)}, 5*time.Second)
+		res, err := vc.scan(t, "visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: fmt.Sprintf("q%d", i)}, 5*time.Second)
 		if err != nil || res.Admitted != 1 {
 			t.Fatalf("scan %d: %+v, %v", i, res, err)
 		}
@@ -285,7 +286,7 @@ func TestDeviceCannotDeleteOrPurgeStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stream := newSubjects("petra").counterStream()
+	stream := subjects.For("petra").CounterStream()
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if err := js.DeleteStream(ctx, stream); err == nil {

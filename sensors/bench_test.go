@@ -181,7 +181,7 @@ func BenchmarkScan(b *testing.B) {
 			}
 			h.at("08:05")
 			latencyBench(b, gates, func(g, i int) []byte {
-				data, _ := json.Marshal(ScanRequest{Ticket: codes[g%len(codes)], ScanID: fmt.Sprintf("b%d-g%d-%d", b.N, g, i), Device: fmt.Sprintf("dev%d", g)})
+				data, _ := json.Marshal(scheduler.ScanRequest{Ticket: codes[g%len(codes)], ScanID: fmt.Sprintf("b%d-g%d-%d", b.N, g, i), Device: fmt.Sprintf("dev%d", g)})
 				return data
 			}, func(data []byte) error {
 				m, err := h.client.Request("tafweej.petra.gate.visitor-centre.scan", data, 10*time.Second)
@@ -215,7 +215,7 @@ func BenchmarkScan(b *testing.B) {
 			}
 			defer cl.Close()
 			latencyBench(b, gates, func(g, i int) []byte {
-				data, _ := json.Marshal(ScanRequest{Ticket: "TFW1.x.y", ScanID: fmt.Sprintf("g%d-%d", g, i)})
+				data, _ := json.Marshal(scheduler.ScanRequest{Ticket: "TFW1.x.y", ScanID: fmt.Sprintf("g%d-%d", g, i)})
 				return data
 			}, func(data []byte) error {
 				_, err := cl.Request("tafweej.petra.gate.visitor-centre.scan", data, 10*time.Second)

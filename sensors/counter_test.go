@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -160,7 +161,7 @@ func TestCounterInvalidMessages(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := dl.wait(t, c.reason, c.subject)
-			if d.Header.Get(HeaderSubject) != c.subject || d.Header.Get(HeaderError) == "" || string(d.Data) != c.body {
+			if d.Header.Get(subjects.HeaderSubject) != c.subject || d.Header.Get(subjects.HeaderError) == "" || string(d.Data) != c.body {
 				t.Errorf("dead letter: headers %v, data %s", d.Header, d.Data)
 			}
 			if v := h.metric("tafweej_deadletter_messages_total", "kind", "counter"); v != float64(i+1) {
@@ -312,13 +313,13 @@ func TestHoldAndReleaseByCounters(t *testing.T) {
 	if err := json.Unmarshal(ev.Data.(json.RawMessage), &he); err != nil || he.Live != 1020 || len(he.Gates) == 0 {
 		t.Errorf("wave.held event: %+v (%v)", he, err)
 	}
-	r := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(first), Count: 10, ScanID: "a1"})
+	r := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(first), Count: 10, ScanID: "a1"})
 	if r.Reason != "held" || r.RetryAt == nil || r.Admitted != 0 {
 		t.Fatalf("scan while held: %+v", r)
 	}
 	step(0, 100, 920, true) // under the hold threshold, over the release one: still held
 	step(0, 79, 841, true)
-	if r := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(second), Count: 10, ScanID: "a2"}); r.Reason != "held" {
+	if r := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(second), Count: 10, ScanID: "a2"}); r.Reason != "held" {
 		t.Fatalf("scan at 841: %+v", r)
 	}
 	step(0, 1, 840, false)
@@ -330,7 +331,7 @@ func TestHoldAndReleaseByCounters(t *testing.T) {
 		t.Fatalf("held group: %s at %s", moved.Status, moved.Slot)
 	}
 	h.clock.Set(moved.Slot)
-	if r := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(moved), Count: 10, ScanID: "a3"}); r.Decision != "admit" || r.Admitted != 10 {
+	if r := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(moved), Count: 10, ScanID: "a3"}); r.Decision != "admit" || r.Admitted != 10 {
 		t.Fatalf("after the release: %+v", r)
 	}
 	step(100, 0, 940, false) // up again but under the hold threshold

@@ -63,7 +63,7 @@ func startCounters(ctx context.Context, s *Service) (*counterConsumer, error) {
 
 // ensure creates or updates the durable consumer.
 func (c *counterConsumer) ensure(ctx context.Context) error {
-	cons, err := c.s.js.CreateOrUpdateConsumer(ctx, c.s.subj.counterStream(), jetstream.ConsumerConfig{
+	cons, err := c.s.js.CreateOrUpdateConsumer(ctx, c.s.subj.CounterStream(), jetstream.ConsumerConfig{
 		Durable:       counterDurable,
 		Description:   "tafweej: applies people counter readings to the schedule",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -71,7 +71,7 @@ func (c *counterConsumer) ensure(ctx context.Context) error {
 		AckWait:       ackWait,
 		MaxDeliver:    -1,
 		MaxAckPending: maxAckPending,
-		FilterSubject: c.s.subj.counterAll(),
+		FilterSubject: c.s.subj.CounterAll(),
 	})
 	if err != nil {
 		return err

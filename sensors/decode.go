@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -119,7 +120,7 @@ func jsonType(goType string) string {
 
 func fieldsOf(v any) string {
 	switch v.(type) {
-	case *ScanRequest:
+	case *scheduler.ScanRequest:
 		return "ticket, count, scan_id, device, at"
 	case *counterWire:
 		return "sensor, zone, boot, seq, in_total, out_total, at"
@@ -156,16 +157,16 @@ func checkID(field, s string) error {
 
 // decodeScan decodes a gate scan request (docs/wire-contract.md, "Gate scan"). It checks
 // the schema only; Gate.Decide checks the values.
-func decodeScan(data []byte) (ScanRequest, error) {
-	var req ScanRequest
+func decodeScan(data []byte) (scheduler.ScanRequest, error) {
+	var req scheduler.ScanRequest
 	if err := decodeStrict(data, maxScanBytes, "scan request", &req); err != nil {
-		return ScanRequest{}, err
+		return scheduler.ScanRequest{}, err
 	}
 	return req, nil
 }
 
 // checkScan validates a scan request's values. Count 0 (absent) means 1.
-func checkScan(req ScanRequest) error {
+func checkScan(req scheduler.ScanRequest) error {
 	if strings.TrimSpace(req.Ticket) == "" {
 		return invalidf(reasonMissingField, "ticket is required: the code read from the QR")
 	}
@@ -206,12 +207,12 @@ type counterWire struct {
 // (tafweej.<site>.counter.<zone>.<sensor>) with the given Nats-Msg-Id
 // header ("" if none). It checks the schema and that subject, header and
 // body agree; validateCounter checks them against the site.
-func decodeCounter(subj subjects, subject, msgID string, data []byte) (scheduler.CounterReading, error) {
+func decodeCounter(subj subjects.Site, subject, msgID string, data []byte) (scheduler.CounterReading, error) {
 	var r scheduler.CounterReading
-	rest, ok := strings.CutPrefix(subject, subj.prefix+".counter.")
+	rest, ok := strings.CutPrefix(subject, subj.CounterPrefix())
 	tokens := strings.Split(rest, ".")
 	if !ok || len(tokens) != 2 || tokens[0] == "" || tokens[1] == "" {
-		return r, invalidf(reasonBadSubject, "subject %q is not %s.counter.<zone>.<sensor>", subject, subj.prefix)
+		return r, invalidf(reasonBadSubject, "subject %q is not %s.counter.<zone>.<sensor>", subject, subj.Prefix())
 	}
 	var w counterWire
 	if err := decodeStrict(data, maxCounterBytes, "counter message", &w); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nkeys"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -135,7 +136,7 @@ func (r *Registry) check(kind, target, name string, ttl time.Duration) error {
 			return invalid("target", "sensor %q is not a sensor of site %q (known: %s)", target, r.site, strings.Join(sensorIDs(r.cfg), ", "))
 		}
 	case store.DeviceAlerts:
-		if !validToken(target) || len(target) > 64 {
+		if !subjects.ValidToken(target) || len(target) > 64 {
 			return invalid("target", "alert source %q is not a name: 1 to 64 characters, no spaces, dots, '*' or '>'", target)
 		}
 	default:

@@ -26,8 +26,9 @@
 // decided by the owner loop, whose reply is sent once the admission is
 // durable. If the owner loop cannot apply the scan (stopped, store failure)
 // no reply is sent: the device times out and retries with the same scan_id,
-// which admits nobody twice. Gate.Decide is the same decision for the HTTP
-// API (APIGate adapts it).
+// which admits nobody twice. A Gate is also the HTTP API's scanner
+// (api.Options.Gate) as it is: both take a scheduler.ScanRequest, so
+// POST /v1/scans decides alike. Subjects are built by internal/subjects.
 //
 // # People counters
 //

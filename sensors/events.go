@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -24,7 +25,7 @@ const eventQueue = 8192
 // them, the state (GET /v1/bookings, /v1/occupancy) is the authority.
 type Events struct {
 	nc   *nats.Conn
-	subj subjects
+	subj subjects.Site
 	log  *slog.Logger
 	q    chan *nats.Msg
 
@@ -42,7 +43,7 @@ func NewEvents(nc *nats.Conn, site string, log *slog.Logger) *Events {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Events{nc: nc, subj: newSubjects(site), log: log.With("component", "events"),
+	e := &Events{nc: nc, subj: subjects.For(site), log: log.With("component", "events"),
 		q: make(chan *nats.Msg, eventQueue), done: make(chan struct{})}
 	go e.run()
 	return e
@@ -55,7 +56,7 @@ func (e *Events) Publish(ev scheduler.Event) {
 		e.log.Error("event not encodable; dropped", "kind", ev.Kind, "err", err)
 		return
 	}
-	m := &nats.Msg{Subject: e.subj.event(ev.Kind), Data: data}
+	m := &nats.Msg{Subject: e.subj.Event(ev.Kind), Data: data}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {

@@ -114,7 +114,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer dev.Close()
-	req, _ := json.Marshal(sensors.ScanRequest{Ticket: signer.Code(*res.Booking), Count: 12, ScanID: "dev7-000123", Device: "dev7"})
+	req, _ := json.Marshal(scheduler.ScanRequest{Ticket: signer.Code(*res.Booking), Count: 12, ScanID: "dev7-000123", Device: "dev7"})
 	m, err := dev.Request("tafweej.petra.gate.visitor-centre.scan", req, 5*time.Second)
 	if err != nil {
 		log.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -27,7 +28,7 @@ func TestExportedAuthorizationOnExternalServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := petraConfig(t)
+	cfg := stack.Petra(t)
 	type dev struct {
 		d    store.Device
 		seed []byte
@@ -105,10 +106,10 @@ func TestExportedAuthorizationOnExternalServer(t *testing.T) {
 	g := connect(vc)
 	b := h.book("op-wadi", "main", "", 4, "08:00", "08:15")
 	h.at("08:05")
-	if res, err := g.scan(t, "visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 4, ScanID: "e1"}, 5*time.Second); err != nil || res.Admitted != 4 {
+	if res, err := g.scan(t, "visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 4, ScanID: "e1"}, 5*time.Second); err != nil || res.Admitted != 4 {
 		t.Fatalf("scan by the gate device: %+v, %v", res, err)
 	}
-	if _, err := g.scan(t, "little-petra", ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: "e2"}, 300*time.Millisecond); err == nil {
+	if _, err := g.scan(t, "little-petra", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 1, ScanID: "e2"}, 300*time.Millisecond); err == nil {
 		t.Error("the gate device got an answer at another gate")
 	}
 	g.waitViolation(t, "tafweej.petra.gate.little-petra.scan")

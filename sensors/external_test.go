@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/scheduler"
 )
 
 // buildNATSServer builds the nats-server binary from the module this
@@ -237,7 +239,7 @@ func TestExternalServerRestart(t *testing.T) {
 	}
 	// And gates are answered again.
 	b := h.book("op-wadi", "main", "", 5, "09:00", "09:15")
-	if r := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 5}); r.Admitted != 5 {
+	if r := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 5}); r.Admitted != 5 {
 		t.Errorf("scan after the reconnect: %+v", r)
 	}
 }

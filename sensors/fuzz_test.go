@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tafweej/tafweej/internal/subjects"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -65,15 +67,15 @@ func FuzzDecodeScan(f *testing.F) {
 func FuzzDecodeCounter(f *testing.F) {
 	f.Add("tafweej.petra.counter.siq.siq-n1", "siq-n1:b41c:9911",
 		[]byte(`{"sensor": "siq-n1", "zone": "siq", "boot": "b41c", "seq": 9911, "in_total": 18342, "out_total": 17790, "at": "2026-12-01T10:02:00+03:00"}`))
-	cfg := petraConfig(f)
-	subj := newSubjects("petra")
+	cfg := stack.Petra(f)
+	subj := subjects.For("petra")
 	f.Fuzz(func(t *testing.T, subject, msgID string, data []byte) {
 		r, err := decodeCounter(subj, subject, msgID, data)
 		if err != nil {
 			mustBeInvalid(t, err)
 			return
 		}
-		if subject != subj.counter(r.Zone, r.Sensor) {
+		if subject != subj.Counter(r.Zone, r.Sensor) {
 			t.Fatalf("accepted %+v from subject %q", r, subject)
 		}
 		if r.Sensor == "" || r.Zone == "" || r.Boot == "" || r.In < 0 || r.Out < 0 || r.At.IsZero() {
@@ -96,7 +98,7 @@ func FuzzDecodeCounter(f *testing.F) {
 
 func FuzzDecodeAlert(f *testing.F) {
 	f.Add([]byte(`{"kind": "flood_warning", "zones": ["siq"], "severity": "high", "at": "2026-12-01T13:00:00+03:00"}`))
-	cfg := petraConfig(f)
+	cfg := stack.Petra(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := decodeAlert(data)
 		if err != nil {

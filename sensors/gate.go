@@ -6,23 +6,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
 )
-
-// ScanRequest is a gate scan (docs/wire-contract.md, "Gate scan"). Count 0 (absent)
-// means 1; At, the device's time, is RFC 3339 and informational: the owner
-// loop's clock decides.
-type ScanRequest struct {
-	Ticket string `json:"ticket"`
-	Count  int    `json:"count"`
-	ScanID string `json:"scan_id"`
-	Device string `json:"device"`
-	At     string `json:"at"`
-}
 
 // Gate decides gate scans: it checks the request and the ticket's
 // signature, then asks the owner loop, which holds every rule of admission
@@ -52,14 +40,14 @@ var ErrUnavailable = errors.New("sensors: scan not decided: the scheduler is una
 // naming it), an invalid request (bad_request), a forged or altered ticket (invalid_signature),
 // and a code that is not a ticket of this format at all (unknown_ticket:
 // the device read some other QR code).
-func (g *Gate) Decide(ctx context.Context, gate string, req ScanRequest) scheduler.ScanResult {
+func (g *Gate) Decide(ctx context.Context, gate string, req scheduler.ScanRequest) scheduler.ScanResult {
 	res, _ := g.decide(ctx, gate, req)
 	return res
 }
 
 // decide is Decide with the reason of a refusal made here (for metrics)
 // and the owner-loop error.
-func (g *Gate) decide(ctx context.Context, gate string, req ScanRequest) (scheduler.ScanResult, error) {
+func (g *Gate) decide(ctx context.Context, gate string, req scheduler.ScanRequest) (scheduler.ScanResult, error) {
 	cfg := g.eng.Config()
 	if _, ok := cfg.Gate(gate); !ok {
 		return unknownGate(gate), invalidf(reasonUnknownGate, "unknown gate %q", gate)
@@ -103,12 +91,4 @@ func unknownGate(gate string) scheduler.ScanResult {
 // reject is a rejection decided before the scheduler is asked.
 func reject(reason, gate string) scheduler.ScanResult {
 	return scheduler.ScanResult{Decision: scheduler.DecisionReject, Reason: reason, Gate: gate, Message: scheduler.Message(reason)}
-}
-
-// APIGate adapts a Gate to the HTTP API's scanner interface.
-type APIGate struct{ *Gate }
-
-// Decide decides a scan made through POST /v1/scans.
-func (a APIGate) Decide(ctx context.Context, gate string, req api.ScanRequest) scheduler.ScanResult {
-	return a.Gate.Decide(ctx, gate, ScanRequest(req))
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/subjects"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 	"github.com/tafweej/tafweej/tickets"
@@ -32,19 +33,6 @@ var raceEnabled bool
 type testClock = engine.ManualClock
 
 // NewTicker returns a ticker that never fires: tests send Tick themselves.
-
-func petraConfig(t testing.TB) *scheduler.Config {
-	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
 
 // testNATS is an embedded server and its authorization.
 type testNATS struct {
@@ -150,7 +138,7 @@ func startAt(cfg *scheduler.Config) time.Time {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	cfg := petraConfig(t)
+	cfg := stack.Petra(t)
 	if o.config != nil {
 		o.config(cfg)
 	}
@@ -328,7 +316,7 @@ func (h *harness) scanRaw(gate string, data []byte) []byte {
 	return m.Data
 }
 
-func (h *harness) scan(gate string, req ScanRequest) scheduler.ScanResult {
+func (h *harness) scan(gate string, req scheduler.ScanRequest) scheduler.ScanResult {
 	h.t.Helper()
 	data, _ := json.Marshal(req)
 	return decodeReply(h.t, h.scanRaw(gate, data))
@@ -486,7 +474,7 @@ func (d *deadLetters) wait(t testing.TB, reason, subject string) *nats.Msg {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		for _, m := range d.msgs {
-			if m.Header.Get(HeaderReason) == reason && (subject == "" || m.Header.Get(HeaderSubject) == subject) {
+			if m.Header.Get(subjects.HeaderReason) == reason && (subject == "" || m.Header.Get(subjects.HeaderSubject) == subject) {
 				found = m
 				return nil
 			}

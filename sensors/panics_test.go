@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tafweej/tafweej/internal/subjects"
+	"github.com/tafweej/tafweej/scheduler"
 )
 
 // armPanics makes the next handler of each given kind panic once (through
@@ -41,7 +44,7 @@ func TestPanickingNATSHandlersAnswerInternalErrorWithID(t *testing.T) {
 	b := h.book("op-wadi", "main", "", 10, "06:00", "06:15")
 
 	arm("nats_scan")
-	data, _ := json.Marshal(ScanRequest{Ticket: h.signer.Code(b), Count: 2, ScanID: "dev1-1"})
+	data, _ := json.Marshal(scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 2, ScanID: "dev1-1"})
 	m, err := h.client.Request("tafweej.petra.gate.visitor-centre.scan", data, 5*time.Second)
 	if err != nil {
 		t.Fatalf("scan whose handler panicked: %v, want an answer", err)
@@ -55,7 +58,7 @@ func TestPanickingNATSHandlersAnswerInternalErrorWithID(t *testing.T) {
 		!strings.Contains(m.Header.Get("Nats-Service-Error"), body.Error.ID) {
 		t.Fatalf("scan whose handler panicked answered %v %s, want an internal error with an id and no decision", m.Header, m.Data)
 	}
-	if r := h.scan("visitor-centre", ScanRequest{Ticket: h.signer.Code(b), Count: 2, ScanID: "dev1-1"}); r.Decision != "admit" || r.Admitted != 2 {
+	if r := h.scan("visitor-centre", scheduler.ScanRequest{Ticket: h.signer.Code(b), Count: 2, ScanID: "dev1-1"}); r.Decision != "admit" || r.Admitted != 2 {
 		t.Fatalf("the same scan again: %+v, want 2 admitted (nothing of the first was applied)", r)
 	}
 
@@ -70,7 +73,7 @@ func TestPanickingNATSHandlersAnswerInternalErrorWithID(t *testing.T) {
 	c := h.counter("siq-n1", "siq", "b1")
 	c.Add(10, 0)
 	publish(t, c)
-	if d := dl.wait(t, reasonInternal, ""); !strings.Contains(d.Header.Get(HeaderError), "panic-") {
+	if d := dl.wait(t, reasonInternal, ""); !strings.Contains(d.Header.Get(subjects.HeaderError), "panic-") {
 		t.Fatalf("dead letter of a panicking counter handler: %v", d.Header)
 	}
 	c.Add(5, 0)

@@ -3,6 +3,7 @@ package sensors
 import (
 	"testing"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -30,8 +31,8 @@ func TestForgedOutTotalDoesNotEmptyTheSiq(t *testing.T) {
 	publish(t, forged) // seq 1: a duplicate id, dropped by JetStream
 	publish(t, forged) // seq 2
 	d := dl.wait(t, reasonImplausible, "tafweej.petra.counter.siq.siq-n1")
-	if rule := d.Header.Get(HeaderRule); rule != scheduler.RuleRate {
-		t.Errorf("dead letter rule %q, want %q (error %q)", rule, scheduler.RuleRate, d.Header.Get(HeaderError))
+	if rule := d.Header.Get(subjects.HeaderRule); rule != scheduler.RuleRate {
+		t.Errorf("dead letter rule %q, want %q (error %q)", rule, scheduler.RuleRate, d.Header.Get(subjects.HeaderError))
 	}
 	h.waitEvent(scheduler.EventSensorSuspect, `"sensor":"siq-n1"`)
 	if o := h.occupancy("siq"); o.Live != 1200 || !o.Held {

@@ -18,9 +18,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
-	"github.com/tafweej/tafweej/store"
 )
+
+// History keeps raw sensor messages for analysis (store.Store's
+// AppendHistory: not synced, an exact redelivery stored once).
+type History interface {
+	AppendHistory(sensor string, at time.Time, raw []byte) error
+}
 
 // Options configure Start. Conn, Engine and Public are required; a zero
 // field means its default.
@@ -32,8 +38,8 @@ type Options struct {
 	Engine *engine.Engine
 	// Public verifies ticket signatures.
 	Public ed25519.PublicKey
-	// Store keeps the raw counter messages (AppendHistory); nil keeps none.
-	Store      store.Store
+	// Store keeps the raw counter messages; nil keeps none.
+	Store      History
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	// StreamMaxAge bounds how long the counter stream keeps messages
@@ -55,7 +61,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Site == "" {
 		o.Site = o.Engine.Config().Site
 	}
-	if !validToken(o.Site) {
+	if !subjects.ValidToken(o.Site) {
 		return o, fmt.Errorf("sensors: site %q cannot be a NATS subject token (no dots, spaces, '*' or '>')", o.Site)
 	}
 	if o.Logger == nil {
@@ -82,7 +88,7 @@ type Service struct {
 	eng  *engine.Engine
 	cfg  *scheduler.Config
 	gate *Gate
-	subj subjects
+	subj subjects.Site
 	log  *slog.Logger
 	m    *metrics
 	// panics logs and counts the handlers' recovered panics.
@@ -122,7 +128,7 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 	}
 	s := &Service{
 		o: o, nc: o.Conn, js: js, eng: o.Engine, cfg: o.Engine.Config(),
-		gate: NewGate(o.Engine, o.Public), subj: newSubjects(o.Site),
+		gate: NewGate(o.Engine, o.Public), subj: subjects.For(o.Site),
 		log: o.Logger.With("component", "sensors"),
 		m:   newMetrics(o.Registerer, o.Conn),
 		sem: make(chan struct{}, maxScansInFlight),
@@ -141,18 +147,18 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 		s.counters.stop()
 		return nil, err
 	}
-	s.gateSub, err = s.nc.QueueSubscribe(s.subj.gateScanAll(), gateQueue, s.onScan)
+	s.gateSub, err = s.nc.QueueSubscribe(s.subj.GateScanAll(), gateQueue, s.onScan)
 	if err != nil {
 		s.alerts.stop()
 		s.counters.stop()
-		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.gateScanAll(), err)
+		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.GateScanAll(), err)
 	}
-	s.alertSub, err = s.nc.QueueSubscribe(s.subj.alert(), alertQueue, s.onAlert)
+	s.alertSub, err = s.nc.QueueSubscribe(s.subj.Alert(), alertQueue, s.onAlert)
 	if err != nil {
 		_ = s.gateSub.Unsubscribe()
 		s.alerts.stop()
 		s.counters.stop()
-		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.alert(), err)
+		return nil, fmt.Errorf("sensors: subscribe %s: %w", s.subj.Alert(), err)
 	}
 	for _, sub := range []*nats.Subscription{s.gateSub, s.alertSub} {
 		// Generous limits: a burst of scans must queue, not be dropped.
@@ -162,17 +168,17 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 		s.Stop()
 		return nil, fmt.Errorf("sensors: subscribe: %w", err)
 	}
-	s.log.Info("NATS adapters started", "gates", s.subj.gateScanAll(), "counters", s.subj.counterAll(),
-		"stream", s.subj.counterStream(), "alerts", s.subj.alert())
+	s.log.Info("NATS adapters started", "gates", s.subj.GateScanAll(), "counters", s.subj.CounterAll(),
+		"stream", s.subj.CounterStream(), "alerts", s.subj.Alert())
 	return s, nil
 }
 
 // ensureStreams creates or updates the counter and dead-letter streams.
 func (s *Service) ensureStreams(ctx context.Context) error {
 	_, err := s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        s.subj.counterStream(),
+		Name:        s.subj.CounterStream(),
 		Description: "People counter readings of site " + s.o.Site + " (tafweej)",
-		Subjects:    []string{s.subj.counterAll()},
+		Subjects:    []string{s.subj.CounterAll()},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
@@ -182,12 +188,12 @@ func (s *Service) ensureStreams(ctx context.Context) error {
 		Replicas:    s.o.Replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("sensors: stream %s: %w", s.subj.counterStream(), err)
+		return fmt.Errorf("sensors: stream %s: %w", s.subj.CounterStream(), err)
 	}
 	_, err = s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        s.subj.deadLetterStream(),
+		Name:        s.subj.DeadLetterStream(),
 		Description: "Invalid messages of site " + s.o.Site + " with the reason in their headers (tafweej)",
-		Subjects:    []string{s.subj.deadLetterAll()},
+		Subjects:    []string{s.subj.DeadLetterAll()},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Discard:     jetstream.DiscardOld,
@@ -196,7 +202,7 @@ func (s *Service) ensureStreams(ctx context.Context) error {
 		Replicas:    s.o.Replicas,
 	})
 	if err != nil {
-		return fmt.Errorf("sensors: stream %s: %w", s.subj.deadLetterStream(), err)
+		return fmt.Errorf("sensors: stream %s: %w", s.subj.DeadLetterStream(), err)
 	}
 	return nil
 }
@@ -263,7 +269,7 @@ func (s *Service) scan(m *nats.Msg, start time.Time) {
 		}
 	}()
 	hook("nats_scan")
-	gate := strings.TrimSuffix(strings.TrimPrefix(m.Subject, s.subj.prefix+".gate."), ".scan")
+	gate := s.subj.GateOf(m.Subject)
 	req, err := decodeScan(m.Data)
 	var res scheduler.ScanResult
 	if err != nil {
@@ -390,15 +396,6 @@ func randomID() string {
 
 // ---- dead letters ----
 
-// Headers of a dead letter.
-const (
-	HeaderReason  = "Tafweej-Reason"  // the reason label, e.g. unknown_sensor
-	HeaderError   = "Tafweej-Error"   // the full error message
-	HeaderSubject = "Tafweej-Subject" // the subject the message came on
-	HeaderMsgID   = "Tafweej-Msg-Id"  // its Nats-Msg-Id, if any
-	HeaderRule    = "Tafweej-Rule"    // the plausibility rule of an implausible reading
-)
-
 // deadLetter counts an invalid message and copies it, with why, to
 // tafweej.<site>.deadletter.<kind>.
 func (s *Service) deadLetter(kind string, m *nats.Msg, err error) {
@@ -409,15 +406,15 @@ func (s *Service) deadLetter(kind string, m *nats.Msg, err error) {
 	if len(msg) > 1024 {
 		msg = msg[:1024]
 	}
-	dl := &nats.Msg{Subject: s.subj.deadLetter(kind), Data: m.Data, Header: nats.Header{}}
-	dl.Header.Set(HeaderReason, reason)
-	dl.Header.Set(HeaderError, headerSafe(msg))
-	dl.Header.Set(HeaderSubject, m.Subject)
+	dl := &nats.Msg{Subject: s.subj.DeadLetter(kind), Data: m.Data, Header: nats.Header{}}
+	dl.Header.Set(subjects.HeaderReason, reason)
+	dl.Header.Set(subjects.HeaderError, headerSafe(msg))
+	dl.Header.Set(subjects.HeaderSubject, m.Subject)
 	if id := m.Header.Get(jetstream.MsgIDHeader); id != "" {
-		dl.Header.Set(HeaderMsgID, id)
+		dl.Header.Set(subjects.HeaderMsgID, id)
 	}
 	if ie := (*invalidError)(nil); errors.As(err, &ie) && ie.Rule != "" {
-		dl.Header.Set(HeaderRule, ie.Rule)
+		dl.Header.Set(subjects.HeaderRule, ie.Rule)
 	}
 	if perr := s.nc.PublishMsg(dl); perr != nil {
 		s.log.Warn("dead letter not published", "kind", kind, "err", perr)

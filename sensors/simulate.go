@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tafweej/tafweej/internal/subjects"
 )
 
 // Counter is a simulated people counter, for `tafweej simulate` and tests.
@@ -18,7 +20,7 @@ import (
 // "People counters").
 type Counter struct {
 	js           jetstream.JetStream
-	subj         subjects
+	subj         subjects.Site
 	sensor, zone string
 	subject      string
 	// Now stamps the messages' "at"; nil means time.Now. Set it to the
@@ -34,8 +36,8 @@ type Counter struct {
 
 // NewCounter returns a counter of zone with totals at zero in boot.
 func NewCounter(js jetstream.JetStream, site, sensor, zone, boot string) *Counter {
-	subj := newSubjects(site)
-	return &Counter{js: js, subj: subj, sensor: sensor, zone: zone, subject: subj.counter(zone, sensor), boot: boot}
+	subj := subjects.For(site)
+	return &Counter{js: js, subj: subj, sensor: sensor, zone: zone, subject: subj.Counter(zone, sensor), boot: boot}
 }
 
 // Add counts people passing in and out.

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
 
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -112,7 +113,7 @@ func TestServiceUserInProcessOnly(t *testing.T) {
 	// A reload of the users (a device added) keeps it connected.
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
-	if err := auth.SetDevices("petra", petraConfig(t), []store.Device{{ID: "dev_x", Kind: store.DeviceGate, Target: "visitor-centre", PublicKey: pub}}); err != nil {
+	if err := auth.SetDevices("petra", stack.Petra(t), []store.Device{{ID: "dev_x", Kind: store.DeviceGate, Target: "visitor-centre", PublicKey: pub}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := nc.FlushTimeout(2 * time.Second); err != nil || !nc.IsConnected() {

@@ -14,16 +14,11 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Amman on any machine
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
-var amman = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Amman")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var amman = testenv.Amman
 
 // at is a fixed time on the test day, in the site's zone.
 func at(hour, min int) time.Time { return time.Date(2026, 12, 1, hour, min, 0, 0, amman) }

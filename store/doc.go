@@ -87,4 +87,15 @@
 //
 // Backups are Badger's own stream format (DB.Backup at one read timestamp,
 // history included), restored with DB.Load into a fresh directory.
+//
+// # Files
+//
+// One concept per file: store.go (the interface, its sentinels, APIKey),
+// badger.go (opening and closing the database), schema.go (the key layout,
+// the schema marker, SchemaError), codec.go (a record's versioned envelope,
+// effects turned into writes), commit.go (Commit), load.go (Load, decoding
+// in parallel on start), apikeys.go (the API key records), history.go (raw
+// sensor history, written in batches), backup.go (Backup, Restore),
+// webhooks.go (webhook endpoints and deliveries), space.go (the free-space
+// guard).
 package store

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -110,4 +111,20 @@ func (h *historyWriter) flush() {
 func (h *historyWriter) close() {
 	close(h.stop)
 	<-h.stopped
+}
+
+// AppendHistory queues a raw sensor message, kept for Options.HistoryTTL.
+// Messages are written in batches about once a second (see historyWriter),
+// so the last second of history may be lost in a crash; Close writes what is
+// queued. It fails if too many messages are waiting to be written.
+func (s *Badger) AppendHistory(sensor string, at time.Time, raw []byte) error {
+	if sensor == "" {
+		return errors.New("store: append history: sensor is empty")
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.hist.append(sensor, at, raw)
 }

@@ -38,7 +38,7 @@ type APIKey struct {
 	CreatedAt time.Time `json:"created_at"`
 	// OpsFile marks the ops key whose secret is in the data directory's
 	// ops.key (keys stored before the field have it false; see
-	// api.EnsureOpsKey).
+	// auth.EnsureOpsKey in internal/auth).
 	OpsFile bool `json:"ops_file,omitempty"`
 }
 

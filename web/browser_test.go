@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -156,8 +158,8 @@ func TestBrowserGateAndControlRoom(t *testing.T) {
 	ctx := newBrowser(t, 1000, 900)
 	s := newStack(t)
 	start := time.Now()
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	group := s.book(opKey, 4)
 	small := s.book(opKey, 3)
 	later := s.book(opKey, 2)
@@ -196,7 +198,7 @@ func TestBrowserGateAndControlRoom(t *testing.T) {
 		}
 		waitText(t, ctx, "#decision", "ADMIT")
 		d := waitText(t, ctx, "#details", "Admitted")
-		for _, want := range []string{"4", "wadi-tours", "de", group.Slot.In(amman).Format("15:04")} {
+		for _, want := range []string{"4", "wadi-tours", "de", group.Slot.In(testenv.Amman).Format("15:04")} {
 			if !strings.Contains(d, want) {
 				t.Errorf("details %q lack %q", d, want)
 			}
@@ -293,17 +295,17 @@ func TestScreenshots(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, amman))
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
-	nabat := s.key(api.RoleOperator, "nabatean-trails")
+	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, testenv.Amman))
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
+	nabat := s.key(auth.RoleOperator, "nabatean-trails")
 	for _, n := range []int{24, 18, 30} {
 		s.submitRequest(opKey, "2026-11-25", n)
 		s.submitRequest(nabat, "2026-11-25", n/2)
 	}
 	s.submitRequest(nabat, "2026-11-29", 20)
 	s.submitRequest(opKey, "2026-11-29", 12)
-	s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, amman))
+	s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, testenv.Amman))
 	if _, err := s.eng.Do(context.Background(), scheduler.Tick{}); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +319,7 @@ func TestScreenshots(t *testing.T) {
 		}
 		return nil
 	})
-	morning := time.Date(2026, 11, 25, 7, 0, 0, 0, amman)
+	morning := time.Date(2026, 11, 25, 7, 0, 0, 0, testenv.Amman)
 	s.clock.Set(morning)
 	// People on the counters: a crowded Siq, a busy Treasury, a quiet rest;
 	// the High Place closed.

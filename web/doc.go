@@ -12,9 +12,13 @@
 // in. site.json tells the pages the gates and zones with their configured
 // capacities, today's hours and the planned days' request window.
 //
-// Mount the handler on the API server through api.Options.Extra:
+// The event stream checks API keys through internal/auth, the same
+// lookup (and revocations) as the API's: pass the API's *auth.Keys. The
+// console imports no other adapter. Mount the handler on the API server
+// through api.Options.Extra:
 //
-//	h, err := web.New(web.Options{Store: st, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
+//	keys := auth.NewKeys(st) // shared with api.Options.Keys
+//	h, err := web.New(web.Options{Store: st, Keys: keys, Conn: nc, Config: cfg, Now: eng.Now, Logger: log})
 //	...
 //	Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}
 package web

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -118,7 +119,7 @@ func (s *stack) count(sensor, zone string, seq uint64, in int64) {
 func TestBrowserOccupancyBarsDrawEachZonesOccupancy(t *testing.T) {
 	ctx := newBrowser(t, 1400, 1000)
 	s := newStack(t)
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	first := s.book(opKey, 40)
 	for _, n := range []int{35, 30} {
 		s.book(opKey, n)
@@ -226,8 +227,8 @@ func (w *watchConsole) check(t *testing.T, ctx context.Context, where string) {
 func TestBrowserConsolePagesKeepToTheirContentSecurityPolicy(t *testing.T) {
 	ctx := newBrowser(t, 1400, 1000)
 	s := newStack(t)
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	b := s.book(opKey, 6)
 	small := s.book(opKey, 3)
 	s.book(opKey, 30)

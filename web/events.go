@@ -6,23 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/store"
-)
-
-// Headers of a dead letter (sensors.HeaderReason and its siblings; the
-// sensors package imports api, so web repeats the names rather than
-// depending on the adapters).
-const (
-	headerReason  = "Tafweej-Reason"
-	headerError   = "Tafweej-Error"
-	headerSubject = "Tafweej-Subject"
 )
 
 const keyHelp = "pass the API key as ?key=<key> (or \"Authorization: Bearer <key>\"); " +
@@ -34,9 +25,7 @@ const keyHelp = "pass the API key as ?key=<key> (or \"Authorization: Bearer <key
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (store.APIKey, string, bool) {
 	secret := r.URL.Query().Get("key")
 	if secret == "" {
-		if scheme, s, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " "); ok && strings.EqualFold(scheme, "Bearer") {
-			secret = strings.TrimSpace(s)
-		}
+		secret, _ = auth.Bearer(r.Header.Get("Authorization"))
 	}
 	if secret == "" {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "key", "missing API key: %s", keyHelp)
@@ -52,9 +41,9 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request) (store.AP
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "", "the API key could not be checked; retry later")
 		return store.APIKey{}, "", false
 	}
-	if k.Role != api.RoleGate && k.Role != api.RoleOps {
+	if k.Role != auth.RoleGate && k.Role != auth.RoleOps {
 		writeError(w, http.StatusForbidden, "forbidden", "key",
-			"GET /web/events is for keys of role %s or %s; this key has role %q", api.RoleGate, api.RoleOps, k.Role)
+			"GET /web/events is for keys of role %s or %s; this key has role %q", auth.RoleGate, auth.RoleOps, k.Role)
 		return store.APIKey{}, "", false
 	}
 	return k, secret, true
@@ -101,14 +90,14 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			once.Do(func() { close(overflow) })
 		}
 	}
-	prefix := "tafweej." + h.o.Site
+	subj := subjects.For(h.o.Site)
 	var subs []*nats.Subscription
 	defer func() {
 		for _, s := range subs {
 			_ = s.Unsubscribe()
 		}
 	}()
-	sub, err := h.o.Conn.Subscribe(prefix+".events.>", func(m *nats.Msg) {
+	sub, err := h.o.Conn.Subscribe(subj.EventAll(), func(m *nats.Msg) {
 		// Compact: a newline inside would end the SSE data line.
 		var b bytes.Buffer
 		if json.Compact(&b, m.Data) == nil {
@@ -117,10 +106,10 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	})
 	if err == nil {
 		subs = append(subs, sub)
-		if k.Role == api.RoleOps {
-			sub, err = h.o.Conn.Subscribe(prefix+".deadletter.>", func(m *nats.Msg) {
-				p := problem{Kind: strings.TrimPrefix(m.Subject, prefix+".deadletter."),
-					Reason: m.Header.Get(headerReason), Error: m.Header.Get(headerError), Subject: m.Header.Get(headerSubject)}
+		if k.Role == auth.RoleOps {
+			sub, err = h.o.Conn.Subscribe(subj.DeadLetterAll(), func(m *nats.Msg) {
+				p := problem{Kind: subj.DeadLetterKind(m.Subject), Reason: m.Header.Get(subjects.HeaderReason),
+					Error: m.Header.Get(subjects.HeaderError), Subject: m.Header.Get(subjects.HeaderSubject)}
 				data, _ := json.Marshal(p)
 				b, _ := json.Marshal(frame{Kind: EventSensorProblem, At: h.o.Now(), Data: data})
 				push(b)

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -75,7 +76,7 @@ func TestBrowserControlRoomMapShowsTheCrowdedSiqAndFitsAWallScreen(t *testing.T)
 	ctx := newBrowser(t, 1920, 1080)
 	run(t, ctx, "wall screen viewport", chromedp.EmulateViewport(1920, 1080))
 	s := newStack(t)
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	first := s.book(opKey, 40)
 	s.book(opKey, 30)
 	s.clock.Set(first.Slot.Add(5 * time.Minute))

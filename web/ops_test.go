@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -60,7 +62,7 @@ func TestBrowserCapacityCuts(t *testing.T) {
 	ctx := newBrowser(t, 1400, 1000)
 	s := newStack(t)
 	start := time.Now()
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	for _, n := range []int{4, 3, 2} {
 		s.book(opKey, n) // on 1 December
 	}
@@ -82,7 +84,7 @@ func TestBrowserCapacityCuts(t *testing.T) {
 		waitText(t, ctx, `#cuts .cut[data-zone="treasury"]`, "10:00 – 12:00")
 	})
 
-	s.clock.Set(time.Date(2026, 12, 1, 7, 30, 0, 0, amman)) // the treasury's cut is over
+	s.clock.Set(time.Date(2026, 12, 1, 7, 30, 0, 0, testenv.Amman)) // the treasury's cut is over
 	waitText(t, ctx, "#clock", "07:30")
 	gone(t, ctx, `#cuts .cut[data-zone="treasury"]`)
 	waitText(t, ctx, `.zone[data-zone="siq"]`, "Live: 0 / 1200 (hold at")
@@ -149,7 +151,7 @@ func TestBrowserCapacityCuts(t *testing.T) {
 		var list api.CutList
 		s.do("GET", "/v1/cuts", s.opsKey, nil, &list)
 		if len(list.Cuts) != 1 || list.Cuts[0].Zone != "siq" || list.Cuts[0].Capacity != 600 ||
-			!list.Cuts[0].Until.Equal(time.Date(2026, 12, 1, 14, 0, 0, 0, amman)) || list.Cuts[0].Reason != "rain: slippery path" {
+			!list.Cuts[0].Until.Equal(time.Date(2026, 12, 1, 14, 0, 0, 0, testenv.Amman)) || list.Cuts[0].Reason != "rain: slippery path" {
 			t.Fatalf("GET /v1/cuts: %+v", list)
 		}
 		if v := attr(t, ctx, `document.getElementById("cut-reason").value`); v != "" {
@@ -223,10 +225,10 @@ func TestBrowserPlannedDays(t *testing.T) {
 	ctx := newBrowser(t, 1400, 1000)
 	// 20 November is in Petra's autumn planned period: requests for the
 	// 25th close on the 22nd at 18:00, for the 27th on the 24th.
-	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, amman))
+	s := newStackAt(t, time.Date(2026, 11, 20, 10, 0, 0, 0, testenv.Amman))
 	start := time.Now()
-	wadi := s.key(api.RoleOperator, "wadi-tours")
-	nabat := s.key(api.RoleOperator, "nabatean-trails")
+	wadi := s.key(auth.RoleOperator, "wadi-tours")
+	nabat := s.key(auth.RoleOperator, "nabatean-trails")
 	s.submitRequest(wadi, "2026-11-25", 10)
 	s.submitRequest(nabat, "2026-11-25", 6)
 	gone := s.submitRequest(nabat, "2026-11-25", 3)
@@ -266,7 +268,7 @@ func TestBrowserPlannedDays(t *testing.T) {
 	})
 
 	t.Run("the allotment updates the panel", func(t *testing.T) {
-		s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, amman))
+		s.clock.Set(time.Date(2026, 11, 22, 18, 1, 0, 0, testenv.Amman))
 		if _, err := s.eng.Do(context.Background(), scheduler.Tick{}); err != nil { // the planner runs after a tick past the cut-off
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/tafweej/tafweej/api"
+	teststack "github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
@@ -22,7 +23,7 @@ import (
 // which the morning of 1 December was booked full under Petra's.
 func overbookedStack(t *testing.T) *stack {
 	t.Helper()
-	cfg := loadConfig(t)
+	cfg := teststack.Petra(t)
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -15,7 +15,7 @@ import (
 // ends — even though each had just accepted the key.
 func TestRevokedKeyRefusedEverywhere(t *testing.T) {
 	s := newStack(t)
-	gate := s.key(api.RoleGate, "")
+	gate := s.key(auth.RoleGate, "")
 	stream := openStream(t, s.srv.URL+"/web/events?key="+gate)
 	check := func() int {
 		resp, _ := get(t, s.srv.URL+"/web/events?check=1&key="+gate)
@@ -28,7 +28,7 @@ func TestRevokedKeyRefusedEverywhere(t *testing.T) {
 		t.Fatalf("gate key on /web/events: %d", code)
 	}
 
-	id := store.APIKey{Hash: api.HashSecret(gate)}.ID()
+	id := store.APIKey{Hash: auth.HashSecret(gate)}.ID()
 	start := time.Now()
 	if code := s.do("DELETE", "/v1/keys/"+id, s.opsKey, nil, nil); code != http.StatusOK {
 		t.Fatalf("DELETE /v1/keys/%s: %d", id, code)

@@ -1,22 +1,14 @@
 package web
 
 import (
-	"os"
 	"testing"
 	"time"
 
-	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 )
 
 func TestRequestWindowNext(t *testing.T) {
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := stack.Petra(t)
 	loc := cfg.Location()
 	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, loc) }
 	// Petra: spring 03-15..05-15 and autumn 10-01..11-30 are planned;

@@ -18,6 +18,9 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
+	teststack "github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 	"github.com/tafweej/tafweej/store"
@@ -25,17 +28,9 @@ import (
 	"github.com/tafweej/tafweej/web"
 )
 
-var amman = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Amman")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
-
 // bookingNow is when the test bookings are made: two days ahead of the
 // visit on 1 December.
-var bookingNow = time.Date(2026, 11, 29, 10, 0, 0, 0, amman)
+var bookingNow = time.Date(2026, 11, 29, 10, 0, 0, 0, testenv.Amman)
 
 type testClock = engine.ManualClock
 
@@ -50,19 +45,6 @@ type stack struct {
 	eng    *engine.Engine
 	srv    *httptest.Server
 	opsKey string
-}
-
-func loadConfig(t testing.TB) *scheduler.Config {
-	t.Helper()
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := scheduler.ParseConfig(data)
-	if err != nil {
-		t.Fatalf("configs/petra.yaml: %v", err)
-	}
-	return cfg
 }
 
 // loadMap reads configs/petra.geojson, the zones' map.
@@ -87,7 +69,7 @@ func newStack(t testing.TB) *stack {
 // newStackAt starts the stack with its clock at start.
 func newStackAt(t testing.TB, start time.Time) *stack {
 	t.Helper()
-	return newStackOn(t, start, loadConfig(t), t.TempDir())
+	return newStackOn(t, start, teststack.Petra(t), t.TempDir())
 }
 
 // newStackOn starts the stack with its clock at start, on configuration
@@ -95,25 +77,21 @@ func newStackAt(t testing.TB, start time.Time) *stack {
 func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string) *stack {
 	t.Helper()
 	s := &stack{t: t, cfg: cfg, clock: engine.NewManualClock(start)}
-	auth, err := sensors.NewAuth(nil)
+	natsAuth, err := sensors.NewAuth(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true, Auth: auth})
+	ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Port: -1, StoreDir: t.TempDir(), NoLog: true, Auth: natsAuth})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Shutdown)
-	s.nc, err = nats.Connect(ns.ClientURL(), auth.ServiceOption()) // the console shares the service's connection
+	s.nc, err = nats.Connect(ns.ClientURL(), natsAuth.ServiceOption()) // the console shares the service's connection
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.nc.Close)
-	s.st, err = store.Open(dir, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.st.Close() })
+	s.st = teststack.BadgerAt(t, dir)
 	events := sensors.NewEvents(s.nc, s.cfg.Site, nil)
 	s.eng, err = engine.New(engine.Options{Config: s.cfg, Store: s.st, Clock: s.clock, Publish: events.Publish})
 	if err != nil {
@@ -131,13 +109,13 @@ func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := api.NewKeys(s.st) // shared, as serve does
+	keys := auth.NewKeys(s.st) // shared, as serve does
 	h, err := web.New(web.Options{Store: s.st, Keys: keys, Conn: s.nc, Config: s.cfg, Now: s.eng.Now, Heartbeat: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a, err := api.New(api.Options{Engine: s.eng, Store: s.st, Keys: keys, Signer: signer, RatePerSecond: -1,
-		Gate:  sensors.APIGate{Gate: sensors.NewGate(s.eng, signer.Public())},
+		Gate:  sensors.NewGate(s.eng, signer.Public()),
 		Extra: map[string]http.Handler{"/gate": h, "/ops": h, "/web/": h}, Map: loadMap(t, s.cfg)})
 	if err != nil {
 		t.Fatal(err)
@@ -154,13 +132,13 @@ func newStackOn(t testing.TB, start time.Time, cfg *scheduler.Config, dir string
 		<-done
 		events.Close()
 	})
-	s.opsKey = s.key(api.RoleOps, "")
+	s.opsKey = s.key(auth.RoleOps, "")
 	return s
 }
 
 func (s *stack) key(role, operator string) string {
 	s.t.Helper()
-	secret, _, err := api.CreateKey(s.st, role, operator, nil, "test", s.clock.Now())
+	secret, _, err := auth.CreateKey(s.st, role, operator, nil, "test", s.clock.Now())
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -15,9 +15,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/scheduler"
-	"github.com/tafweej/tafweej/store"
 )
 
 // DefaultHeartbeat is how often an idle event stream gets a comment line,
@@ -40,11 +39,11 @@ var assets embed.FS
 // the zero value of every other field means its default.
 type Options struct {
 	// Store holds the API keys that /web/events checks.
-	Store store.Store
+	Store auth.KeyStore
 	// Keys looks them up; nil makes one on Store. Pass the API's
 	// (api.Options.Keys) so that a key revoked there is refused here at
 	// once, and open event streams of that key end.
-	Keys *api.Keys
+	Keys *auth.Keys
 	// Conn is the NATS connection the events are read from.
 	Conn *nats.Conn
 	// Config describes the site (gates, zones, hours) to the pages.
@@ -80,7 +79,7 @@ func New(o Options) (http.Handler, error) {
 		o.Site = o.Config.Site
 	}
 	if o.Keys == nil {
-		o.Keys = api.NewKeys(o.Store)
+		o.Keys = auth.NewKeys(o.Store)
 	}
 	if o.Site == "" || strings.ContainsAny(o.Site, ".*> \t") {
 		return nil, fmt.Errorf("web: site %q cannot be a NATS subject token (no dots, spaces, '*' or '>')", o.Site)
@@ -228,7 +227,19 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
+// errorBody is the API's error answer (api.ErrorResponse) as far as the
+// console uses it: {"error": {"code", "message", "field"}}.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
 // writeError answers in the API's error shape.
 func writeError(w http.ResponseWriter, code int, errCode, field, format string, args ...any) {
-	writeJSON(w, code, api.ErrorResponse{Error: api.Error{Code: errCode, Message: fmt.Sprintf(format, args...), Field: field}})
+	var b errorBody
+	b.Error.Code, b.Error.Message, b.Error.Field = errCode, fmt.Sprintf(format, args...), field
+	writeJSON(w, code, b)
 }

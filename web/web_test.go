@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/web"
 )
@@ -85,7 +87,7 @@ func TestPagesAssetsAndContentTypes(t *testing.T) {
 	// 29 November: autumn's planned days are closed to requests; the next
 	// planned day is the first of spring.
 	if rw := site.RequestWindow; rw == nil || len(rw.Periods) != 2 || rw.CutoffTime != "18:00" || rw.Next == nil ||
-		rw.Next.Date != "2027-03-15" || !rw.Next.Cutoff.Equal(time.Date(2027, 3, 12, 18, 0, 0, 0, amman)) {
+		rw.Next.Date != "2027-03-15" || !rw.Next.Cutoff.Equal(time.Date(2027, 3, 12, 18, 0, 0, 0, testenv.Amman)) {
 		t.Errorf("site.json request_window = %+v", rw)
 	}
 	if resp, _ := get(t, s.srv.URL+"/web/nothing.js"); resp.StatusCode != http.StatusNotFound {
@@ -103,8 +105,8 @@ func TestPagesAssetsAndContentTypes(t *testing.T) {
 
 func TestEventsAuth(t *testing.T) {
 	s := newStack(t)
-	gateKey := s.key(api.RoleGate, "")
-	opKey := s.key(api.RoleOperator, "wadi-tours")
+	gateKey := s.key(auth.RoleGate, "")
+	opKey := s.key(auth.RoleOperator, "wadi-tours")
 	cases := []struct {
 		name, query string
 		code        int
@@ -202,7 +204,7 @@ func (s *sse) next(t *testing.T, kind string) map[string]any {
 
 func TestEventsRelay(t *testing.T) {
 	s := newStack(t)
-	gateKey := s.key(api.RoleGate, "")
+	gateKey := s.key(auth.RoleGate, "")
 	gs := openStream(t, s.srv.URL+"/web/events?key="+gateKey)
 	opsStream := openStream(t, s.srv.URL+"/web/events?key="+s.opsKey)
 	for _, st := range []*sse{gs, opsStream} {

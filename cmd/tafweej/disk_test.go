@@ -180,7 +180,7 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 		var res scheduler.ScanResult
 		b := acked[i%len(acked)]
 		mustHTTP(t, "POST", srv.httpURL+"/v1/scans", srv.opsKey, api.ScanBody{Gate: b.Gate,
-			ScanRequest: api.ScanRequest{Ticket: b.Ticket, Count: 1, ScanID: fmt.Sprintf("disk-scan-%d", i), Device: "dev1"}}, &res, http.StatusOK)
+			ScanRequest: scheduler.ScanRequest{Ticket: b.Ticket, Count: 1, ScanID: fmt.Sprintf("disk-scan-%d", i), Device: "dev1"}}, &res, http.StatusOK)
 		return res
 	}
 	for i := range 50 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/store"
 )
 
@@ -18,7 +19,7 @@ func benchBookings(ctx context.Context, env *benchEnv, sz Sizes, reps int, logf 
 	const operators = 100
 	keys := make([]string, operators)
 	for i := range keys {
-		secret, _, err := api.CreateKey(env.st, api.RoleOperator, fmt.Sprintf("op-%03d", i), nil, "bench", env.eng.Now())
+		secret, _, err := auth.CreateKey(env.st, auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil, "bench", env.eng.Now())
 		if err != nil {
 			return nil, err
 		}

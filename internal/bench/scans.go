@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tafweej/tafweej/scheduler"
-	"github.com/tafweej/tafweej/sensors"
 )
 
 // benchScans books a morning of groups on a day of its own, moves the
@@ -36,7 +35,7 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 		logf("scans at %d gate(s) rep %d/%d: %d visitors booked, %d scans", gates, r+1, reps, len(codes), n)
 		reqs := make([][]byte, n)
 		for i := range reqs {
-			reqs[i], _ = json.Marshal(sensors.ScanRequest{Ticket: codes[i%len(codes)], Count: 1,
+			reqs[i], _ = json.Marshal(scheduler.ScanRequest{Ticket: codes[i%len(codes)], Count: 1,
 				ScanID: fmt.Sprintf("bench-%d-%d-%d", level, r, i), Device: fmt.Sprintf("dev-%d", i%gates)})
 		}
 		subject := "tafweej." + env.cfg.Site + ".gate.visitor-centre.scan"

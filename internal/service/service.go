@@ -21,6 +21,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/internal/webhooks"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
@@ -190,27 +191,27 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 
 	// NATS: embedded by default, external on request.
 	s.natsURL = o.NATSURL
-	var auth *sensors.Auth // the embedded server's users; nil with an external server
+	var natsAuth *sensors.Auth // the embedded server's users; nil with an external server
 	var svcConn []nats.Option
 	if s.natsURL == "" {
-		if auth, err = sensors.NewAuth(nil); err != nil {
+		if natsAuth, err = sensors.NewAuth(nil); err != nil {
 			return nil, err
 		}
-		auth.ServiceInProcessOnly()
+		natsAuth.ServiceInProcessOnly()
 		ns, err := sensors.StartEmbedded(sensors.EmbeddedOptions{Host: o.NATSHost, Port: o.NATSPort, StoreDir: filepath.Join(o.Data, "jetstream"), NoLog: true,
-			Auth: auth, TLSCert: o.NATSListenCert, TLSKey: o.NATSListenKey, TLSCA: o.NATSListenCA})
+			Auth: natsAuth, TLSCert: o.NATSListenCert, TLSKey: o.NATSListenKey, TLSCA: o.NATSListenCA})
 		if err != nil {
 			return nil, fmt.Errorf("start embedded NATS on %s: %w\n  hint: is the port taken? choose another with --nats-listen",
 				net.JoinHostPort(o.NATSHost, strconv.Itoa(o.NATSPort)), err)
 		}
 		s.undo = append(s.undo, ns.Shutdown)
-		s.ns, s.auth = ns, auth
+		s.ns, s.auth = ns, natsAuth
 		s.natsURL = ns.ClientURL()
 		// The service connects in process, as its own user (sensors/auth.go).
-		svcConn = []nats.Option{auth.ServiceOption(), nats.InProcessServer(ns)}
+		svcConn = []nats.Option{natsAuth.ServiceOption(), nats.InProcessServer(ns)}
 		log.Info("embedded NATS server started; registered devices only", "url", s.natsURL, "jetstream", filepath.Join(o.Data, "jetstream"))
 	}
-	if s.devices, err = newDeviceRegistry(st, cfg, auth, log); err != nil {
+	if s.devices, err = newDeviceRegistry(st, cfg, natsAuth, log); err != nil {
 		return nil, err
 	}
 	co := o.NATS
@@ -237,7 +238,7 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	s.opsKey = filepath.Join(o.Data, "ops.key")
 	// A missing ops.key gets a new ops key, and the one it held before is
 	// revoked: a lost or deleted file never leaves its secret working.
-	if made, revoked, err := api.EnsureOpsKey(st, s.opsKey, s.eng.Now()); err != nil {
+	if made, revoked, err := auth.EnsureOpsKey(st, s.opsKey, s.eng.Now()); err != nil {
 		return nil, err
 	} else if made {
 		log.Info("created an ops API key; keep it safe", "path", s.opsKey)
@@ -245,7 +246,7 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 			log.Warn("ops.key was missing: revoked the ops key it held before", "id", k.ID(), "prefix", k.Prefix)
 		}
 	}
-	keys := api.NewKeys(st) // one key lookup for the API and the console
+	keys := auth.NewKeys(st) // one key lookup for the API and the console
 
 	if s.svc, err = sensors.Start(s.ctx, sensors.Options{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Store: st, Logger: log, Registerer: reg}); err != nil {
 		return nil, fmt.Errorf("start NATS adapters: %w", err)
@@ -258,7 +259,7 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	}
 	nc, space := s.nc, s.space
 	srv, err := api.New(api.Options{
-		Engine: s.eng, Store: st, Keys: keys, OpsKeyFile: s.opsKey, Signer: s.signer, Gate: sensors.APIGate{Gate: sensors.NewGate(s.eng, s.signer.Public())},
+		Engine: s.eng, Store: st, Keys: keys, OpsKeyFile: s.opsKey, Signer: s.signer, Gate: sensors.NewGate(s.eng, s.signer.Public()),
 		Logger: log, Registerer: reg, Webhooks: s.hooks, Devices: s.devices, Map: o.Map, RatePerSecond: o.RatePerSecond,
 		Ready: func() error {
 			if !nc.IsConnected() {

@@ -726,7 +726,7 @@ func (s *simulator) scan(ctx context.Context, e *simEvent) error {
 	gr := e.group
 	b := gr.booking
 	gr.scans++
-	req := api.ScanRequest{Ticket: b.Ticket, Count: e.count, ScanID: fmt.Sprintf("sim-%s-%d-%d", s.runID, gr.index, gr.scans),
+	req := scheduler.ScanRequest{Ticket: b.Ticket, Count: e.count, ScanID: fmt.Sprintf("sim-%s-%d-%d", s.runID, gr.index, gr.scans),
 		Device: "sim-" + b.Gate + "-" + strconv.Itoa(gr.index%4+1), At: s.now().Format(time.RFC3339)}
 	data, _ := json.Marshal(req)
 	subject := "tafweej." + s.cfg.Site + ".gate." + b.Gate + ".scan"

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/auth"
 	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/internal/webhooks"
@@ -236,7 +237,7 @@ func newEnv(t *testing.T, opts webhooks.Options, before ...func(*store.Badger)) 
 
 // key makes an API key.
 func (e *env) key(role, operator string) string {
-	secret, _, err := api.CreateKey(e.st, role, operator, nil, "", e.clock.Now())
+	secret, _, err := auth.CreateKey(e.st, role, operator, nil, "", e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}

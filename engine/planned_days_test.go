@@ -1,18 +1,15 @@
 package engine
 
-// Adversarial review of the engine's part in planned days (allotDue:
-// planner off the owner loop, AllotRequests back through it) and in
-// capacity cuts (durability, restart).
+// The engine's part in planned days: allotDue runs the planner off the
+// owner loop and brings AllotRequests back through it; a failed commit
+// rolls the allotment back.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,34 +19,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"
 )
 
-// reviewStore is a real Badger store whose commits can be made to fail.
-type reviewStore struct {
-	store.Store
-	fail     atomic.Bool
-	failed   atomic.Int64 // commits refused
-	requests atomic.Int64 // refused commits that held a PutRequest
-}
-
-func (s *reviewStore) Commit(effects []scheduler.Effect) error {
-	if s.fail.Load() {
-		s.failed.Add(1)
-		for _, e := range effects {
-			if _, ok := e.(scheduler.PutRequest); ok {
-				s.requests.Add(1)
-				break
-			}
-		}
-		return errors.New("disk full")
-	}
-	return s.Store.Commit(effects)
-}
-
-// reviewEngine runs an engine until the test ends (or stop is called).
-type reviewEngine struct {
+// recordingEngine runs an engine until the test ends (or stop is called),
+// recording its events and counting its log messages.
+type recordingEngine struct {
 	e      *Engine
 	stop   func()
 	mu     sync.Mutex
@@ -58,14 +35,14 @@ type reviewEngine struct {
 }
 
 // logged is how many times the engine logged msg.
-func (r *reviewEngine) logged(msg string) int {
+func (r *recordingEngine) logged(msg string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.logs[msg]
 }
 
 // countHandler counts the engine's log records by message.
-type countHandler struct{ r *reviewEngine }
+type countHandler struct{ r *recordingEngine }
 
 func (h countHandler) Enabled(context.Context, slog.Level) bool { return true }
 func (h countHandler) Handle(_ context.Context, rec slog.Record) error {
@@ -77,7 +54,7 @@ func (h countHandler) Handle(_ context.Context, rec slog.Record) error {
 func (h countHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h countHandler) WithGroup(string) slog.Handler      { return h }
 
-func (r *reviewEngine) kinds(kind string) int {
+func (r *recordingEngine) kinds(kind string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
@@ -89,9 +66,9 @@ func (r *reviewEngine) kinds(kind string) int {
 	return n
 }
 
-func runReview(t *testing.T, cfg *scheduler.Config, st store.Store, clk Clock, reg prometheus.Registerer, plan scheduler.PlanOptions) *reviewEngine {
+func runRecording(t *testing.T, cfg *scheduler.Config, st store.Store, clk Clock, reg prometheus.Registerer, plan scheduler.PlanOptions) *recordingEngine {
 	t.Helper()
-	r := &reviewEngine{logs: map[string]int{}}
+	r := &recordingEngine{logs: map[string]int{}}
 	e, err := New(Options{Config: cfg, Store: st, Clock: clk, Registerer: reg, Plan: plan, Logger: slog.New(countHandler{r}),
 		Publish: func(ev scheduler.Event) { r.mu.Lock(); r.events = append(r.events, ev); r.mu.Unlock() }})
 	if err != nil {
@@ -137,19 +114,19 @@ func pendingOf(t *testing.T, e *Engine, date string) (pending int, qs []schedule
 	return pending, qs
 }
 
-// TestReviewPlannedDayWedgedByConfigChange: between a request and its
+// TestPlannedDayNotWedgedByALowerMaxPartySize: between a request and its
 // cut-off the site lowers max_party_size below the request's party (the
 // numbers "must be easy to change"). At the cut-off RequestInstance
 // refuses the whole date (DayInstance validates every request), allotDue
 // logs and skips it on every tick, and nothing else ever resolves it: all
 // operators' requests of the day stay pending for ever, and the day never
 // opens to first-come bookings either (windowOpen while any is pending).
-func TestReviewPlannedDayWedgedByConfigChange(t *testing.T) {
+func TestPlannedDayNotWedgedByALowerMaxPartySize(t *testing.T) {
 	dir := t.TempDir()
 	cfg := petra(t)
 	clk := NewManualClock(time.Date(2026, 10, 10, 10, 0, 0, 0, cfg.Location()))
 	st := openStore(t, dir)
-	r := runReview(t, cfg, st, clk, nil, scheduler.PlanOptions{Iterations: 2000})
+	r := runRecording(t, cfg, st, clk, nil, scheduler.PlanOptions{Iterations: 2000})
 	for i, size := range []int{55, 30, 20} {
 		res, err := r.e.Do(context.Background(), scheduler.SubmitRequest{ID: fmt.Sprintf("rq%d", i), BookingID: fmt.Sprintf("bk%d", i),
 			Operator: fmt.Sprintf("op%d", i), Request: scheduler.BookingRequest{Date: plannedDate, Route: "main", PartySize: size,
@@ -161,11 +138,7 @@ func TestReviewPlannedDayWedgedByConfigChange(t *testing.T) {
 	r.stop()
 	st.Close()
 
-	data, err := os.ReadFile("../configs/petra.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(data), "max_party_size: 60", "max_party_size: 50", 1)
+	text := strings.Replace(string(testenv.PetraYAML(t)), "max_party_size: 60", "max_party_size: 50", 1)
 	smaller, err := scheduler.ParseConfig([]byte(text))
 	if err != nil || smaller.Policy.MaxPartySize != 50 {
 		t.Fatalf("config with max_party_size 50: %v", err)
@@ -173,7 +146,7 @@ func TestReviewPlannedDayWedgedByConfigChange(t *testing.T) {
 	clk.Set(time.Date(2026, 10, 17, 18, 5, 0, 0, cfg.Location())) // after the cut-off
 	st = openStore(t, dir)
 	defer st.Close()
-	r = runReview(t, smaller, st, clk, nil, scheduler.PlanOptions{Iterations: 2000})
+	r = runRecording(t, smaller, st, clk, nil, scheduler.PlanOptions{Iterations: 2000})
 	resolved := pollUntil(2*time.Second, func() bool {
 		r.e.Do(context.Background(), scheduler.Tick{})
 		n, _ := pendingOf(t, r.e, plannedDate)
@@ -188,17 +161,17 @@ func TestReviewPlannedDayWedgedByConfigChange(t *testing.T) {
 	}
 }
 
-// TestReviewPlannedDayPlannedOnce: ticks keep coming while the planner
+// TestPlannedDayPlannedOnceWhileTicksGoOn: ticks keep coming while the planner
 // runs off the loop; the date is planned and allotted exactly once, and
 // what is in memory is what is stored.
-func TestReviewPlannedDayPlannedOnce(t *testing.T) {
+func TestPlannedDayPlannedOnceWhileTicksGoOn(t *testing.T) {
 	dir := t.TempDir()
 	cfg := petra(t)
 	clk := NewManualClock(time.Date(2026, 10, 10, 10, 0, 0, 0, cfg.Location()))
 	st := openStore(t, dir)
 	defer st.Close()
 	reg := prometheus.NewRegistry()
-	r := runReview(t, cfg, st, clk, reg, scheduler.PlanOptions{Iterations: 80000})
+	r := runRecording(t, cfg, st, clk, reg, scheduler.PlanOptions{Iterations: 80000})
 	submitRequests(t, r.e, 60)
 	clk.Set(time.Date(2026, 10, 17, 18, 0, 1, 0, cfg.Location()))
 	ticks := 0
@@ -244,26 +217,34 @@ func TestReviewPlannedDayPlannedOnce(t *testing.T) {
 // allotThroughFailure submits requests, makes the store fail from the
 // cut-off until an AllotRequests commit has been refused, then lets it
 // work again and waits for the allotment.
-func allotThroughFailure(t *testing.T) (*reviewEngine, *reviewStore, []scheduler.Request) {
+func allotThroughFailure(t *testing.T) (*recordingEngine, *failingStore, []scheduler.Request) {
 	t.Helper()
 	cfg := petra(t)
 	clk := NewManualClock(time.Date(2026, 10, 10, 10, 0, 0, 0, cfg.Location()))
-	rs := &reviewStore{Store: openStore(t, t.TempDir())}
+	var refusedAllotments atomic.Int64 // refused commits that held a PutRequest
+	rs := &failingStore{Store: openStore(t, t.TempDir()), OnRefused: func(effects []scheduler.Effect) {
+		for _, e := range effects {
+			if _, ok := e.(scheduler.PutRequest); ok {
+				refusedAllotments.Add(1)
+				return
+			}
+		}
+	}}
 	t.Cleanup(func() { rs.Close() })
-	r := runReview(t, cfg, rs, clk, prometheus.NewRegistry(), scheduler.PlanOptions{Iterations: 2000})
+	r := runRecording(t, cfg, rs, clk, prometheus.NewRegistry(), scheduler.PlanOptions{Iterations: 2000})
 	submitRequests(t, r.e, 20)
-	rs.fail.Store(true)
+	rs.Fail.Store(true)
 	clk.Set(time.Date(2026, 10, 17, 18, 0, 1, 0, cfg.Location()))
 	if !pollUntil(10*time.Second, func() bool {
 		r.e.Do(context.Background(), scheduler.Tick{})
-		return rs.requests.Load() > 0
+		return refusedAllotments.Load() > 0
 	}) {
 		t.Fatal("no allotment was tried while the store failed")
 	}
 	if n, _ := pendingOf(t, r.e, plannedDate); n != 20 {
 		t.Fatalf("%d requests pending in memory after the allotment's commit failed, want all 20", n)
 	}
-	rs.fail.Store(false)
+	rs.Fail.Store(false)
 	if !pollUntil(10*time.Second, func() bool {
 		r.e.Do(context.Background(), scheduler.Tick{})
 		n, _ := pendingOf(t, r.e, plannedDate)
@@ -275,10 +256,10 @@ func allotThroughFailure(t *testing.T) (*reviewEngine, *reviewStore, []scheduler
 	return r, rs, qs
 }
 
-// TestReviewAllotStoreFailure: an allotment whose commit fails is rolled
+// TestAllotmentRolledBackOnFailedCommitThenAllotted: an allotment whose commit fails is rolled
 // back (every request pending again, nothing stored); a later tick allots
 // the day, and memory and store agree.
-func TestReviewAllotStoreFailure(t *testing.T) {
+func TestAllotmentRolledBackOnFailedCommitThenAllotted(t *testing.T) {
 	r, rs, qs := allotThroughFailure(t)
 	snap, err := rs.Load()
 	if err != nil {
@@ -292,11 +273,11 @@ func TestReviewAllotStoreFailure(t *testing.T) {
 	}
 }
 
-// TestReviewAllotMetricAfterFailedCommit: the requests counter counts what
+// TestRequestsMetricCountsAnAllotmentOnce: the requests counter counts what
 // was allotted, once. observeResult runs before the commit, so an
 // allotment rolled back by a failed commit is counted, and counted again
 // when a later tick allots the day.
-func TestReviewAllotMetricAfterFailedCommit(t *testing.T) {
+func TestRequestsMetricCountsAnAllotmentOnce(t *testing.T) {
 	r, _, qs := allotThroughFailure(t)
 	allotted := 0
 	for _, q := range qs {
@@ -306,83 +287,6 @@ func TestReviewAllotMetricAfterFailedCommit(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(r.e.m.requests.WithLabelValues("allotted")); int(got) != allotted {
 		t.Errorf("tafweej_requests_total{result=\"allotted\"} is %v after one failed and one applied allotment; %d requests were allotted", got, allotted)
-	}
-}
-
-// TestReviewCutSurvivesRestart: a cut and the bookings it moved survive a
-// restart on the same Badger store with the same books; the cut can be
-// lifted after the restart, and the lift survives the next one.
-func TestReviewCutSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
-	cfg := petra(t)
-	clk := NewManualClock(time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location()))
-	ctx := context.Background()
-	var avail []scheduler.SlotRoom
-	var before scheduler.Snapshot
-	read := func(e *Engine) ([]scheduler.SlotRoom, scheduler.Snapshot) {
-		var a []scheduler.SlotRoom
-		var snap scheduler.Snapshot
-		e.Read(ctx, func(s *scheduler.State, now time.Time) {
-			a, _ = s.Availability(now, "2026-12-01", "main", "op-x")
-			snap = s.Snapshot()
-		})
-		return a, snap
-	}
-	st := openStore(t, dir)
-	r := runReview(t, cfg, st, clk, nil, scheduler.PlanOptions{})
-	for i := range 60 {
-		res, err := r.e.Do(ctx, scheduler.Book{ID: fmt.Sprintf("bk%02d", i), Operator: fmt.Sprintf("op%d", i%10), Request: scheduler.BookingRequest{
-			Date: "2026-12-01", Route: "main", PartySize: 40, Window: scheduler.Window{From: 6 * 60, To: 15 * 60}}})
-		if err != nil || res.Err != nil {
-			t.Fatal(err, res.Err)
-		}
-	}
-	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, cfg.Location()) }
-	res, err := r.e.Do(ctx, scheduler.CutCapacity{ID: "rain", Zone: "siq", Capacity: 500, From: at(8), Until: at(11), Reason: "rain", Source: "ops"})
-	if err != nil || res.Err != nil {
-		t.Fatal(err, res.Err)
-	}
-	avail, before = read(r.e)
-	moved := 0
-	for _, b := range before.Bookings {
-		if strings.HasPrefix(b.Reason, "capacity cut: ") {
-			moved++
-		}
-	}
-	if moved == 0 {
-		t.Fatal("the cut moved nobody")
-	}
-	r.stop()
-	st.Close()
-
-	st = openStore(t, dir)
-	r = runReview(t, cfg, st, clk, nil, scheduler.PlanOptions{})
-	a2, after := read(r.e)
-	if !reflect.DeepEqual(avail, a2) {
-		t.Fatal("availability differs after the restart")
-	}
-	if b1, _ := json.Marshal(before); !bytes.Equal(b1, must(json.Marshal(after))) || len(after.Cuts) != 1 {
-		t.Fatalf("state after the restart differs (cuts %+v)", after.Cuts)
-	}
-	if res, err := r.e.Do(ctx, scheduler.LiftCut{ID: "rain"}); err != nil || res.Err != nil {
-		t.Fatal(err, res.Err)
-	}
-	r.stop()
-	st.Close()
-
-	st = openStore(t, dir)
-	defer st.Close()
-	r = runReview(t, cfg, st, clk, nil, scheduler.PlanOptions{})
-	var cuts []scheduler.CapacityCut
-	r.e.Read(ctx, func(s *scheduler.State, now time.Time) { cuts = s.Cuts(now) })
-	if len(cuts) != 0 {
-		t.Fatalf("a lifted cut is in force after a restart: %+v", cuts)
-	}
-	a3, _ := read(r.e)
-	for i := range a3 {
-		if a3[i].Capacity != 300 {
-			t.Fatalf("wave %s capacity %d after the lift", a3[i].Slot, a3[i].Capacity)
-		}
 	}
 }
 

@@ -2,11 +2,12 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 )
 
 // Key prefixes. Each record type lives under its own prefix so that Load can
@@ -75,50 +76,6 @@ func (e *SchemaError) Error() string {
 // Unwrap makes errors.Is(err, ErrSchema) true.
 func (e *SchemaError) Unwrap() error { return ErrSchema }
 
-// envelopeHead is the start of every stored value: {"v":1,"r":<record>}.
-var envelopeHead = []byte(`{"v":` + strconv.Itoa(SchemaVersion) + `,"r":`)
-
-// encode wraps a record in the versioned envelope.
-func encode(rec any) ([]byte, error) {
-	body, err := json.Marshal(rec)
-	if err != nil {
-		return nil, err
-	}
-	v := make([]byte, 0, len(envelopeHead)+len(body)+1)
-	v = append(v, envelopeHead...)
-	v = append(v, body...)
-	return append(v, '}'), nil
-}
-
-// envelope is decoded in one pass with the record; the version is checked
-// after.
-type envelope[T any] struct {
-	V int `json:"v"`
-	R *T  `json:"r"`
-}
-
-// decode unwraps a stored value into out. It returns a *SchemaError for an
-// unknown version, even if the record itself would not decode.
-func decode[T any](key, val []byte, out *T) error {
-	env := envelope[T]{R: out}
-	err := json.Unmarshal(val, &env)
-	if err != nil {
-		// A newer schema may change a field's type: report the version, not
-		// the type error, when the version is not ours.
-		var v struct {
-			V int `json:"v"`
-		}
-		if json.Unmarshal(val, &v) == nil && v.V != SchemaVersion {
-			return &SchemaError{Key: string(key), Version: v.V}
-		}
-		return fmt.Errorf("store: decode record %q: %w", key, err)
-	}
-	if env.V != SchemaVersion {
-		return &SchemaError{Key: string(key), Version: env.V}
-	}
-	return nil
-}
-
 // schemaMarker is the value of m/schema: the schema version of the whole
 // database, checked by Open and Restore.
 type schemaMarker struct {
@@ -134,4 +91,24 @@ func checkMarker(val []byte) error {
 		return fmt.Errorf("store: %q names application %q, want \"tafweej\": not a tafweej database", keySchema, m.App)
 	}
 	return nil
+}
+
+// initSchema writes the schema marker of a new database, or checks the one
+// of an existing database.
+func initSchema(db *badger.DB) error {
+	err := db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte(keySchema))
+		if err != nil {
+			return err
+		}
+		return item.Value(checkMarker)
+	})
+	if !errors.Is(err, badger.ErrKeyNotFound) {
+		return err
+	}
+	val, err := encode(schemaMarker{App: "tafweej"})
+	if err != nil {
+		return err
+	}
+	return db.Update(func(txn *badger.Txn) error { return txn.Set([]byte(keySchema), val) })
 }

@@ -1,40 +1,25 @@
-package api
+package auth
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tafweej/tafweej/store"
 )
 
-// Key roles.
-const (
-	RoleOperator = "operator" // a tour operator: its own bookings
-	RoleGate     = "gate"     // gate staff: scans, at its gates
-	RoleOps      = "ops"      // operations: everything
-)
-
-// SecretPrefix starts every API key's secret.
-const SecretPrefix = "tfw_"
-
 // operatorID is what an operator id may look like: it appears in booking
 // records, logs and idempotency scopes.
 var operatorID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// HashSecret is the stored form of a key's secret: its hex SHA-256.
-func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
+// IsOperatorID reports whether s can be an operator id: 1 to 64 letters,
+// digits, '.', '_' or '-', starting with a letter or digit.
+func IsOperatorID(s string) bool { return operatorID.MatchString(s) }
 
 // CreateKey makes an API key, stores its hash in st (synced) and returns the
 // secret, which is not kept anywhere and must be shown to its owner once.
@@ -42,7 +27,7 @@ func HashSecret(secret string) string {
 // key may scan at (none: every gate); role "ops" takes neither. Gate ids are
 // not checked against a site configuration here: callers that have one
 // check them first.
-func CreateKey(st store.Store, role, operator string, gates []string, name string, now time.Time) (secret string, key store.APIKey, err error) {
+func CreateKey(st KeyStore, role, operator string, gates []string, name string, now time.Time) (secret string, key store.APIKey, err error) {
 	if err := checkKey(role, operator, gates, name); err != nil {
 		return "", store.APIKey{}, err
 	}
@@ -124,7 +109,7 @@ func newAPIKey(secret, role, operator string, gates []string, name string, now t
 // the ops key the file held before (if the store has one) is revoked, so
 // that a lost ops.key never leaves its secret working. revoked lists those
 // keys, for the log.
-func EnsureOpsKey(st store.Store, path string, now time.Time) (created bool, revoked []store.APIKey, err error) {
+func EnsureOpsKey(st KeyStore, path string, now time.Time) (created bool, revoked []store.APIKey, err error) {
 	if _, err := os.Stat(path); err == nil {
 		return false, nil, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -135,14 +120,4 @@ func EnsureOpsKey(st store.Store, path string, now time.Time) (created bool, rev
 		return false, nil, err
 	}
 	return true, revoked, nil
-}
-
-// bearer extracts the secret of an "Authorization: Bearer <key>" header.
-func bearer(h string) (string, bool) {
-	scheme, secret, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	secret = strings.TrimSpace(secret)
-	return secret, secret != ""
 }

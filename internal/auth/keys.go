@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ const maxKeyCache = 10_000
 // (Revoke, RotateOps) refuses it everywhere at once, event streams
 // included (they watch Revoked).
 type Keys struct {
-	st store.Store
+	st KeyStore
 
 	mu      sync.Mutex // guards cache and revoked
 	cache   map[string]cachedKey
@@ -38,7 +38,7 @@ type cachedKey struct {
 }
 
 // NewKeys returns the authentication of the keys in st.
-func NewKeys(st store.Store) *Keys {
+func NewKeys(st KeyStore) *Keys {
 	return &Keys{st: st, cache: map[string]cachedKey{}, revoked: make(chan struct{})}
 }
 
@@ -170,7 +170,7 @@ func (k *Keys) RotateOps(path string, now time.Time) (string, store.APIKey, []st
 // rotateOps stores a new ops file key, writes it to path and then deletes
 // the old ones. Should writing the file fail, the new key is deleted and
 // the old ones stay.
-func rotateOps(st store.Store, path string, now time.Time) (string, store.APIKey, []store.APIKey, error) {
+func rotateOps(st KeyStore, path string, now time.Time) (string, store.APIKey, []store.APIKey, error) {
 	old, err := st.ListKeys()
 	if err != nil {
 		return "", store.APIKey{}, nil, err

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// PutKey stores an API key, synced. A key with the same hash is replaced.
+func (s *Badger) PutKey(k APIKey) error {
+	if k.Hash == "" {
+		return errors.New("store: put key: hash is empty")
+	}
+	val, err := encode(&k)
+	if err != nil {
+		return fmt.Errorf("store: put key: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(apiKeyKey(k.Hash), val) }); err != nil {
+		return fmt.Errorf("store: put key: %w", err)
+	}
+	return nil
+}
+
+// LookupKey returns the key with that hash, or ErrNotFound.
+func (s *Badger) LookupKey(hash string) (APIKey, error) {
+	if hash == "" {
+		return APIKey{}, ErrNotFound
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return APIKey{}, ErrClosed
+	}
+	var k APIKey
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(apiKeyKey(hash))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return decode(item.Key(), v, &k) })
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return APIKey{}, ErrNotFound
+	}
+	if err != nil {
+		return APIKey{}, err
+	}
+	return k, nil
+}
+
+// DeleteKey removes an API key, synced; ErrNotFound if there is none.
+func (s *Badger) DeleteKey(hash string) error {
+	if hash == "" {
+		return ErrNotFound
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	err := s.db.Update(func(txn *badger.Txn) error {
+		if _, err := txn.Get(apiKeyKey(hash)); err != nil {
+			return err
+		}
+		return txn.Delete(apiKeyKey(hash))
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("store: delete key: %w", err)
+	}
+	return nil
+}
+
+// ListKeys returns every API key, sorted by hash.
+func (s *Badger) ListKeys() ([]APIKey, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	var keys []APIKey
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		keys, err = loadPrefix[APIKey](txn, prefixKey, 1)
+		return err
+	})
+	return keys, err
+}

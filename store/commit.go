@@ -1,0 +1,55 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/tafweej/tafweej/scheduler"
+)
+
+// Commit writes the effects' records in one transaction and returns once it
+// is synced to disk. Events are ignored; a batch without records writes
+// nothing. On any error nothing was written. A batch over Badger's
+// transaction limit fails with ErrTooBig.
+func (s *Badger) Commit(effects []scheduler.Effect) error {
+	ops, err := encodeEffects(effects)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		for _, o := range ops {
+			var err error
+			if o.val == nil {
+				err = txn.Delete(o.key)
+			} else {
+				err = txn.Set(o.key, o.val)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		size := 0
+		for _, o := range ops {
+			size += len(o.key) + len(o.val)
+		}
+		return fmt.Errorf("%w: %d records (%d bytes), limit %d records or %d bytes", ErrTooBig,
+			len(ops), size, s.db.MaxBatchCount()-1, s.db.MaxBatchSize()-1)
+	}
+	if err != nil {
+		return fmt.Errorf("store: commit of %d records: %w", len(ops), err)
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -42,7 +43,7 @@ with 'tafweej devices add gate GATE'.`,
 			}
 			defer nc.Close()
 			req, _ := json.Marshal(map[string]any{"ticket": args[0], "count": count, "scan_id": scanID, "device": device, "at": time.Now().Format(time.RFC3339)})
-			subject := "tafweej." + site + ".gate." + gate + ".scan"
+			subject := subjects.For(site).GateScan(gate)
 			msg, err := nc.RequestWithContext(cmd.Context(), subject, req)
 			if err != nil {
 				if ctxErr := cmd.Context().Err(); ctxErr == nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -38,7 +39,7 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 			reqs[i], _ = json.Marshal(scheduler.ScanRequest{Ticket: codes[i%len(codes)], Count: 1,
 				ScanID: fmt.Sprintf("bench-%d-%d-%d", level, r, i), Device: fmt.Sprintf("dev-%d", i%gates)})
 		}
-		subject := "tafweej." + env.cfg.Site + ".gate.visitor-centre.scan"
+		subject := subjects.For(env.cfg.Site).GateScan("visitor-centre")
 		perSec, lat, err := requestBenchW(gates, reqs, func(w int, data []byte) error {
 			m, err := env.scanConn(w).Request(subject, data, 10*time.Second)
 			if err != nil {

@@ -3,11 +3,11 @@ package simulate
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -59,7 +59,7 @@ func (d *devices) connect(ctx context.Context, o Options, cfg *scheduler.Config)
 // gateFor is the device of the gate of a scan subject
 // (tafweej.<site>.gate.<gate>.scan).
 func (d *devices) gateFor(site, subject string) *nats.Conn {
-	gate := strings.TrimSuffix(strings.TrimPrefix(subject, "tafweej."+site+".gate."), ".scan")
+	gate := subjects.For(site).GateOf(subject)
 	return d.gates[gate]
 }
 

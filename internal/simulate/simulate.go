@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tafweej/tafweej/api"
+	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
 )
@@ -729,7 +730,7 @@ func (s *simulator) scan(ctx context.Context, e *simEvent) error {
 	req := scheduler.ScanRequest{Ticket: b.Ticket, Count: e.count, ScanID: fmt.Sprintf("sim-%s-%d-%d", s.runID, gr.index, gr.scans),
 		Device: "sim-" + b.Gate + "-" + strconv.Itoa(gr.index%4+1), At: s.now().Format(time.RFC3339)}
 	data, _ := json.Marshal(req)
-	subject := "tafweej." + s.cfg.Site + ".gate." + b.Gate + ".scan"
+	subject := subjects.For(s.cfg.Site).GateScan(b.Gate)
 	res, raw, err := s.request(ctx, subject, data)
 	if err != nil {
 		return err
@@ -863,7 +864,7 @@ func (s *simulator) publishCounters(ctx context.Context, now time.Time) {
 func (s *simulator) alert(ctx context.Context) {
 	body, _ := json.Marshal(map[string]any{"kind": "flood_warning", "zones": []string{"siq"}, "severity": "high",
 		"at": s.now().Format(time.RFC3339), "id": "sim-" + s.runID + "-flood"})
-	subject := "tafweej." + s.cfg.Site + ".alert"
+	subject := subjects.For(s.cfg.Site).Alert()
 	s.clearLine()
 	fmt.Fprintf(s.errw, "%s flood warning on %s\n", s.now().Format("15:04"), subject)
 	for attempt := 0; attempt < 3; attempt++ {

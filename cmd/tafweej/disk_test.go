@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -15,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/scheduler"
@@ -55,17 +55,10 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 	flags := []string{"--clock-start", "2026-12-01T10:00:00+03:00", "--clock-speed", "1", "--min-free", "8MiB"}
 	srv := startServer(t, data, flags...)
 
-	// The changes of level are events on the events subject.
-	nc, err := nats.Connect(srv.natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	storageEvents, err := nc.SubscribeSync("tafweej.petra.events.storage.>")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc.Flush()
+	// The changes of level are events on the events subject, relayed to
+	// the control room's event stream (nobody subscribes to NATS
+	// anonymously: the embedded server admits registered devices only).
+	storageEvents := sseEvents(t, srv.httpURL+"/web/events", srv.opsKey, "storage.")
 
 	// room is what the service compares with the reserve: free space less
 	// what Badger needs to flush its write-ahead log.
@@ -204,12 +197,14 @@ func TestFullDiskRefusesWritesAndNeverFaults(t *testing.T) {
 	}
 	expectReady(t, srv, http.StatusServiceUnavailable, "scans")
 	for _, want := range []string{"storage.low", "storage.critical"} {
-		m, err := storageEvents.NextMsg(5 * time.Second)
-		if err != nil {
-			t.Fatalf("no %s event: %v", want, err)
+		var data string
+		select {
+		case data = <-storageEvents:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s event on the console's event stream", want)
 		}
-		if !strings.HasSuffix(m.Subject, want) || !strings.Contains(string(m.Data), `"free_bytes"`) {
-			t.Errorf("event %s %s, want %s with the free space", m.Subject, m.Data, want)
+		if !strings.Contains(data, `"`+want+`"`) || !strings.Contains(data, `"free_bytes"`) {
+			t.Errorf("event %s, want %s with the free space", data, want)
 		}
 	}
 
@@ -365,4 +360,37 @@ func sendJSON(method, url, key string, body any, hdr ...string) (int, []byte, er
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, data, err
+}
+
+// sseEvents reads the server-sent events of url with key until the test
+// ends, and sends the data of each event that holds substr.
+func sseEvents(t *testing.T, url, key, substr string) <-chan string {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("event stream: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		t.Fatalf("event stream: %s", resp.Status)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	out := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if line, ok := strings.CutPrefix(sc.Text(), "data: "); ok && strings.Contains(line, substr) {
+				select {
+				case out <- line:
+				default:
+				}
+			}
+		}
+	}()
+	return out
 }

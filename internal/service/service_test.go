@@ -47,7 +47,12 @@ func TestServiceServesAndStops(t *testing.T) {
 			return nil
 		})
 	}
-	nc, err := nats.Connect(svc.NATSURL())
+	// Nobody connects anonymously: the service's own user, in process.
+	if nc, err := nats.Connect(svc.NATSURL(), nats.MaxReconnects(0)); err == nil {
+		nc.Close()
+		t.Fatal("an anonymous client connected to the embedded NATS server")
+	}
+	nc, err := svc.ServiceConn("test")
 	if err != nil {
 		t.Fatalf("nats: %v", err)
 	}

@@ -77,11 +77,11 @@ func TestScanReasons(t *testing.T) {
 			u.sc.Count = 25
 			return u
 		}, decision: DecisionPartial, reason: ReasonOK, admitted: 20},
-		{name: "bad request: unknown gate", prepare: func(t *testing.T) setup {
+		{name: "unknown gate, named as such", prepare: func(t *testing.T) setup {
 			u := morning(t)
 			u.sc.Gate = "no-such-gate"
 			return u
-		}, decision: DecisionReject, reason: ReasonBadRequest},
+		}, decision: DecisionReject, reason: ReasonUnknownGate},
 		{name: "bad request: no one passing", prepare: func(t *testing.T) setup {
 			u := morning(t)
 			u.sc.Count = 0

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/store"

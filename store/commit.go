@@ -18,6 +18,13 @@ func (s *Badger) Commit(effects []scheduler.Effect) error {
 	if err != nil {
 		return err
 	}
+	return s.writeOps(ops)
+}
+
+// writeOps writes ops (a nil value deletes its key) in one synced
+// transaction; on any error nothing was written, and a batch over Badger's
+// transaction limit fails with ErrTooBig.
+func (s *Badger) writeOps(ops []op) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -26,7 +33,7 @@ func (s *Badger) Commit(effects []scheduler.Effect) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	err = s.db.Update(func(txn *badger.Txn) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
 		for _, o := range ops {
 			var err error
 			if o.val == nil {

@@ -126,35 +126,7 @@ func (s *Badger) CommitOutbox(effects []scheduler.Effect, out []WebhookDelivery)
 		}
 		ops = append(ops, op{key: deliveryKey(d.Endpoint, d.ID), val: val})
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if len(ops) == 0 {
-		return nil
-	}
-	err = s.db.Update(func(txn *badger.Txn) error {
-		for _, o := range ops {
-			var err error
-			if o.val == nil {
-				err = txn.Delete(o.key)
-			} else {
-				err = txn.Set(o.key, o.val)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if errors.Is(err, badger.ErrTxnTooBig) {
-		return fmt.Errorf("%w: %d records with %d webhook deliveries", ErrTooBig, len(ops), len(out))
-	}
-	if err != nil {
-		return fmt.Errorf("store: commit of %d records: %w", len(ops), err)
-	}
-	return nil
+	return s.writeOps(ops)
 }
 
 // update runs fn in a synced write transaction.

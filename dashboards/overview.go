@@ -224,6 +224,29 @@ func overview() *dashboard.DashboardBuilder {
 			Targets(targets(
 				ts(`max by (zone) (tafweej_zone_capacity_visitors{`+sel+`})`, "{{zone}}"),
 			))).
+		WithRow(dashboard.NewRowBuilder("Over capacity — bookings above a lowered configuration")).
+		WithPanel(newStat("Waves booked over capacity", 6, 7,
+			"Waves, from now on, with more visitors booked than the gate's wave capacity now configured "+
+				"(a restart with a lower figure keeps the stored bookings). Fix each date with tafweej replan --date D.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`max(tafweej_overbooked_waves{`+sel+`})`, "waves"),
+			))).
+		WithPanel(newStat("Zone-days over capacity", 6, 7,
+			"Zone-days, from today on, whose plan goes over the zone's capacity now configured. Fix each date with tafweej replan --date D.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`max(tafweej_overbooked_zone_dates{`+sel+`})`, "zone-days"),
+			))).
+		WithPanel(newTimeseries("Over capacity over time", 12, 7,
+			"Waves and zone-days over the capacity in force: a step up after a restart with a lowered configuration, "+
+				"back to zero once the dates are re-planned.").
+			Targets(targets(
+				ts(`max(tafweej_overbooked_waves{`+sel+`})`, "waves"),
+				ts(`max(tafweej_overbooked_zone_dates{`+sel+`})`, "zone-days"),
+			))).
 		WithRow(dashboard.NewRowBuilder("Store and NATS — can the service record and listen?")).
 		WithPanel(newTimeseries("Store commit latency", 6, 8,
 			"Time of one synced Badger commit (one per owner-loop turn, grouping every command of the turn).").

@@ -147,6 +147,68 @@ func platform() *dashboard.DashboardBuilder {
 			Targets(targets(
 				ts(perMinute("tafweej_deadletter_messages_total", sel, "kind"), "{{kind}}"),
 			))).
+		WithRow(dashboard.NewRowBuilder("Webhooks — are operators told?")).
+		WithPanel(newStat("Endpoints", 4, 8,
+			"Webhook endpoints operators have registered (POST /v1/webhooks, tafweej webhooks add).").
+			Thresholds(steps(base("blue"))).
+			Targets(targets(
+				ts(`sum(tafweej_webhook_endpoints{`+sel+`})`, "endpoints"),
+			))).
+		WithPanel(newStat("Deliveries waiting", 4, 8,
+			"Deliveries in the durable outbox waiting for an attempt or being attempted. "+
+				"A number that keeps growing means endpoints are down or slow: they get the events later, with backoff.").
+			Thresholds(steps(base("green"), at(50, "orange"), at(500, "red"))).
+			Targets(targets(
+				ts(`sum(tafweej_webhook_outbox_pending{`+sel+`})`, "waiting"),
+			))).
+		WithPanel(newStat("Deliveries given up in the time range", 4, 8,
+			"Deliveries that failed for the whole retry period; the operator can replay them (tafweej webhooks deliveries, then replay).").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`sum(increase(tafweej_webhook_deliveries_total{`+sel+`, outcome="failed"}[$__range]))`, "failed"),
+			))).
+		WithPanel(newTimeseries("Delivery attempts per minute, by outcome", 12, 8,
+			"Each attempt to deliver an event: delivered (the endpoint answered 2xx), retried (to be tried again with backoff) "+
+				"or failed (the last attempt of a delivery given up).").
+			Stacking(stacked()).FillOpacity(60).LineWidth(1).
+			Targets(targets(
+				ts(perMinute("tafweej_webhook_attempts_total", sel, "outcome"), "{{outcome}}"),
+			)).
+			OverrideByName("delivered", solid("green")).
+			OverrideByName("retried", solid("orange")).
+			OverrideByName("failed", solid("red"))).
+		WithPanel(newTimeseries("Time from event to delivery", 12, 7,
+			"From an event (a booking moved, a group admitted, ...) to its delivery, retries included: "+
+				"a p99 in minutes or hours means endpoints that were down.").
+			Unit("s").
+			Targets(targets(
+				ts(quantile("0.5", "tafweej_webhook_delivery_latency_seconds", sel, ""), "p50"),
+				ts(quantile("0.99", "tafweej_webhook_delivery_latency_seconds", sel, ""), "p99"),
+			))).
+		WithPanel(newTimeseries("Outbox over time", 12, 7,
+			"Deliveries waiting in the outbox, and the endpoints registered.").
+			Targets(targets(
+				ts(`sum(tafweej_webhook_outbox_pending{`+sel+`})`, "waiting"),
+				ts(`sum(tafweej_webhook_endpoints{`+sel+`})`, "endpoints"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Panics — did a fault stop a command?")).
+		WithPanel(newStat("Panics recovered in the time range", 6, 7,
+			"Panics the service recovered from: each command that hit one was answered with an internal error, "+
+				"nothing of it was applied, and the stack is in the log. Any is a bug to report.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`sum(increase(tafweej_panics_total{`+sel+`}[$__range]))`, "panics"),
+			))).
+		WithPanel(newTimeseries("Panics recovered per minute, by where", 18, 7,
+			"Where the panic was recovered: engine (owner loop), read, planner, publish, allot, http, nats_scan, nats_alert or nats_counter.").
+			DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
+			Thresholds(steps(base("green"), at(1, "red"))).
+			ThresholdsStyle(thresholdsStyle(common.GraphThresholdsStyleModeLineAndArea)).
+			Targets(targets(
+				ts(perMinute("tafweej_panics_total", sel, "where"), "{{where}}"),
+			))).
 		WithRow(dashboard.NewRowBuilder("Go runtime and process").Collapsed(true).
 			WithPanel(newTimeseries("CPU", 6, 7,
 				"CPU seconds used per second (1 = one core busy).").

@@ -35,6 +35,21 @@ func sensors() *dashboard.DashboardBuilder {
 			Targets(targets(
 				ts(`time() - max by (sensor) (tafweej_sensor_last_reading_timestamp_seconds{`+sel+`})`, "{{sensor}}"),
 			))).
+		WithRow(dashboard.NewRowBuilder("Suspect counters — readings no crowd can produce")).
+		WithPanel(newStat("Counters suspect", 6, 8,
+			"Counters that sent a reading no crowd can produce (a clock far off, totals going down, more people a minute than the counter's limit, "+
+				"a new boot with a high sequence, more out than in): their readings are set aside until operations trust them again (tafweej sensors trust SENSOR).").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`sum(tafweej_sensor_suspect{`+selZone+`})`, "suspect"),
+			))).
+		WithPanel(newStateTimeline("Suspect, per counter", 18, 8,
+			"When each counter was suspect, from the reading that made it so until operations trusted it.").
+			Mappings(suspectMap).
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`max by (sensor) (tafweej_sensor_suspect{`+selZone+`})`, "{{sensor}}"),
+			))).
 		WithRow(dashboard.NewRowBuilder("Messages — are the readings sound?")).
 		WithPanel(newTimeseries("Counter readings per minute, by result", 8, 8,
 			"Applied; duplicate (a sequence number at or below the last seen, e.g. a redelivery); invalid (unknown sensor, wrong zone, totals going down).").

@@ -4,9 +4,27 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
+
+	"github.com/grafana/grafana-foundation-sdk/go/barchart"
+	"github.com/grafana/grafana-foundation-sdk/go/bargauge"
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/heatmap"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/statetimeline"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
+
+// The dashboards are built with Grafana's dashboards-as-code SDK
+// (github.com/grafana/grafana-foundation-sdk/go), typed against Grafana's
+// dashboard schema. The constructors below give each panel kind the house
+// defaults (data source variable, colours, legend, tooltip); the
+// definitions in overview.go, gates.go, sensors.go and platform.go chain
+// the SDK's own builder methods on them.
 
 // File is one rendered dashboard.
 type File struct {
@@ -18,24 +36,25 @@ type File struct {
 // deterministic: the same definitions give the same bytes.
 func All() ([]File, error) {
 	var out []File
-	for _, d := range []dashboard{overview(), gates(), sensors(), platform()} {
-		b, err := d.render()
+	for _, d := range []*dashboard.DashboardBuilder{overview(), gates(), sensors(), platform()} {
+		b, err := render(d)
 		if err != nil {
-			return nil, fmt.Errorf("dashboard %q: %w", d.uid, err)
+			return nil, err
 		}
-		out = append(out, File{Name: d.uid + ".json", JSON: b})
+		var head struct{ UID string }
+		if err := json.Unmarshal(b, &head); err != nil || head.UID == "" {
+			return nil, fmt.Errorf("a dashboard has no uid: %v", err)
+		}
+		out = append(out, File{Name: head.UID + ".json", JSON: b})
 	}
 	return out, nil
 }
-
-// The model below covers the part of Grafana's dashboard JSON (schema
-// version 39) that these dashboards use.
 
 // schemaVersion is Grafana's dashboard schema version (Grafana 10.4 / 11).
 const schemaVersion = 39
 
 // ds is the panels' data source: always the ${datasource} variable.
-var ds = map[string]any{"type": "prometheus", "uid": "${datasource}"}
+var ds = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
 
 // Common label matchers. Every query filters on job and site, so one
 // Grafana can show several Tafweej services (or sites) side by side.
@@ -45,357 +64,342 @@ const (
 	selGate = sel + `, gate=~"$gate"`
 )
 
-type dashboard struct {
-	uid, title, description string
-	vars                    []variable // after the data source
-	annotations             []annotation
-	rows                    []row
-	from                    string // time range start, e.g. "now-6h"
+// newDashboard starts a dashboard with what every Tafweej dashboard has:
+// the tag, the links menu, the refresh, the built-in annotations and the
+// data source variable (the others follow it).
+func newDashboard(uid, title, description, from string) *dashboard.DashboardBuilder {
+	return dashboard.NewDashboardBuilder(title).
+		Uid(uid).
+		Description(description).
+		Tags([]string{"tafweej"}).
+		Timezone("browser").
+		Editable().
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Time(from, "now").
+		Refresh("30s").
+		Version(1).
+		LiveNow(false).
+		FiscalYearStartMonth(0).
+		Link(dashboard.NewDashboardLinkBuilder("Tafweej dashboards").
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"tafweej"}).
+			AsDropdown(true).IncludeVars(true).KeepTime(true).
+			Icon("external link").TargetBlank(false)).
+		Annotation(dashboard.NewAnnotationQueryBuilder().
+			Name("Annotations & Alerts").
+			BuiltIn(1).
+			Datasource(common.DataSourceRef{Type: cog.ToPtr("grafana"), Uid: cog.ToPtr("-- Grafana --")}).
+			Enable(true).Hide(true).
+			IconColor("rgba(0, 211, 255, 1)").
+			Type("dashboard")).
+		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").
+			Label("Data source").
+			Type("prometheus").
+			Hide(dashboard.VariableHideDontHide).
+			Multi(false).IncludeAll(false).Regex(""))
 }
 
-type row struct {
-	title     string
-	collapsed bool
-	panels    []panel
-}
-
-type panel struct {
-	kind        string // timeseries, stat, bargauge, state-timeline, barchart, table, heatmap
-	title, desc string
-	w, h        int
-	targets     []target
-	unit        string
-	min, max    *float64
-	steps       []step // thresholds; the first is the base (no value)
-	mappings    []mapping
-	noValue     string // shown when a query returns nothing (e.g. "0")
-	repeat      string // variable to repeat the panel over
-	stack       bool   // timeseries: stack the series
-	bars        bool   // timeseries: draw bars
-	thresholds  string // timeseries: how to draw thresholds ("line", "dashed", "area"); empty: not drawn
-	overrides   []override
-	transforms  []map[string]any
-	options     map[string]any // merged over the kind's default options
-}
-
-type target struct {
-	expr, legend string
-	instant      bool   // one value at the end of the range
-	format       string // "time_series" (default), "table" or "heatmap"
-}
-
-type step struct {
-	color string
-	value *float64 // nil for the base step
-}
-
-type mapping struct {
-	value, text, color string
-}
-
-// override sets properties on the series whose display name matches.
-type override struct {
-	name  string // display name (legend)
-	props map[string]any
-}
-
-type variable struct {
-	name, label, query string
-	multi              bool // several values, with "All" (.*)
-	hide               bool
-}
-
-type annotation struct {
-	name, expr, color, title, text string
-}
-
-func f(v float64) *float64 { return &v }
-
-func base(color string) step             { return step{color: color} }
-func at(v float64, color string) step    { return step{color: color, value: f(v)} }
-func ts(expr, legend string) target      { return target{expr: expr, legend: legend} }
-func instant(expr, legend string) target { return target{expr: expr, legend: legend, instant: true} }
-func table(expr string) target           { return target{expr: expr, instant: true, format: "table"} }
-func dashed(color string) map[string]any {
-	return map[string]any{"color": map[string]any{"mode": "fixed", "fixedColor": color},
-		"custom.lineStyle": map[string]any{"fill": "dash", "dash": []int{10, 10}}, "custom.fillOpacity": 0}
-}
-func solid(color string) map[string]any {
-	return map[string]any{"color": map[string]any{"mode": "fixed", "fixedColor": color}}
-}
-
-// render writes the dashboard as indented JSON.
-func (d dashboard) render() ([]byte, error) {
-	ids := 0
-	next := func() int { ids++; return ids }
-	var panels []any
-	y := 0
-	for _, r := range d.rows {
-		rowPanel := map[string]any{
-			"type": "row", "id": next(), "title": r.title, "collapsed": r.collapsed,
-			"gridPos": grid(0, y, 24, 1), "panels": []any{},
+// render builds the dashboard, numbers its panels (rows included, in
+// order) and writes it as indented JSON.
+func render(d *dashboard.DashboardBuilder) ([]byte, error) {
+	built, err := d.Build()
+	if err != nil {
+		return nil, err
+	}
+	built.SchemaVersion = schemaVersion
+	// The SDK's schema defaults put the links menu and the annotation
+	// toggles in Grafana 12's controls menu; keep them on the dashboard,
+	// where Grafana 10.4 and 11 show them.
+	for i := range built.Links {
+		built.Links[i].Placement = nil
+	}
+	for i := range built.Annotations.List {
+		built.Annotations.List[i].Placement = nil
+	}
+	// The SDK's datasource variable has no refresh setting; Grafana
+	// refreshes the list of data sources when the dashboard loads.
+	for i, v := range built.Templating.List {
+		if v.Type == dashboard.VariableTypeDatasource {
+			built.Templating.List[i].Refresh = cog.ToPtr(dashboard.VariableRefreshOnDashboardLoad)
 		}
-		y++
-		var inner []any
-		x, rowH := 0, 0
-		for _, p := range r.panels {
-			if p.w <= 0 || p.w > 24 || p.h <= 0 {
-				return nil, fmt.Errorf("panel %q: width %d must be 1 to 24 and height %d above 0", p.title, p.w, p.h)
+	}
+	id := uint32(0)
+	next := func() *uint32 { id++; return cog.ToPtr(id) }
+	for _, p := range built.Panels {
+		switch {
+		case p.Panel != nil:
+			if err := checkGrid(p.Panel); err != nil {
+				return nil, fmt.Errorf("dashboard %q: %w", deref(built.Uid), err)
 			}
-			if x+p.w > 24 {
-				x, y, rowH = 0, y+rowH, 0
+			p.Panel.Id = next()
+		case p.RowPanel != nil:
+			p.RowPanel.Id = *next()
+			for i := range p.RowPanel.Panels {
+				if err := checkGrid(&p.RowPanel.Panels[i]); err != nil {
+					return nil, fmt.Errorf("dashboard %q: %w", deref(built.Uid), err)
+				}
+				p.RowPanel.Panels[i].Id = next()
 			}
-			inner = append(inner, p.render(next(), grid(x, y, p.w, p.h)))
-			x += p.w
-			rowH = max(rowH, p.h)
 		}
-		y += rowH
-		if r.collapsed {
-			rowPanel["panels"] = inner
-			y -= rowH // a collapsed row takes one line; its panels keep their places for when it opens
-			panels = append(panels, rowPanel)
-			continue
-		}
-		panels = append(panels, rowPanel)
-		panels = append(panels, inner...)
-	}
-
-	vars := []any{map[string]any{
-		"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-		"current": map[string]any{}, "hide": 0, "includeAll": false, "multi": false, "options": []any{},
-		"refresh": 1, "regex": "", "skipUrlSync": false,
-	}}
-	for _, v := range d.vars {
-		vars = append(vars, v.render())
-	}
-	annos := []any{map[string]any{
-		"builtIn": 1, "datasource": map[string]any{"type": "grafana", "uid": "-- Grafana --"},
-		"enable": true, "hide": true, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
-	}}
-	for _, a := range d.annotations {
-		annos = append(annos, map[string]any{
-			"datasource": ds, "enable": true, "expr": a.expr, "iconColor": a.color, "name": a.name,
-			"step": "1m", "titleFormat": a.title, "textFormat": a.text, "tagKeys": "zone", "useValueForTime": false,
-		})
-	}
-	from := d.from
-	if from == "" {
-		from = "now-6h"
-	}
-	out := map[string]any{
-		"uid": d.uid, "title": d.title, "description": d.description,
-		"tags": []string{"tafweej"}, "timezone": "browser", "editable": true, "graphTooltip": 1,
-		"schemaVersion": schemaVersion, "version": 1, "refresh": "30s", "liveNow": false, "fiscalYearStartMonth": 0,
-		"time":        map[string]any{"from": from, "to": "now"},
-		"timepicker":  map[string]any{},
-		"templating":  map[string]any{"list": vars},
-		"annotations": map[string]any{"list": annos},
-		"links": []any{map[string]any{
-			"title": "Tafweej dashboards", "type": "dashboards", "tags": []string{"tafweej"},
-			"asDropdown": true, "includeVars": true, "keepTime": true, "icon": "external link", "targetBlank": false,
-		}},
-		"panels": panels,
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := enc.Encode(built); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-func grid(x, y, w, h int) map[string]any { return map[string]any{"x": x, "y": y, "w": w, "h": h} }
-
-func (v variable) render() map[string]any {
-	m := map[string]any{
-		"name": v.name, "label": v.label, "type": "query", "datasource": ds,
-		"query": v.query, "definition": v.query, "refresh": 2, "regex": "", "sort": 1,
-		"hide": 0, "multi": v.multi, "includeAll": v.multi, "options": []any{}, "skipUrlSync": false,
-		"current": map[string]any{},
-	}
-	if v.multi {
-		m["allValue"] = ".*"
-		m["current"] = map[string]any{"selected": true, "text": []string{"All"}, "value": []string{"$__all"}}
-	}
-	if v.hide {
-		m["hide"] = 2
-	}
-	return m
-}
-
-func (p panel) render(id int, pos map[string]any) map[string]any {
-	var targets []any
-	for i, t := range p.targets {
-		format := t.format
-		if format == "" {
-			format = "time_series"
-		}
-		targets = append(targets, map[string]any{
-			"refId": string(rune('A' + i)), "datasource": ds, "editorMode": "code",
-			"expr": t.expr, "legendFormat": t.legend, "range": !t.instant, "instant": t.instant, "format": format,
-		})
-	}
-	defaults := map[string]any{"unit": orDefault(p.unit, "short")}
-	if p.min != nil {
-		defaults["min"] = *p.min
-	}
-	if p.max != nil {
-		defaults["max"] = *p.max
-	}
-	if p.noValue != "" {
-		defaults["noValue"] = p.noValue
-	}
-	steps := []any{map[string]any{"color": "green", "value": nil}}
-	if len(p.steps) > 0 {
-		steps = steps[:0]
-		for _, s := range p.steps {
-			var v any
-			if s.value != nil {
-				v = *s.value
-			}
-			steps = append(steps, map[string]any{"color": s.color, "value": v})
-		}
-	}
-	defaults["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
-	mappings := []any{}
-	if len(p.mappings) > 0 {
-		opts := map[string]any{}
-		for i, m := range p.mappings {
-			opts[m.value] = map[string]any{"text": m.text, "color": m.color, "index": i}
-		}
-		mappings = append(mappings, map[string]any{"type": "value", "options": opts})
-	}
-	defaults["mappings"] = mappings
-	color := map[string]any{"mode": "palette-classic"}
-	if p.kind == "stat" || p.kind == "bargauge" || p.kind == "state-timeline" || p.kind == "table" {
-		color = map[string]any{"mode": "thresholds"}
-	}
-	defaults["color"] = color
-	if custom := p.custom(); custom != nil {
-		defaults["custom"] = custom
-	}
-	overrides := []any{}
-	for _, o := range p.overrides {
-		var props []any
-		for _, k := range sortedKeys(o.props) {
-			props = append(props, map[string]any{"id": k, "value": o.props[k]})
-		}
-		overrides = append(overrides, map[string]any{
-			"matcher": map[string]any{"id": "byName", "options": o.name}, "properties": props,
-		})
-	}
-	m := map[string]any{
-		"id": id, "type": p.kind, "title": p.title, "description": p.desc, "gridPos": pos, "datasource": ds,
-		"targets":     targets,
-		"fieldConfig": map[string]any{"defaults": defaults, "overrides": overrides},
-		"options":     merge(p.defaultOptions(), p.options),
-	}
-	if p.repeat != "" {
-		m["repeat"] = p.repeat
-		m["repeatDirection"] = "h"
-		m["maxPerRow"] = 3
-	}
-	if len(p.transforms) > 0 {
-		m["transformations"] = p.transforms
-	}
-	return m
-}
-
-// custom is the field config's custom part of the panel's kind.
-func (p panel) custom() map[string]any {
-	switch p.kind {
-	case "timeseries":
-		c := map[string]any{
-			"drawStyle": "line", "lineInterpolation": "linear", "lineWidth": 2, "fillOpacity": 10,
-			"gradientMode": "none", "showPoints": "never", "pointSize": 4, "spanNulls": false,
-			"axisPlacement": "auto", "axisLabel": "", "axisSoftMin": 0, "barAlignment": 0,
-			"stacking":          map[string]any{"mode": "none", "group": "A"},
-			"thresholdsStyle":   map[string]any{"mode": "off"},
-			"scaleDistribution": map[string]any{"type": "linear"},
-			"hideFrom":          map[string]any{"legend": false, "tooltip": false, "viz": false},
-		}
-		if p.stack {
-			c["stacking"] = map[string]any{"mode": "normal", "group": "A"}
-			c["fillOpacity"] = 60
-			c["lineWidth"] = 1
-		}
-		if p.bars {
-			c["drawStyle"] = "bars"
-			c["fillOpacity"] = 80
-		}
-		switch p.thresholds {
-		case "line":
-			c["thresholdsStyle"] = map[string]any{"mode": "line"}
-		case "dashed":
-			c["thresholdsStyle"] = map[string]any{"mode": "dashed"}
-		case "area":
-			c["thresholdsStyle"] = map[string]any{"mode": "line+area"}
-		}
-		return c
-	case "state-timeline":
-		return map[string]any{"fillOpacity": 80, "lineWidth": 0, "hideFrom": map[string]any{"legend": false, "tooltip": false, "viz": false}}
-	case "barchart":
-		return map[string]any{"fillOpacity": 80, "lineWidth": 1, "gradientMode": "none", "axisPlacement": "auto",
-			"axisSoftMin": 0, "scaleDistribution": map[string]any{"type": "linear"},
-			"hideFrom": map[string]any{"legend": false, "tooltip": false, "viz": false}}
-	case "table":
-		return map[string]any{"align": "auto", "cellOptions": map[string]any{"type": "color-background", "mode": "basic"},
-			"inspect": false, "filterable": false}
-	case "heatmap":
-		return map[string]any{"hideFrom": map[string]any{"legend": false, "tooltip": false, "viz": false},
-			"scaleDistribution": map[string]any{"type": "linear"}}
+func checkGrid(p *dashboard.Panel) error {
+	if g := p.GridPos; g == nil || g.W == 0 || g.W > 24 || g.H == 0 {
+		return fmt.Errorf("panel %q: width must be 1 to 24 and height above 0, got %+v", deref(p.Title), g)
 	}
 	return nil
 }
 
-func (p panel) defaultOptions() map[string]any {
-	legend := map[string]any{"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []string{}}
-	tooltip := map[string]any{"mode": "multi", "sort": "desc"}
-	reduce := map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false}
-	switch p.kind {
-	case "timeseries":
-		return map[string]any{"legend": legend, "tooltip": tooltip}
-	case "stat":
-		return map[string]any{"reduceOptions": reduce, "colorMode": "background", "graphMode": "none",
-			"justifyMode": "auto", "orientation": "auto", "textMode": "auto", "wideLayout": true, "showPercentChange": false}
-	case "bargauge":
-		return map[string]any{"reduceOptions": reduce, "orientation": "horizontal", "displayMode": "gradient",
-			"valueMode": "color", "namePlacement": "left", "showUnfilled": true, "sizing": "auto", "minVizHeight": 16, "minVizWidth": 8, "maxVizHeight": 300}
-	case "state-timeline":
-		return map[string]any{"mergeValues": true, "showValue": "auto", "alignValue": "left", "rowHeight": 0.9,
-			"legend": legend, "tooltip": map[string]any{"mode": "single", "sort": "none"}}
-	case "barchart":
-		return map[string]any{"orientation": "vertical", "stacking": "none", "showValue": "auto", "groupWidth": 0.7,
-			"barWidth": 0.97, "barRadius": 0, "xTickLabelRotation": -45, "xTickLabelSpacing": 0, "fullHighlight": false,
-			"legend": legend, "tooltip": tooltip}
-	case "table":
-		return map[string]any{"showHeader": true, "cellHeight": "sm",
-			"footer": map[string]any{"show": false, "reducer": []string{"sum"}, "fields": "", "countRows": false}}
-	case "heatmap":
-		return map[string]any{"calculate": false, "cellGap": 1, "yAxis": map[string]any{"axisPlacement": "left", "unit": p.unit},
-			"color":     map[string]any{"mode": "scheme", "scheme": "Oranges", "scale": "exponential", "exponent": 0.5, "steps": 64, "fill": "dark-orange", "reverse": false},
-			"rowsFrame": map[string]any{"layout": "auto"}, "cellValues": map[string]any{"unit": "short"},
-			"tooltip": map[string]any{"mode": "single", "yHistogram": false, "showColorScale": false},
-			"legend":  map[string]any{"show": true}, "exemplars": map[string]any{"color": "rgba(255,0,255,0.7)"},
-			"filterValues": map[string]any{"le": 1e-9}}
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return map[string]any{}
+	return *s
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
+// Template variables.
+
+// queryVar is a label_values variable; multi ones offer "All" (.*).
+func queryVar(name, label, query string, multi bool) *dashboard.QueryVariableBuilder {
+	v := dashboard.NewQueryVariableBuilder(name).
+		Label(label).
+		Datasource(ds).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(query)}).
+		Definition(query).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Regex("").
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Hide(dashboard.VariableHideDontHide).
+		Multi(multi).
+		IncludeAll(multi)
+	if multi {
+		v = v.AllValue(".*").Current(dashboard.VariableOption{
+			Selected: cog.ToPtr(true),
+			Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}},
+			Value:    dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}},
+		})
 	}
-	return s
+	return v
 }
 
-// merge returns a copy of a with b's keys set over it.
-func merge(a, b map[string]any) map[string]any {
-	out := maps.Clone(a)
-	maps.Copy(out, b)
+// annotation is a Prometheus annotation: a region while expr is 1.
+func annotation(name, color, expr, title, text string) *dashboard.AnnotationQueryBuilder {
+	return dashboard.NewAnnotationQueryBuilder().
+		Name(name).Datasource(ds).Enable(true).IconColor(color).
+		Expr(expr).Step("1m").TitleFormat(title).TextFormat(text).TagKeys("zone").UseValueForTime(false)
+}
+
+// Queries.
+
+func promQuery(expr, legend string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Datasource(ds).EditorMode(prometheus.QueryEditorModeCode).
+		Expr(expr).LegendFormat(legend)
+}
+
+// ts is a range query drawn as time series.
+func ts(expr, legend string) *prometheus.DataqueryBuilder {
+	return promQuery(expr, legend).Range().Format(prometheus.PromQueryFormatTimeSeries)
+}
+
+// instant is one value at the end of the range.
+func instant(expr, legend string) *prometheus.DataqueryBuilder {
+	return promQuery(expr, legend).Instant().Format(prometheus.PromQueryFormatTimeSeries)
+}
+
+// tableQ is an instant query returned as a table.
+func tableQ(expr string) *prometheus.DataqueryBuilder {
+	return promQuery(expr, "").Instant().Format(prometheus.PromQueryFormatTable)
+}
+
+// heatmapQ is a range query of histogram buckets.
+func heatmapQ(expr, legend string) *prometheus.DataqueryBuilder {
+	return promQuery(expr, legend).Range().Format(prometheus.PromQueryFormatHeatmap)
+}
+
+// targets names the queries A, B, C, ... in order.
+func targets(qs ...*prometheus.DataqueryBuilder) []cog.Builder[variants.Dataquery] {
+	out := make([]cog.Builder[variants.Dataquery], len(qs))
+	for i, q := range qs {
+		out[i] = q.RefId(string(rune('A' + i)))
+	}
 	return out
 }
 
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
+// Thresholds, mappings, overrides.
+
+func base(color string) dashboard.Threshold { return dashboard.Threshold{Color: color} }
+func at(v float64, color string) dashboard.Threshold {
+	return dashboard.Threshold{Color: color, Value: cog.ToPtr(v)}
+}
+
+func steps(s ...dashboard.Threshold) *dashboard.ThresholdsConfigBuilder {
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(s)
+}
+
+// valueMap maps values to text and colour: value, text, colour, ...
+func valueMap(vtc ...string) []dashboard.ValueMapping {
+	opts := map[string]dashboard.ValueMappingResult{}
+	for i := 0; i+2 < len(vtc); i += 3 {
+		opts[vtc[i]] = dashboard.ValueMappingResult{Text: cog.ToPtr(vtc[i+1]), Color: cog.ToPtr(vtc[i+2]), Index: cog.ToPtr(int32(i / 3))}
+	}
+	return []dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{Type: dashboard.MappingTypeValueToText, Options: opts}}}
+}
+
+func colour(mode dashboard.FieldColorModeId) *dashboard.FieldColorBuilder {
+	return dashboard.NewFieldColorBuilder().Mode(mode)
+}
+
+func fixed(color string) dashboard.DynamicConfigValue {
+	return dashboard.DynamicConfigValue{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": color}}
+}
+
+// solid draws a series in one colour.
+func solid(color string) []dashboard.DynamicConfigValue {
+	return []dashboard.DynamicConfigValue{fixed(color)}
+}
+
+// dashed draws a series (a threshold, a limit) as a dashed line.
+func dashed(color string) []dashboard.DynamicConfigValue {
+	return []dashboard.DynamicConfigValue{
+		fixed(color),
+		{Id: "custom.fillOpacity", Value: 0},
+		{Id: "custom.lineStyle", Value: map[string]any{"fill": "dash", "dash": []int{10, 10}}},
+	}
+}
+
+func legend() *common.VizLegendOptionsBuilder {
+	return common.NewVizLegendOptionsBuilder().DisplayMode(common.LegendDisplayModeList).
+		Placement(common.LegendPlacementBottom).ShowLegend(true).Calcs([]string{})
+}
+
+func tooltip(mode common.TooltipDisplayMode, sort common.SortOrder) *common.VizTooltipOptionsBuilder {
+	return common.NewVizTooltipOptionsBuilder().Mode(mode).Sort(sort)
+}
+
+func lastNotNull() *common.ReduceDataOptionsBuilder {
+	return common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Fields("").Values(false)
+}
+
+func hideNothing() *common.HideSeriesConfigBuilder {
+	return common.NewHideSeriesConfigBuilder().Legend(false).Tooltip(false).Viz(false)
+}
+
+func linearScale() *common.ScaleDistributionConfigBuilder {
+	return common.NewScaleDistributionConfigBuilder().Type(common.ScaleDistributionLinear)
+}
+
+// Panel constructors, one per kind, with the house defaults. Width and
+// height are in grid units (24 columns); the dashboard builder places the
+// panels left to right, row after row.
+
+func newTimeseries(title string, w, h uint32, desc string) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit("short").Thresholds(steps(base("green"))).ColorScheme(colour(dashboard.FieldColorModeIdPaletteClassic)).
+		DrawStyle(common.GraphDrawStyleLine).LineInterpolation(common.LineInterpolationLinear).LineWidth(2).FillOpacity(10).
+		GradientMode(common.GraphGradientModeNone).ShowPoints(common.VisibilityModeNever).PointSize(4).
+		SpanNulls(common.BoolOrFloat64{Bool: cog.ToPtr(false)}).
+		AxisPlacement(common.AxisPlacementAuto).AxisLabel("").AxisSoftMin(0).BarAlignment(common.BarAlignmentCenter).
+		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNone).Group("A")).
+		ThresholdsStyle(thresholdsStyle(common.GraphThresholdsStyleModeOff)).
+		ScaleDistribution(linearScale()).HideFrom(hideNothing()).
+		Legend(legend()).Tooltip(tooltip(common.TooltipDisplayModeMulti, common.SortOrderDescending))
+}
+
+func thresholdsStyle(mode common.GraphThresholdsStyleMode) *common.GraphThresholdsStyleConfigBuilder {
+	return common.NewGraphThresholdsStyleConfigBuilder().Mode(mode)
+}
+
+// stacked is the stacking of a stacked time series.
+func stacked() *common.StackingConfigBuilder {
+	return common.NewStackingConfigBuilder().Mode(common.StackingModeNormal).Group("A")
+}
+
+func newStat(title string, w, h uint32, desc string) *stat.PanelBuilder {
+	return stat.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit("short").Thresholds(steps(base("green"))).ColorScheme(colour(dashboard.FieldColorModeIdThresholds)).
+		ReduceOptions(lastNotNull()).ColorMode(common.BigValueColorModeBackground).GraphMode(common.BigValueGraphModeNone).
+		JustifyMode(common.BigValueJustifyModeAuto).Orientation(common.VizOrientationAuto).TextMode(common.BigValueTextModeAuto).
+		WideLayout(true).ShowPercentChange(false)
+}
+
+func newBarGauge(title string, w, h uint32, desc string) *bargauge.PanelBuilder {
+	return bargauge.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit("short").Thresholds(steps(base("green"))).ColorScheme(colour(dashboard.FieldColorModeIdThresholds)).
+		ReduceOptions(lastNotNull()).Orientation(common.VizOrientationHorizontal).DisplayMode(common.BarGaugeDisplayModeGradient).
+		ValueMode(common.BarGaugeValueModeColor).NamePlacement(common.BarGaugeNamePlacementLeft).ShowUnfilled(true).
+		Sizing(common.BarGaugeSizingAuto).MinVizHeight(16).MinVizWidth(8).MaxVizHeight(300)
+}
+
+func newStateTimeline(title string, w, h uint32, desc string) *statetimeline.PanelBuilder {
+	return statetimeline.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit("short").Thresholds(steps(base("green"))).ColorScheme(colour(dashboard.FieldColorModeIdThresholds)).
+		FillOpacity(80).LineWidth(0).HideFrom(hideNothing()).
+		MergeValues(true).ShowValue(common.VisibilityModeAuto).AlignValue(common.TimelineValueAlignmentLeft).RowHeight(0.9).
+		Legend(legend()).Tooltip(tooltip(common.TooltipDisplayModeSingle, common.SortOrderNone))
+}
+
+func newBarChart(title string, w, h uint32, desc string) *barchart.PanelBuilder {
+	return barchart.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit("short").Thresholds(steps(base("green"))).ColorScheme(colour(dashboard.FieldColorModeIdPaletteClassic)).
+		FillOpacity(80).LineWidth(1).GradientMode(common.GraphGradientModeNone).AxisPlacement(common.AxisPlacementAuto).
+		AxisSoftMin(0).ScaleDistribution(linearScale()).HideFrom(hideNothing()).
+		Orientation(common.VizOrientationVertical).Stacking(common.StackingModeNone).ShowValue(common.VisibilityModeAuto).
+		GroupWidth(0.7).BarWidth(0.97).BarRadius(0).XTickLabelRotation(-45).XTickLabelSpacing(0).FullHighlight(false).
+		Legend(legend()).Tooltip(tooltip(common.TooltipDisplayModeMulti, common.SortOrderDescending))
+}
+
+func newTable(title string, w, h uint32, desc string) *table.PanelBuilder {
+	return table.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit("short").Thresholds(steps(base("transparent"))).ColorScheme(colour(dashboard.FieldColorModeIdThresholds)).
+		Align(common.FieldTextAlignmentAuto).
+		CellOptions(common.TableCellOptions{TableColoredBackgroundCellOptions: &common.TableColoredBackgroundCellOptions{
+			Type: common.TableCellDisplayModeColorBackground, Mode: cog.ToPtr(common.TableCellBackgroundDisplayModeBasic)}}).
+		Inspect(false).Filterable(false).
+		ShowHeader(true).CellHeight(common.TableCellHeightSm).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}).CountRows(false))
+}
+
+func newHeatmap(title string, w, h uint32, unit, desc string) *heatmap.PanelBuilder {
+	return heatmap.NewPanelBuilder().Title(title).Description(desc).Span(w).Height(h).Datasource(ds).
+		Unit(unit).Thresholds(steps(base("green"))).ColorScheme(colour(dashboard.FieldColorModeIdPaletteClassic)).
+		HideFrom(hideNothing()).ScaleDistribution(linearScale()).
+		Calculate(false).CellGap(1).
+		YAxis(heatmap.NewYAxisConfigBuilder().AxisPlacement(common.AxisPlacementLeft).Unit(unit)).
+		Color(heatmap.NewHeatmapColorOptionsBuilder().Mode(heatmap.HeatmapColorModeScheme).Scheme("Oranges").
+			Scale(heatmap.HeatmapColorScaleExponential).Exponent(0.5).Steps(64).Fill("dark-orange").Reverse(false)).
+		RowsFrame(heatmap.NewRowsHeatmapOptionsBuilder().Layout(common.HeatmapCellLayoutAuto)).
+		CellValues(heatmap.NewCellValuesBuilder().Unit("short")).
+		Tooltip(heatmap.NewHeatmapTooltipBuilder().Mode(common.TooltipDisplayModeSingle).YHistogram(false).ShowColorScale(false)).
+		ShowLegend().ExemplarsColor("rgba(255,0,255,0.7)").
+		FilterValues(heatmap.NewFilterValueRangeBuilder().Le(1e-9))
+}
+
+// countsTable names the value column of a table of counts and sorts the
+// table by it, largest first.
+func countsTable(column string) []dashboard.DataTransformerConfig {
+	return []dashboard.DataTransformerConfig{organize(map[string]any{"Value": column}, nil), sortBy(column, true)}
+}
+
+// organize drops the Time column, renames columns and orders them.
+func organize(rename, order map[string]any) dashboard.DataTransformerConfig {
+	opts := map[string]any{"excludeByName": map[string]any{"Time": true}, "renameByName": rename}
+	if order != nil {
+		opts["indexByName"] = order
+	}
+	return dashboard.DataTransformerConfig{Id: "organize", Options: opts}
+}
+
+// sortBy sorts a table by a column.
+func sortBy(field string, desc bool) dashboard.DataTransformerConfig {
+	return dashboard.DataTransformerConfig{Id: "sortBy", Options: map[string]any{
+		"fields": map[string]any{}, "sort": []any{map[string]any{"field": field, "desc": desc}}}}
+}

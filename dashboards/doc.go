@@ -1,8 +1,10 @@
 // Package dashboards holds the Grafana dashboards of Tafweej and the code
 // that writes them.
 //
-// The JSON files beside this file are generated: edit the definitions in
-// overview.go, gates.go, sensors.go and platform.go, then run
+// The JSON files beside this file are generated with Grafana's
+// dashboards-as-code SDK (github.com/grafana/grafana-foundation-sdk/go):
+// edit the definitions in overview.go, gates.go, sensors.go and
+// platform.go, then run
 //
 //	go run ./dashboards/gen
 //

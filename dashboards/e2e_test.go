@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -274,7 +275,8 @@ func startService(t *testing.T, bin, dir, httpAddr string) *service {
 	data := filepath.Join(dir, "data")
 	cmd := exec.Command(bin, "serve", "--config", "../configs/petra.yaml", "--data", data,
 		"--http", s.httpAddr, "--nats-listen", natsAddr,
-		"--clock-start", start.Format(time.RFC3339), "--clock-speed", "60", "--log-level", "warn")
+		"--clock-start", start.Format(time.RFC3339), "--clock-speed", "60", "--log-level", "warn",
+		"--webhook-allow-private") // the test's webhook receiver is on loopback
 	exited := startProcess(t, "tafweej serve", filepath.Join(dir, "tafweej.log"), cmd)
 	waitFor(t, 30*time.Second, "tafweej serve ready on "+s.httpAddr, func() error {
 		if err := exited(); err != nil {
@@ -405,6 +407,25 @@ func checkValues(t *testing.T, p *promServer, want expected) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	}
+	// op-a's webhook endpoint: its admissions are delivered (asynchronously,
+	// from the outbox).
+	for _, expr := range []string{
+		`sum(tafweej_webhook_endpoints{job="tafweej"})`,
+		`sum(tafweej_webhook_deliveries_total{job="tafweej", outcome="delivered"})`,
+		`sum(tafweej_webhook_delivery_latency_seconds_count{job="tafweej"})`,
+	} {
+		for {
+			got, err := p.value(expr)
+			if err == nil && got >= 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%s = %v (%v), want at least 1", expr, got, err)
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
 	for _, expr := range []string{
 		`sum(tafweej_sensor_messages_total{job="tafweej", result="duplicate"})`,
 		`sum(tafweej_sensor_invalid_messages_total{job="tafweej", kind="counter"})`,
@@ -427,6 +448,23 @@ func driveLoad(t *testing.T, s *service) expected {
 	date := now.Format("2006-01-02")
 	from := now.Truncate(15 * time.Minute).Add(15 * time.Minute)
 	window := map[string]string{"from": from.Format("15:04"), "to": from.Add(2 * time.Hour).Format("15:04")}
+
+	// Webhooks: op-a registers an endpoint (a receiver in the test) with
+	// its own operator key, so that its groups' admissions are delivered.
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	var opKey struct {
+		Key string `json:"key"`
+	}
+	if code := s.call(t, http.MethodPost, "/v1/keys", map[string]any{"role": "operator", "operator": "op-a", "name": "e2e"}, &opKey); code != http.StatusCreated {
+		t.Errorf("operator key for op-a: HTTP %d", code)
+	} else if code := s.call(t, http.MethodPost, "/v1/webhooks", map[string]any{"url": recv.URL}, nil,
+		"Authorization", "Bearer "+opKey.Key); code != http.StatusCreated {
+		t.Errorf("webhook endpoint of op-a: HTTP %d", code)
+	}
 
 	// Bookings: confirmed for several operators and the ticket office, a
 	// replay, a change, a cancellation and a refusal.

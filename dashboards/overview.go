@@ -1,191 +1,278 @@
 package dashboards
 
+import (
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
 // overview is the control room's dashboard: one screen that says whether the
 // reserve is within its safe limits and whether the system watching it works.
-func overview() dashboard {
-	return dashboard{
-		uid:   "tafweej-overview",
-		title: "Tafweej — control room",
-		description: "Live versus planned occupancy of every zone, holds and closures, the waves of the coming hours, " +
+func overview() *dashboard.DashboardBuilder {
+	return newDashboard("tafweej-overview", "Tafweej — control room",
+		"Live versus planned occupancy of every zone, holds and closures, the waves of the coming hours, "+
 			"the gates, the people counters, bookings, and the health of the store and NATS.",
-		vars:        []variable{varJob, varSite, varZone, varGate},
-		annotations: []annotation{annoHolds(selZone), annoClosures(selZone)},
-		from:        "now-3h",
-		rows: []row{
-			{title: "Now — is the reserve within its safe limits?", panels: []panel{
-				{kind: "stat", title: "Visitors in the reserve", w: 3, h: 4,
-					desc:    "Sum of the live occupancy of every zone, from the people counters.",
-					targets: []target{ts(`sum(tafweej_zone_live_occupancy_visitors{`+sel+`})`, "live")}},
-				{kind: "stat", title: "Planned now", w: 3, h: 4,
-					desc:    "Visitors the plan puts in the reserve now (admitted and booked groups on their routes).",
-					steps:   []step{base("blue")},
-					targets: []target{ts(`sum(tafweej_zone_planned_occupancy_visitors{`+sel+`})`, "planned")}},
-				{kind: "stat", title: "Zones at hold threshold", w: 3, h: 4,
-					desc:    "Zones whose live occupancy is at or above their hold threshold.",
-					steps:   []step{base("green"), at(1, "orange")},
-					targets: []target{ts(`sum(tafweej_zone_live_occupancy_visitors{`+sel+`} >= bool tafweej_zone_hold_threshold_visitors{`+sel+`})`, "zones")}},
-				{kind: "stat", title: "Zones held", w: 3, h: 4,
-					desc:    "Zones whose incoming waves are held (gates answer held until occupancy falls to the release threshold).",
-					steps:   []step{base("green"), at(1, "orange")},
-					targets: []target{ts(`sum(tafweej_zone_held{`+sel+`})`, "held")}},
-				{kind: "stat", title: "Zones closed", w: 3, h: 4,
-					desc:    "Zones closed by operations or an alert (e.g. a flood warning closes the Siq).",
-					steps:   []step{base("green"), at(1, "red")},
-					targets: []target{ts(`sum(tafweej_zone_closed{`+sel+`})`, "closed")}},
-				{kind: "stat", title: "Closures in force", w: 3, h: 4,
-					desc:    "Closures in force (one closure may close several zones, or the whole site).",
-					steps:   []step{base("green"), at(1, "red")},
-					targets: []target{ts(`sum(tafweej_closures_active{`+sel+`})`, "closures")}},
-				{kind: "stat", title: "Service", w: 3, h: 4,
-					desc:     "Whether Prometheus can scrape the service; when it is down every other panel is stale.",
-					mappings: upMap, steps: []step{base("red"), at(1, "green")},
-					targets: []target{ts(`min(up{`+sel+`})`, "up")}},
-				{kind: "stat", title: "NATS", w: 3, h: 4,
-					desc:     "Whether the service is connected to NATS (gate scans, counters and alerts arrive over NATS).",
-					mappings: natsMap, steps: []step{base("red"), at(1, "green")},
-					targets: []target{ts(`min(tafweej_nats_connected{`+sel+`})`, "connected")}},
-			}},
-			{title: "Occupancy — live, planned and capacity per zone", panels: []panel{
-				{kind: "bargauge", title: "Live occupancy, % of capacity", w: 12, h: 9,
-					desc: "Live occupancy of each zone as a share of its safe capacity. Yellow from 70% (about the release threshold), " +
-						"orange from 85% (about the hold threshold), red at capacity.",
-					unit: "percent", min: f(0), max: f(120), steps: occupancySteps,
-					targets: []target{ts(`100 * tafweej_zone_live_occupancy_visitors{`+selZone+`} / tafweej_zone_capacity_visitors{`+selZone+`}`, "{{zone}}")}},
-				{kind: "bargauge", title: "Headroom before hold (visitors)", w: 12, h: 9,
-					desc: "How many more visitors each zone can take before its waves are held: hold threshold minus live occupancy. " +
-						"Zero or less: the zone is at its hold threshold.",
-					steps:   []step{base("red"), at(1, "orange"), at(100, "green")},
-					targets: []target{ts(`tafweej_zone_hold_threshold_visitors{`+selZone+`} - tafweej_zone_live_occupancy_visitors{`+selZone+`}`, "{{zone}}")}},
-				{kind: "timeseries", title: "$zone", w: 8, h: 8, repeat: "zone",
-					desc: "Live occupancy (counters) against the plan, the hold threshold and the capacity of the zone. " +
-						"Live above planned means more people than booked groups explain (walk-ins, groups staying longer, or a miscounting counter).",
-					targets: []target{
-						ts(`sum(tafweej_zone_live_occupancy_visitors{`+selZone+`})`, "live"),
-						ts(`sum(tafweej_zone_planned_occupancy_visitors{`+selZone+`})`, "planned"),
-						ts(`sum(tafweej_zone_hold_threshold_visitors{`+selZone+`})`, "hold at"),
-						ts(`sum(tafweej_zone_capacity_visitors{`+selZone+`})`, "capacity"),
-					},
-					overrides: []override{
-						{name: "live", props: solid("green")},
-						{name: "planned", props: solid("blue")},
-						{name: "hold at", props: dashed("orange")},
-						{name: "capacity", props: dashed("red")},
-					}},
-			}},
-			{title: "Holds and closures — where is the flow stopped?", panels: []panel{
-				{kind: "state-timeline", title: "Waves held, by zone", w: 12, h: 8,
-					desc:     "When waves whose route reaches a zone were held because its live occupancy passed the hold threshold.",
-					mappings: heldMap, steps: []step{base("green"), at(1, "orange")},
-					targets: []target{ts(`max by (zone) (tafweej_zone_held{`+selZone+`})`, "{{zone}}")}},
-				{kind: "state-timeline", title: "Zones closed", w: 12, h: 8,
-					desc:     "When zones were closed (by operations or by an alert such as a flood warning).",
-					mappings: closMap, steps: []step{base("green"), at(1, "red")},
-					targets: []target{ts(`max by (zone) (tafweej_zone_closed{`+selZone+`})`, "{{zone}}")}},
-			}},
-			{title: "Waves — booked, admitted and no-show, 3 hours back to 6 ahead", panels: []panel{
-				{kind: "barchart", title: "Waves of the selected gates", w: 14, h: 9,
-					desc: "Visitors booked into each wave (slot, site time), admitted so far, and no-shows (not admitted once the late grace has passed). " +
-						"Sums over the selected gates.",
-					targets: []target{
-						table(`sum by (slot) (tafweej_wave_booked_visitors{` + selGate + `})`),
-						table(`sum by (slot) (tafweej_wave_admitted_visitors{` + selGate + `})`),
-						table(`sum by (slot) (tafweej_wave_no_show_visitors{` + selGate + `})`),
-					},
-					transforms: wavesTransforms(false),
-					options:    map[string]any{"xField": "slot"},
-					overrides: []override{
-						{name: "booked", props: solid("blue")},
-						{name: "admitted", props: solid("green")},
-						{name: "no-show", props: solid("orange")},
-					}},
-				{kind: "table", title: "Waves by gate", w: 10, h: 9,
-					desc: "The same waves, one line per gate and slot.",
-					targets: []target{
-						table(`sum by (gate, slot) (tafweej_wave_booked_visitors{` + selGate + `})`),
-						table(`sum by (gate, slot) (tafweej_wave_admitted_visitors{` + selGate + `})`),
-						table(`sum by (gate, slot) (tafweej_wave_no_show_visitors{` + selGate + `})`),
-					},
-					steps:      []step{base("transparent")},
-					transforms: wavesTransforms(true)},
-			}},
-			{title: "Gates — who is let in, who is turned away, how fast", panels: []panel{
-				{kind: "timeseries", title: "Visitors admitted per minute, by gate", w: 8, h: 8,
-					desc:    "Visitors let in at each gate (a group of 12 admitted with one scan counts 12).",
-					targets: []target{ts(perMinute("tafweej_admitted_visitors_total", selGate, "gate"), "{{gate}}")}},
-				{kind: "timeseries", title: "Scan decisions per minute, by reason", w: 8, h: 8, stack: true,
-					desc:    "Gate scans by decision (admit, partial, reject) and reason (ok, too_early, held, closed, already_used, ...).",
-					targets: []target{ts(perMinute("tafweej_scans_total", selGate, "decision, reason"), "{{decision}} · {{reason}}")}},
-				{kind: "timeseries", title: "Scan latency (gate request to reply)", w: 8, h: 8, unit: "s",
-					desc: "Time from a gate's scan request arriving over NATS to the reply, including the synced commit of an admission. " +
-						"The dashed line is the alert threshold (p99 above 0.5 s for 5 minutes).",
-					steps: []step{base("green"), at(0.5, "red")}, thresholds: "dashed",
-					targets: []target{
-						ts(quantile("0.5", "tafweej_scan_duration_seconds", sel, ""), "p50"),
-						ts(quantile("0.99", "tafweej_scan_duration_seconds", sel, ""), "p99"),
-					}},
-			}},
-			{title: "People counters — are they reporting, and soundly?", panels: []panel{
-				{kind: "timeseries", title: "Counter readings per minute, by result", w: 8, h: 9,
-					desc:    "Readings applied, dropped as duplicates (sequence at or below the last one seen) and refused as invalid by the scheduler.",
-					targets: []target{ts(perMinute("tafweej_sensor_messages_total", sel, "result"), "{{result}}")},
-					overrides: []override{
-						{name: "applied", props: solid("green")},
-						{name: "duplicate", props: solid("yellow")},
-						{name: "invalid", props: solid("red")},
-					}},
-				{kind: "timeseries", title: "Invalid messages per minute, by kind and reason", w: 8, h: 9,
-					desc:    "Messages from gates, counters and alert sources that could not be decoded or validated; each is answered bad_request or dead-lettered and changes nothing.",
-					targets: []target{ts(perMinute("tafweej_sensor_invalid_messages_total", sel, "kind, reason"), "{{kind}} · {{reason}}")}},
-				{kind: "bargauge", title: "Time since the last reading, per counter", w: 8, h: 9, unit: "s",
-					desc: "Seconds since each people counter's last applied reading (by the reading's own time). " +
-						"Orange after 2 minutes; red after 5, when the silent-counter alert fires while the site is open.",
-					steps:   []step{base("green"), at(120, "orange"), at(300, "red")},
-					options: map[string]any{"displayMode": "basic"},
-					targets: []target{ts(`time() - max by (sensor) (tafweej_sensor_last_reading_timestamp_seconds{`+sel+`})`, "{{sensor}}")}},
-			}},
-			{title: "Bookings — are operators getting places?", panels: []panel{
-				{kind: "timeseries", title: "Booking commands per minute, by result", w: 12, h: 8, stack: true,
-					desc:    "Bookings confirmed, modified, cancelled or replayed (same Idempotency-Key), and refusals by code (no_capacity, ...).",
-					targets: []target{ts(perMinute("tafweej_bookings_total", sel, "result"), "{{result}}")}},
-				{kind: "stat", title: "Confirmed in the time range", w: 6, h: 8, noValue: "0",
-					desc:    "Bookings confirmed during the dashboard's time range.",
-					steps:   []step{base("blue")},
-					targets: []target{ts(`sum(increase(tafweej_bookings_total{`+sel+`, result="confirmed"}[$__range]))`, "confirmed")}},
-				{kind: "stat", title: "Refused in the time range", w: 6, h: 8, noValue: "0",
-					desc:    "Booking, change and cancel commands refused (no capacity, outside the booking window, ...) during the time range.",
-					steps:   []step{base("green"), at(1, "orange")},
-					targets: []target{ts(`sum(increase(tafweej_bookings_total{`+sel+`, result!~"confirmed|modified|cancelled|replayed"}[$__range]))`, "refused")}},
-			}},
-			{title: "Planned days and capacity cuts", panels: []panel{
-				{kind: "stat", title: "Requests waiting for the planner", w: 6, h: 8, noValue: "0",
-					desc: "Requests of planned days (the config's request window) submitted and not yet allotted: they wait for their date's cut-off, " +
-						"when the day planner places them all at once.",
-					steps:   []step{base("blue")},
-					targets: []target{ts(`sum(tafweej_requests_pending{`+sel+`})`, "pending")}},
-				{kind: "stat", title: "Capacity cuts in force", w: 6, h: 8, noValue: "0",
-					desc:    "Zones or gates running at a lowered capacity (tafweej cut); the bookings over it were moved or cancelled.",
-					steps:   []step{base("green"), at(1, "orange")},
-					targets: []target{ts(`sum(tafweej_capacity_cuts_active{`+sel+`})`, "cuts")}},
-				{kind: "timeseries", title: "Zone capacity in force", w: 12, h: 8,
-					desc:    "Each zone's safe capacity; a dip is a capacity cut (rain, works), a return to the configured figure its end.",
-					targets: []target{ts(`max by (zone) (tafweej_zone_capacity_visitors{`+sel+`})`, "{{zone}}")}},
-			}},
-			{title: "Store and NATS — can the service record and listen?", panels: []panel{
-				{kind: "timeseries", title: "Store commit latency", w: 6, h: 8, unit: "s",
-					desc:    "Time of one synced Badger commit (one per owner-loop turn, grouping every command of the turn).",
-					targets: []target{ts(quantile("0.5", "tafweej_store_write_duration_seconds", sel, ""), "p50"), ts(quantile("0.99", "tafweej_store_write_duration_seconds", sel, ""), "p99")}},
-				{kind: "timeseries", title: "Store write errors", w: 6, h: 8, bars: true,
-					desc:  "Failed store commits; each turn that failed was rolled back and its callers got an error. Any is an alert.",
-					steps: []step{base("green"), at(1, "red")}, thresholds: "area",
-					targets: []target{ts(`sum(increase(tafweej_store_write_errors_total{`+sel+`}[$__rate_interval]))`, "errors")}},
-				{kind: "state-timeline", title: "NATS connection", w: 6, h: 8,
-					desc:     "Whether the service was connected to NATS.",
-					mappings: natsMap, steps: []step{base("red"), at(1, "green")},
-					targets: []target{ts(`min(tafweej_nats_connected{`+sel+`})`, "NATS")}},
-				{kind: "timeseries", title: "Counter messages waiting in JetStream", w: 6, h: 8,
-					desc:    "Counter messages in the stream not yet delivered to the service. A growing backlog means the service falls behind the counters.",
-					targets: []target{ts(`max(tafweej_sensor_consumer_pending_messages{`+sel+`})`, "pending")}},
-			}},
-		},
-	}
+		"now-3h").
+		WithVariable(varJob()).
+		WithVariable(varSite()).
+		WithVariable(varZone()).
+		WithVariable(varGate()).
+		Annotation(annoHolds(selZone)).
+		Annotation(annoClosures(selZone)).
+		WithRow(dashboard.NewRowBuilder("Now — is the reserve within its safe limits?")).
+		WithPanel(newStat("Visitors in the reserve", 3, 4,
+			"Sum of the live occupancy of every zone, from the people counters.").
+			Targets(targets(
+				ts(`sum(tafweej_zone_live_occupancy_visitors{`+sel+`})`, "live"),
+			))).
+		WithPanel(newStat("Planned now", 3, 4,
+			"Visitors the plan puts in the reserve now (admitted and booked groups on their routes).").
+			Thresholds(steps(base("blue"))).
+			Targets(targets(
+				ts(`sum(tafweej_zone_planned_occupancy_visitors{`+sel+`})`, "planned"),
+			))).
+		WithPanel(newStat("Zones at hold threshold", 3, 4,
+			"Zones whose live occupancy is at or above their hold threshold.").
+			Thresholds(steps(base("green"), at(1, "orange"))).
+			Targets(targets(
+				ts(`sum(tafweej_zone_live_occupancy_visitors{`+sel+`} >= bool tafweej_zone_hold_threshold_visitors{`+sel+`})`, "zones"),
+			))).
+		WithPanel(newStat("Zones held", 3, 4,
+			"Zones whose incoming waves are held (gates answer held until occupancy falls to the release threshold).").
+			Thresholds(steps(base("green"), at(1, "orange"))).
+			Targets(targets(
+				ts(`sum(tafweej_zone_held{`+sel+`})`, "held"),
+			))).
+		WithPanel(newStat("Zones closed", 3, 4,
+			"Zones closed by operations or an alert (e.g. a flood warning closes the Siq).").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`sum(tafweej_zone_closed{`+sel+`})`, "closed"),
+			))).
+		WithPanel(newStat("Closures in force", 3, 4,
+			"Closures in force (one closure may close several zones, or the whole site).").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`sum(tafweej_closures_active{`+sel+`})`, "closures"),
+			))).
+		WithPanel(newStat("Service", 3, 4,
+			"Whether Prometheus can scrape the service; when it is down every other panel is stale.").
+			Mappings(upMap).
+			Thresholds(steps(base("red"), at(1, "green"))).
+			Targets(targets(
+				ts(`min(up{`+sel+`})`, "up"),
+			))).
+		WithPanel(newStat("NATS", 3, 4,
+			"Whether the service is connected to NATS (gate scans, counters and alerts arrive over NATS).").
+			Mappings(natsMap).
+			Thresholds(steps(base("red"), at(1, "green"))).
+			Targets(targets(
+				ts(`min(tafweej_nats_connected{`+sel+`})`, "connected"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Occupancy — live, planned and capacity per zone")).
+		WithPanel(newBarGauge("Live occupancy, % of capacity", 12, 9,
+			"Live occupancy of each zone as a share of its safe capacity. Yellow from 70% (about the release threshold), "+
+				"orange from 85% (about the hold threshold), red at capacity.").
+			Unit("percent").
+			Min(0).
+			Max(120).
+			Thresholds(occupancySteps()).
+			Targets(targets(
+				ts(`100 * tafweej_zone_live_occupancy_visitors{`+selZone+`} / tafweej_zone_capacity_visitors{`+selZone+`}`, "{{zone}}"),
+			))).
+		WithPanel(newBarGauge("Headroom before hold (visitors)", 12, 9,
+			"How many more visitors each zone can take before its waves are held: hold threshold minus live occupancy. "+
+				"Zero or less: the zone is at its hold threshold.").
+			Thresholds(steps(base("red"), at(1, "orange"), at(100, "green"))).
+			Targets(targets(
+				ts(`tafweej_zone_hold_threshold_visitors{`+selZone+`} - tafweej_zone_live_occupancy_visitors{`+selZone+`}`, "{{zone}}"),
+			))).
+		WithPanel(newTimeseries("$zone", 8, 8,
+			"Live occupancy (counters) against the plan, the hold threshold and the capacity of the zone. "+
+				"Live above planned means more people than booked groups explain (walk-ins, groups staying longer, or a miscounting counter).").
+			Repeat("zone").RepeatDirection(dashboard.PanelRepeatDirectionH).MaxPerRow(3).
+			Targets(targets(
+				ts(`sum(tafweej_zone_live_occupancy_visitors{`+selZone+`})`, "live"),
+				ts(`sum(tafweej_zone_planned_occupancy_visitors{`+selZone+`})`, "planned"),
+				ts(`sum(tafweej_zone_hold_threshold_visitors{`+selZone+`})`, "hold at"),
+				ts(`sum(tafweej_zone_capacity_visitors{`+selZone+`})`, "capacity"),
+			)).
+			OverrideByName("live", solid("green")).
+			OverrideByName("planned", solid("blue")).
+			OverrideByName("hold at", dashed("orange")).
+			OverrideByName("capacity", dashed("red"))).
+		WithRow(dashboard.NewRowBuilder("Holds and closures — where is the flow stopped?")).
+		WithPanel(newStateTimeline("Waves held, by zone", 12, 8,
+			"When waves whose route reaches a zone were held because its live occupancy passed the hold threshold.").
+			Mappings(heldMap).
+			Thresholds(steps(base("green"), at(1, "orange"))).
+			Targets(targets(
+				ts(`max by (zone) (tafweej_zone_held{`+selZone+`})`, "{{zone}}"),
+			))).
+		WithPanel(newStateTimeline("Zones closed", 12, 8,
+			"When zones were closed (by operations or by an alert such as a flood warning).").
+			Mappings(closMap).
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`max by (zone) (tafweej_zone_closed{`+selZone+`})`, "{{zone}}"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Waves — booked, admitted and no-show, 3 hours back to 6 ahead")).
+		WithPanel(newBarChart("Waves of the selected gates", 14, 9,
+			"Visitors booked into each wave (slot, site time), admitted so far, and no-shows (not admitted once the late grace has passed). "+
+				"Sums over the selected gates.").
+			Targets(targets(
+				tableQ(`sum by (slot) (tafweej_wave_booked_visitors{`+selGate+`})`),
+				tableQ(`sum by (slot) (tafweej_wave_admitted_visitors{`+selGate+`})`),
+				tableQ(`sum by (slot) (tafweej_wave_no_show_visitors{`+selGate+`})`),
+			)).
+			Transformations(wavesTransforms(false)).
+			XField("slot").
+			OverrideByName("booked", solid("blue")).
+			OverrideByName("admitted", solid("green")).
+			OverrideByName("no-show", solid("orange"))).
+		WithPanel(newTable("Waves by gate", 10, 9,
+			"The same waves, one line per gate and slot.").
+			Targets(targets(
+				tableQ(`sum by (gate, slot) (tafweej_wave_booked_visitors{`+selGate+`})`),
+				tableQ(`sum by (gate, slot) (tafweej_wave_admitted_visitors{`+selGate+`})`),
+				tableQ(`sum by (gate, slot) (tafweej_wave_no_show_visitors{`+selGate+`})`),
+			)).
+			Transformations(wavesTransforms(true))).
+		WithRow(dashboard.NewRowBuilder("Gates — who is let in, who is turned away, how fast")).
+		WithPanel(newTimeseries("Visitors admitted per minute, by gate", 8, 8,
+			"Visitors let in at each gate (a group of 12 admitted with one scan counts 12).").
+			Targets(targets(
+				ts(perMinute("tafweej_admitted_visitors_total", selGate, "gate"), "{{gate}}"),
+			))).
+		WithPanel(newTimeseries("Scan decisions per minute, by reason", 8, 8,
+			"Gate scans by decision (admit, partial, reject) and reason (ok, too_early, held, closed, already_used, ...).").
+			Stacking(stacked()).FillOpacity(60).LineWidth(1).
+			Targets(targets(
+				ts(perMinute("tafweej_scans_total", selGate, "decision, reason"), "{{decision}} · {{reason}}"),
+			))).
+		WithPanel(newTimeseries("Scan latency (gate request to reply)", 8, 8,
+			"Time from a gate's scan request arriving over NATS to the reply, including the synced commit of an admission. "+
+				"The dashed line is the alert threshold (p99 above 0.5 s for 5 minutes).").
+			Unit("s").
+			Thresholds(steps(base("green"), at(0.5, "red"))).
+			ThresholdsStyle(thresholdsStyle(common.GraphThresholdsStyleModeDashed)).
+			Targets(targets(
+				ts(quantile("0.5", "tafweej_scan_duration_seconds", sel, ""), "p50"),
+				ts(quantile("0.99", "tafweej_scan_duration_seconds", sel, ""), "p99"),
+			))).
+		WithRow(dashboard.NewRowBuilder("People counters — are they reporting, and soundly?")).
+		WithPanel(newTimeseries("Counter readings per minute, by result", 8, 9,
+			"Readings applied, dropped as duplicates (sequence at or below the last one seen) and refused as invalid by the scheduler.").
+			Targets(targets(
+				ts(perMinute("tafweej_sensor_messages_total", sel, "result"), "{{result}}"),
+			)).
+			OverrideByName("applied", solid("green")).
+			OverrideByName("duplicate", solid("yellow")).
+			OverrideByName("invalid", solid("red"))).
+		WithPanel(newTimeseries("Invalid messages per minute, by kind and reason", 8, 9,
+			"Messages from gates, counters and alert sources that could not be decoded or validated; each is answered bad_request or dead-lettered and changes nothing.").
+			Targets(targets(
+				ts(perMinute("tafweej_sensor_invalid_messages_total", sel, "kind, reason"), "{{kind}} · {{reason}}"),
+			))).
+		WithPanel(newBarGauge("Time since the last reading, per counter", 8, 9,
+			"Seconds since each people counter's last applied reading (by the reading's own time). "+
+				"Orange after 2 minutes; red after 5, when the silent-counter alert fires while the site is open.").
+			Unit("s").
+			Thresholds(steps(base("green"), at(120, "orange"), at(300, "red"))).
+			DisplayMode(common.BarGaugeDisplayModeBasic).
+			Targets(targets(
+				ts(`time() - max by (sensor) (tafweej_sensor_last_reading_timestamp_seconds{`+sel+`})`, "{{sensor}}"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Bookings — are operators getting places?")).
+		WithPanel(newTimeseries("Booking commands per minute, by result", 12, 8,
+			"Bookings confirmed, modified, cancelled or replayed (same Idempotency-Key), and refusals by code (no_capacity, ...).").
+			Stacking(stacked()).FillOpacity(60).LineWidth(1).
+			Targets(targets(
+				ts(perMinute("tafweej_bookings_total", sel, "result"), "{{result}}"),
+			))).
+		WithPanel(newStat("Confirmed in the time range", 6, 8,
+			"Bookings confirmed during the dashboard's time range.").
+			NoValue("0").
+			Thresholds(steps(base("blue"))).
+			Targets(targets(
+				ts(`sum(increase(tafweej_bookings_total{`+sel+`, result="confirmed"}[$__range]))`, "confirmed"),
+			))).
+		WithPanel(newStat("Refused in the time range", 6, 8,
+			"Booking, change and cancel commands refused (no capacity, outside the booking window, ...) during the time range.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "orange"))).
+			Targets(targets(
+				ts(`sum(increase(tafweej_bookings_total{`+sel+`, result!~"confirmed|modified|cancelled|replayed"}[$__range]))`, "refused"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Planned days and capacity cuts")).
+		WithPanel(newStat("Requests waiting for the planner", 6, 8,
+			"Requests of planned days (the config's request window) submitted and not yet allotted: they wait for their date's cut-off, "+
+				"when the day planner places them all at once.").
+			NoValue("0").
+			Thresholds(steps(base("blue"))).
+			Targets(targets(
+				ts(`sum(tafweej_requests_pending{`+sel+`})`, "pending"),
+			))).
+		WithPanel(newStat("Capacity cuts in force", 6, 8,
+			"Zones or gates running at a lowered capacity (tafweej cut); the bookings over it were moved or cancelled.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "orange"))).
+			Targets(targets(
+				ts(`sum(tafweej_capacity_cuts_active{`+sel+`})`, "cuts"),
+			))).
+		WithPanel(newTimeseries("Zone capacity in force", 12, 8,
+			"Each zone's safe capacity; a dip is a capacity cut (rain, works), a return to the configured figure its end.").
+			Targets(targets(
+				ts(`max by (zone) (tafweej_zone_capacity_visitors{`+sel+`})`, "{{zone}}"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Over capacity — bookings above a lowered configuration")).
+		WithPanel(newStat("Waves booked over capacity", 6, 7,
+			"Waves, from now on, with more visitors booked than the gate's wave capacity now configured "+
+				"(a restart with a lower figure keeps the stored bookings). Fix each date with tafweej replan --date D.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`max(tafweej_overbooked_waves{`+sel+`})`, "waves"),
+			))).
+		WithPanel(newStat("Zone-days over capacity", 6, 7,
+			"Zone-days, from today on, whose plan goes over the zone's capacity now configured. Fix each date with tafweej replan --date D.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				ts(`max(tafweej_overbooked_zone_dates{`+sel+`})`, "zone-days"),
+			))).
+		WithPanel(newTimeseries("Over capacity over time", 12, 7,
+			"Waves and zone-days over the capacity in force: a step up after a restart with a lowered configuration, "+
+				"back to zero once the dates are re-planned.").
+			Targets(targets(
+				ts(`max(tafweej_overbooked_waves{`+sel+`})`, "waves"),
+				ts(`max(tafweej_overbooked_zone_dates{`+sel+`})`, "zone-days"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Store and NATS — can the service record and listen?")).
+		WithPanel(newTimeseries("Store commit latency", 6, 8,
+			"Time of one synced Badger commit (one per owner-loop turn, grouping every command of the turn).").
+			Unit("s").
+			Targets(targets(
+				ts(quantile("0.5", "tafweej_store_write_duration_seconds", sel, ""), "p50"),
+				ts(quantile("0.99", "tafweej_store_write_duration_seconds", sel, ""), "p99"),
+			))).
+		WithPanel(newTimeseries("Store write errors", 6, 8,
+			"Failed store commits; each turn that failed was rolled back and its callers got an error. Any is an alert.").
+			DrawStyle(common.GraphDrawStyleBars).FillOpacity(80).
+			Thresholds(steps(base("green"), at(1, "red"))).
+			ThresholdsStyle(thresholdsStyle(common.GraphThresholdsStyleModeLineAndArea)).
+			Targets(targets(
+				ts(`sum(increase(tafweej_store_write_errors_total{`+sel+`}[$__rate_interval]))`, "errors"),
+			))).
+		WithPanel(newStateTimeline("NATS connection", 6, 8,
+			"Whether the service was connected to NATS.").
+			Mappings(natsMap).
+			Thresholds(steps(base("red"), at(1, "green"))).
+			Targets(targets(
+				ts(`min(tafweej_nats_connected{`+sel+`})`, "NATS"),
+			))).
+		WithPanel(newTimeseries("Counter messages waiting in JetStream", 6, 8,
+			"Counter messages in the stream not yet delivered to the service. A growing backlog means the service falls behind the counters.").
+			Targets(targets(
+				ts(`max(tafweej_sensor_consumer_pending_messages{`+sel+`})`, "pending"),
+			)))
 }

@@ -102,13 +102,18 @@ func TestWebhookDeliveriesSurviveKill(t *testing.T) {
 		}
 		return nil
 	})
-	var list api.WebhookDeliveryList
-	mustHTTP(t, "GET", srv.httpURL+"/v1/webhooks/"+wh.ID+"/deliveries", k.Key, nil, &list, http.StatusOK)
-	for _, d := range list.Deliveries {
-		if d.Status != "pending" || d.ResponseCode != http.StatusServiceUnavailable {
-			t.Fatalf("before the crash delivery %s is %s (HTTP %d), want pending after a 503", d.ID, d.Status, d.ResponseCode)
+	// The receiver has seen each attempt; its outcome is recorded just
+	// after, so wait for that too.
+	checkFor(t, 10*time.Second, func() error {
+		var list api.WebhookDeliveryList
+		mustHTTP(t, "GET", srv.httpURL+"/v1/webhooks/"+wh.ID+"/deliveries", k.Key, nil, &list, http.StatusOK)
+		for _, d := range list.Deliveries {
+			if d.Status != "pending" || d.ResponseCode != http.StatusServiceUnavailable {
+				return fmt.Errorf("before the crash delivery %s is %s (HTTP %d), want pending after a 503", d.ID, d.Status, d.ResponseCode)
+			}
 		}
-	}
+		return nil
+	})
 	// One more, killed right after its answer.
 	last := book()
 	mustHTTP(t, "DELETE", srv.httpURL+"/v1/bookings/"+last, k.Key, nil, nil, http.StatusOK)
@@ -138,6 +143,7 @@ func TestWebhookDeliveriesSurviveKill(t *testing.T) {
 			t.Errorf("booking %s: webhook-id %s after the restart, %s before", g.booking, g.id, want)
 		}
 	}
+	var list api.WebhookDeliveryList
 	checkFor(t, 10*time.Second, func() error {
 		mustHTTP(t, "GET", srv.httpURL+"/v1/webhooks/"+wh.ID+"/deliveries", k.Key, nil, &list, http.StatusOK)
 		if len(list.Deliveries) != len(cancelled) {

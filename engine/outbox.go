@@ -52,10 +52,24 @@ func (e *Engine) stage(records [][]scheduler.Effect, events [][]scheduler.Event)
 	outs := make([][]store.WebhookDelivery, len(records))
 	for i := range records {
 		if len(events[i]) > 0 {
-			outs[i] = e.opts.Outbox.Stage(e.state, records[i], events[i])
+			outs[i] = e.stageCall(records[i], events[i])
 		}
 	}
 	return outs
+}
+
+// stageCall is one call's Stage; a panic in the outbox costs that call's
+// deliveries (logged with its stack and counted), never the owner loop or
+// the change itself.
+func (e *Engine) stageCall(records []scheduler.Effect, events []scheduler.Event) (out []store.WebhookDelivery) {
+	defer func() {
+		if v := recover(); v != nil {
+			id := e.panics.Recovered("outbox", v)
+			e.log.Error("webhook deliveries of a change not staged: the outbox panicked", "panic_id", id, "events", len(events))
+			out = nil
+		}
+	}()
+	return e.opts.Outbox.Stage(e.state, records, events)
 }
 
 // write writes records and deliveries in one synced batch.

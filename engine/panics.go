@@ -59,7 +59,7 @@ func NewPanics(log *slog.Logger, reg prometheus.Registerer) *Panics {
 	}
 	p := &Panics{log: log, total: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tafweej_panics_total",
-		Help: "Panics recovered, by where (engine, read, planner, publish, allot, http, nats_scan, nats_alert, nats_counter): each was answered with an internal error and logged with its stack; the service went on."},
+		Help: "Panics recovered, by where (engine, read, planner, publish, allot, outbox, http, nats_scan, nats_alert, nats_counter): each was answered with an internal error and logged with its stack; the service went on."},
 		[]string{"where"})}
 	if reg != nil {
 		if err := reg.Register(p.total); err != nil {
@@ -79,7 +79,7 @@ func NewPanics(log *slog.Logger, reg prometheus.Registerer) *Panics {
 }
 
 // panicSites are the places that recover panics (the where label).
-var panicSites = []string{"engine", "read", "planner", "publish", "allot", "http", "nats_scan", "nats_alert", "nats_counter"}
+var panicSites = []string{"engine", "read", "planner", "publish", "allot", "outbox", "http", "nats_scan", "nats_alert", "nats_counter"}
 
 // Recovered logs v, a value recover returned, with the stack of the panic
 // and counts it under where (a short constant: it is a label). It returns

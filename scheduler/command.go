@@ -141,6 +141,8 @@ type Result struct {
 	Allotted *Allotment
 	// Replanned sums up a Replan.
 	Replanned *Replanned
+	// Offline is the reconciliation of an OfflineScans.
+	Offline *OfflineReport
 }
 
 // CounterOutcome says what happened to a counter reading.

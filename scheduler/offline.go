@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -195,7 +196,10 @@ func DecideOffline(m *Manifest, log []OfflineAdmission, t Ticket, count int, at 
 			wave += a.Count
 		}
 	}
-	limit := int(share * float64(m.WaveCapacity))
+	limit := math.MaxInt32
+	if f := share * float64(m.WaveCapacity); f < float64(limit) {
+		limit = int(max(f, 0)) // NaN: 0
+	}
 	n := min(count, e.PartySize-admitted, limit-wave)
 	if n <= 0 {
 		return reject(ReasonOfflineLimit)

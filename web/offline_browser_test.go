@@ -50,7 +50,7 @@ func TestBrowserGateGoesOfflineAndReconciles(t *testing.T) {
 		}
 		proxy.ServeHTTP(w, r)
 	}))
-	t.Cleanup(front.Close)
+	t.Cleanup(func() { front.CloseClientConnections(); front.Close() })
 
 	setUpGate(t, ctx, front.URL, gateKey)
 	run(t, ctx, "console", chromedp.WaitVisible(chromedp.ID("ticket")))
@@ -133,6 +133,11 @@ func TestBrowserGateGoesOfflineAndReconciles(t *testing.T) {
 	if dev == nil || dev.Uploaded != 2 || dev.State != scheduler.DeviceOnline {
 		t.Errorf("status devices %+v, want %s online with 2 uploaded", st.Offline.Devices, device)
 	}
+	// The control room shows the device and what was reconciled.
+	openOps(t, ctx, front.URL, s.opsKey, "en")
+	waitText(t, ctx, "#gates-offline", device)
+	waitText(t, ctx, "#gates-offline", "0 over-admission")
+
 	// The admissions as they happened: by this device, at the page's
 	// (service-clock) time of the scan, not at the upload.
 	offlineAt := first.Slot.Add(5 * time.Minute)

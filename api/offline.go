@@ -57,6 +57,7 @@ func (s *Server) publicKey() TicketKey {
 	return TicketKey{Algorithm: "Ed25519", Key: base64.RawURLEncoding.EncodeToString(s.signer.Public())}
 }
 
+
 // ticketKey: GET /v1/tickets/key.
 func (s *Server) ticketKey(w http.ResponseWriter, _ *http.Request, _ *principal) *apiError {
 	writeJSON(w, http.StatusOK, s.publicKey())
@@ -101,28 +102,13 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request, p *principal) 
 			return e
 		}
 	}
-	var out GateManifest
-	var merr error
-	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
-		if date == "" {
-			date = now.In(s.loc).Format(time.DateOnly)
-		}
-		out.Manifest, merr = st.Manifest(now, gate, date)
-		out.At = now.In(s.loc)
-	})
+	out, err := ManifestOf(r.Context(), s.eng, s.signer.Public(), gate, date)
 	if err != nil {
+		var se *scheduler.Error
+		if errors.As(err, &se) {
+			return fromRefusal(se)
+		}
 		return engineError(err)
-	}
-	if merr != nil {
-		return fromRefusal(merr)
-	}
-	out.TicketKey = s.publicKey()
-	h := fnv.New64a()
-	h.Write([]byte(out.Version + "|" + out.TicketKey.Key))
-	out.Version = strconv.FormatUint(h.Sum64(), 36)
-	for i := range out.Bookings {
-		b := &out.Bookings[i]
-		b.Wave, b.GraceFrom, b.GraceUntil = b.Wave.In(s.loc), b.GraceFrom.In(s.loc), b.GraceUntil.In(s.loc)
 	}
 	etag := `"` + out.Version + `"`
 	w.Header().Set("ETag", etag)
@@ -133,6 +119,41 @@ func (s *Server) manifest(w http.ResponseWriter, r *http.Request, p *principal) 
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// ManifestOf is the manifest of gate for date ("" for today) with the
+// ticket key pub, as GET /v1/gates/{gate}/manifest and the NATS manifest
+// responder answer it. A refusal is a *scheduler.Error.
+func ManifestOf(ctx context.Context, eng *engine.Engine, pub []byte, gate, date string) (GateManifest, error) {
+	var out GateManifest
+	var merr error
+	loc := eng.Config().Location()
+	err := eng.Read(ctx, func(st *scheduler.State, now time.Time) {
+		if date == "" {
+			date = now.In(loc).Format(time.DateOnly)
+		}
+		out.Manifest, merr = st.Manifest(now, gate, date)
+		out.At = now.In(loc)
+	})
+	if err != nil {
+		return out, err
+	}
+	if merr != nil {
+		return out, merr
+	}
+	out.TicketKey = TicketKey{Algorithm: "Ed25519", Key: base64.RawURLEncoding.EncodeToString(pub)}
+	h := fnv.New64a()
+	h.Write([]byte(out.Version + "|" + out.TicketKey.Key))
+	out.Version = strconv.FormatUint(h.Sum64(), 36)
+	for i := range out.Bookings {
+		b := &out.Bookings[i]
+		b.Wave, b.GraceFrom, b.GraceUntil = b.Wave.In(loc), b.GraceFrom.In(loc), b.GraceUntil.In(loc)
+	}
+	return out, nil
+}
+
+// ValidDevice reports whether d is a device id: 1 to 64 letters, digits,
+// '-', '_' or '.'.
+func ValidDevice(d string) bool { return validDevice(d) }
 
 func validDevice(d string) bool {
 	if d == "" || len(d) > 64 {

@@ -218,12 +218,17 @@ func serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("start NATS adapters: %w", err)
 	}
+	offline, err := sensors.StartOffline(ctx, sensors.OfflineOptions{Conn: nc, Site: cfg.Site, Engine: eng, Public: signer.Public(), Logger: log})
+	if err != nil {
+		svc.Stop()
+		return fmt.Errorf("start NATS offline gates: %w", err)
+	}
 	defer events.Close()
 	{
 		// The adapters stop before the engine, so that nothing in flight is
 		// left without an answer or an ack.
 		ectx, ecancel := context.WithCancel(ctx)
-		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); ecancel() })
+		g.Add(func() error { return eng.Run(ectx) }, func(error) { svc.Stop(); offline.Stop(); ecancel() })
 	}
 	{
 		sctx, scancel := context.WithCancel(ctx)

@@ -57,7 +57,6 @@ func (s *Server) publicKey() TicketKey {
 	return TicketKey{Algorithm: "Ed25519", Key: base64.RawURLEncoding.EncodeToString(s.signer.Public())}
 }
 
-
 // ticketKey: GET /v1/tickets/key.
 func (s *Server) ticketKey(w http.ResponseWriter, _ *http.Request, _ *principal) *apiError {
 	writeJSON(w, http.StatusOK, s.publicKey())

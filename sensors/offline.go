@@ -85,8 +85,12 @@ func OfflineStream(site string) string { return "TAFWEEJ_" + streamToken(site) +
 
 // OfflineSubject is the subject a device at gate publishes its offline
 // scans to; ManifestSubject the one it asks its manifest on.
-func OfflineSubject(site, gate string) string  { return "tafweej." + site + ".gate." + gate + ".offline" }
-func ManifestSubject(site, gate string) string { return "tafweej." + site + ".gate." + gate + ".manifest" }
+func OfflineSubject(site, gate string) string {
+	return "tafweej." + site + ".gate." + gate + ".offline"
+}
+func ManifestSubject(site, gate string) string {
+	return "tafweej." + site + ".gate." + gate + ".manifest"
+}
 
 // StartOffline ensures the offline stream and its durable consumer and
 // starts the manifest responder. ctx bounds the setup only.

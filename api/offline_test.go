@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,30 @@ func TestOfflineUploadRefusesAnotherGatesKeyAndBadBatches(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d on field %q", c.name, r.code, r.body, c.code, c.field)
 		}
 	}
+}
+
+// TestOfflineUploadRateHTTP measures POST /v1/scans/offline with batches
+// of MaxOfflineBatch (TAFWEEJ_OFFLINE_RATE=N scans; skipped otherwise).
+func TestOfflineUploadRateHTTP(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("TAFWEEJ_OFFLINE_RATE"))
+	if n <= 0 {
+		t.Skip("set TAFWEEJ_OFFLINE_RATE=N to measure the upload of N offline scans")
+	}
+	h := newHarness(t, nil)
+	op := h.key(RoleOperator, "desert-tours", nil)
+	b := h.book(op, BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 12, Window: Window{"09:00", "10:00"}})
+	h.clock.Set(time.Date(2026, 12, 1, 9, 30, 0, 0, amman))
+	gate := h.key(RoleGate, "", nil)
+	start := time.Now()
+	for i := 0; i < n; i += MaxOfflineBatch {
+		batch := OfflineBatch{Gate: "visitor-centre", Device: "rate"}
+		for j := i; j < min(n, i+MaxOfflineBatch); j++ {
+			batch.Scans = append(batch.Scans, OfflineRecord{ScanID: strconv.Itoa(j), Ticket: b.Ticket, Count: 1, At: "2026-12-01T09:05:00+03:00"})
+		}
+		if r := h.do("POST", "/v1/scans/offline", gate, batch); r.code != 200 {
+			t.Fatalf("batch at %d: %d %s", i, r.code, r.body)
+		}
+	}
+	took := time.Since(start)
+	t.Logf("%d offline scans over HTTP in batches of %d: %s, %.0f scans/s", n, MaxOfflineBatch, took, float64(n)/took.Seconds())
 }

@@ -1,7 +1,14 @@
 package scheduler
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -173,4 +180,50 @@ func TestManifestVersionChangesWithAdmissions(t *testing.T) {
 	if len(lp.Bookings) != 0 || !reflect.DeepEqual(lp.Elsewhere, []string{b.ID}) {
 		t.Fatalf("little-petra manifest %+v, want the booking elsewhere only", lp)
 	}
+}
+
+// TestManifestFiguresFullDay measures the manifest of the busiest gate on
+// a fully booked Petra day (TAFWEEJ_FIGURES=1; skipped otherwise).
+func TestManifestFiguresFullDay(t *testing.T) {
+	if os.Getenv("TAFWEEJ_FIGURES") == "" {
+		t.Skip("set TAFWEEJ_FIGURES=1 to measure")
+	}
+	cfg := petra(t)
+	s := New(cfg)
+	now := testNow(cfg)
+	rng := rand.New(rand.NewPCG(1, 2))
+	routes := []string{"main", "monastery", "high-place"}
+	maxParty := 30
+	if v, err := strconv.Atoi(os.Getenv("TAFWEEJ_FIGURES_PARTY")); err == nil && v > 0 {
+		maxParty = v // smaller parties: more bookings in the same day
+	}
+	refused, n := 0, 0
+	for refused < 500 {
+		from := hm(6, 0) + rng.IntN(40)*15
+		res, _ := s.Apply(now, Book{ID: fmt.Sprintf("bk_%08x%08x", rng.Uint32(), n), Operator: fmt.Sprintf("op-%d", rng.IntN(40)),
+			Request: BookingRequest{Date: "2026-12-01", Route: routes[rng.IntN(3)], PartySize: 1 + rng.IntN(maxParty), Window: Window{from, from + 120}}})
+		if res.Err != nil {
+			refused++
+			continue
+		}
+		n++
+	}
+	start := time.Now()
+	const rounds = 20
+	var m Manifest
+	for range rounds {
+		m, _ = s.Manifest(now, "visitor-centre", "2026-12-01")
+	}
+	took := time.Since(start) / rounds
+	data, _ := json.Marshal(m)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	visitors := 0
+	for _, b := range m.Bookings {
+		visitors += b.PartySize
+	}
+	t.Logf("full day: %d bookings, %d at visitor-centre (%d visitors); manifest built in %s, %d bytes of JSON (%d gzipped)",
+		n, len(m.Bookings), visitors, took, len(data), gz.Len())
 }

@@ -32,6 +32,9 @@
 //	POST   /v1/zones/{zone}/reset            ops
 //	POST   /v1/keys                          ops
 //	POST   /v1/scans                         gate, ops (via Options.Gate; 503 if undecided)
+//	GET    /v1/gates/{gate}/manifest         gate (its gates), ops (offline gates; ETag, 304)
+//	GET    /v1/tickets/key                   gate, ops
+//	POST   /v1/scans/offline                 gate (its gates), ops (reconciliation; offline.go)
 //
 // GET /metrics is not served here: the composition root mounts the
 // Prometheus handler (Options.Extra mounts other handlers, e.g. the web

@@ -178,7 +178,10 @@ func New(opts Options) (*Server, error) {
 	if s.auth == nil {
 		s.auth = auth.NewKeys(opts.Store)
 	}
-	s.routes = append(s.table(), s.webhookRoutes()...)
+	s.routes = append(append(s.table(), s.webhookRoutes()...), s.offlineRoutes()...)
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(newOfflineCollector(s.eng))
+	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}

@@ -106,6 +106,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 			Zones: st.Occupancy(now), Waves: st.Waves(now, now.Add(-slot), now.Add(statusHorizon)),
 		}
 		out.Cuts = st.Cuts(now)
+		out.Offline = st.OfflineStatus()
 		over = st.OverCapacity(now)
 		all = st.Closures(now)
 		for _, c := range all {

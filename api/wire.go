@@ -138,6 +138,9 @@ type Status struct {
 	// Overbooked are the dates over the capacity in force, as in
 	// GET /v1/occupancy.
 	Overbooked []scheduler.DateOverage `json:"overbooked"`
+	// Offline is each gate device's state (online, offline since, scans
+	// waiting) and the conflicts found reconciling offline scans.
+	Offline scheduler.OfflineStatus `json:"offline"`
 }
 
 // Evacuation is how many people are in the reserve now, by the counters

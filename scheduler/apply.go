@@ -46,6 +46,10 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.replanOver(now, c)
 	case TrustSensor:
 		return s.trustSensor(now, c)
+	case OfflineScans:
+		return s.offlineScans(now, c)
+	case GateSeen:
+		return s.gateSeen(now, c)
 	}
 	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
 }

@@ -149,6 +149,8 @@ type Result struct {
 	// and RuleDetail says how. Such a reading is not refused (Err is nil):
 	// it is kept as evidence and marks its sensor suspect.
 	Rule, RuleDetail string
+	// Offline is the reconciliation of an OfflineScans.
+	Offline *OfflineReport
 }
 
 // CounterOutcome says what happened to a counter reading.

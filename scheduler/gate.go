@@ -154,6 +154,9 @@ type Admission struct {
 	Admitted  int       `json:"admitted"`
 	Remaining int       `json:"remaining"`
 	Device    string    `json:"device,omitempty"`
+	// Offline: the admission was made by an offline gate and reconciled
+	// later (the event's time is when it happened).
+	Offline bool `json:"offline,omitempty"`
 }
 
 // heldZone is the first zone of route r that is held and that the route

@@ -342,6 +342,7 @@ func (s *State) tick(now time.Time) (Result, []Effect) {
 			effects = append(effects, PutClosure{*cl}, Event{Kind: EventZoneReopened, At: now, Data: *cl})
 		}
 	}
+	effects = append(effects, s.offlineTick(now)...)
 	today := s.today(now)
 	if _, _, closeAt, ok := s.cfg.HoursOn(today); ok {
 		closeAt = max(closeAt, s.eveningClose(today))

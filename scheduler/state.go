@@ -37,6 +37,10 @@ type State struct {
 	// missing (after Restore).
 	stepSize int
 	steps    map[string]*stepQueue
+
+	// off is the live picture of gate devices and offline reconciliation
+	// (offline_reconcile.go); not persisted.
+	off *offlineState
 }
 
 type idemKey struct{ operator, key string }

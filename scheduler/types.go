@@ -81,6 +81,9 @@ type ScanRecord struct {
 	Booking string     `json:"booking,omitempty"`
 	Result  ScanResult `json:"result"`
 	At      time.Time  `json:"at"`
+	// Offline is set for an admission made by an offline gate and
+	// reconciled later (OfflineScans): the answer a retry gets again.
+	Offline *OfflineOutcome `json:"offline,omitempty"`
 }
 
 // SensorState is the checkpoint of one people counter: the last applied

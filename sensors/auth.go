@@ -57,7 +57,10 @@ func DevicePermissions(site string, cfg *scheduler.Config, d store.Device) (*ser
 		if _, ok := cfg.Gate(d.Target); !ok {
 			return nil, fmt.Errorf("device %s: gate %q is not a gate of site %q", d.ID, d.Target, site)
 		}
-		pub = []string{subj.GateScan(d.Target)}
+		// Its scans, and the offline protocol of its own gate: the day's
+		// manifest (request/reply) and the upload of offline scans
+		// (JetStream, acked on its inbox).
+		pub = []string{subj.GateScan(d.Target), subj.GateManifest(d.Target), subj.GateOffline(d.Target)}
 	case store.DeviceSensor:
 		sc, ok := cfg.Sensor(d.Target)
 		if !ok {

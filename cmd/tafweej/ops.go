@@ -270,6 +270,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				table(w, "CAPACITY CUT\tWHAT\tCAPACITY\tFROM\tUNTIL\tREASON", rows)
 			}
 			printOverbooked(w, s.Overbooked)
+			printOffline(w, s.Offline)
 			return nil
 		},
 	}

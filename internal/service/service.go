@@ -104,6 +104,7 @@ type Service struct {
 	ns      *server.Server // the embedded NATS server; nil with an external one
 	auth    *sensors.Auth  // its users
 	svc     *sensors.Service
+	offline *sensors.Offline
 	hs      *http.Server
 	ln      net.Listener
 	opsKey  string
@@ -251,6 +252,10 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	if s.svc, err = sensors.Start(s.ctx, sensors.Options{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Store: st, Logger: log, Registerer: reg}); err != nil {
 		return nil, fmt.Errorf("start NATS adapters: %w", err)
 	}
+	if s.offline, err = sensors.StartOffline(s.ctx, sensors.OfflineOptions{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Logger: log}); err != nil {
+		s.svc.Stop()
+		return nil, fmt.Errorf("start NATS offline gates: %w", err)
+	}
 	s.undo = append(s.undo, events.Close, s.cancel)
 
 	console, err := web.New(web.Options{Store: st, Keys: keys, Conn: s.nc, Config: cfg, Now: s.eng.Now, Logger: log})
@@ -299,7 +304,7 @@ func (s *Service) Run(ctx context.Context) error {
 	var g run.Group
 	{
 		ectx, ecancel := context.WithCancel(s.ctx)
-		g.Add(func() error { return s.eng.Run(ectx) }, func(error) { s.svc.Stop(); ecancel() })
+		g.Add(func() error { return s.eng.Run(ectx) }, func(error) { s.svc.Stop(); s.offline.Stop(); ecancel() })
 	}
 	{
 		sctx, scancel := context.WithCancel(s.ctx)

@@ -78,6 +78,18 @@ func (s Site) AlertsAll() string { return s.prefix + ".alerts.>" }
 // AlertStream keeps the alerts of registered sources until applied.
 func (s Site) AlertStream() string { return "TAFWEEJ_" + StreamToken(s.site) + "_ALERTS" }
 
+// GateOffline is the subject a device at gate publishes its offline scans
+// to, captured by the offline stream: tafweej.<site>.gate.<gate>.offline
+// ("*" for every gate).
+func (s Site) GateOffline(gate string) string { return s.prefix + ".gate." + gate + ".offline" }
+
+// GateManifest is the subject a device at gate asks its day's manifest on:
+// tafweej.<site>.gate.<gate>.manifest ("*" for every gate).
+func (s Site) GateManifest(gate string) string { return s.prefix + ".gate." + gate + ".manifest" }
+
+// OfflineStream keeps the offline scans of the site's gates until applied.
+func (s Site) OfflineStream() string { return "TAFWEEJ_" + StreamToken(s.site) + "_OFFLINE" }
+
 // DeadLetter is where invalid messages of a kind ("counter", "alert",
 // "scan") are copied.
 func (s Site) DeadLetter(kind string) string { return s.prefix + ".deadletter." + kind }

@@ -81,6 +81,7 @@
     stream = TF.stream(store.key, onEvent, onConn);
     seed();
     renderWaves();
+    TFOffline.start({ key: store.key, gate: store.gate, device: store.device });
     $("ticket").focus();
   }
 
@@ -201,7 +202,15 @@
     setStatus(p.attempt === 1 ? TF.t("pending") : TF.t("retrying", { n: p.attempt }));
     let r;
     try {
-      r = await TF.api("POST", "/v1/scans", store.key, p.body);
+      // Within the timeout, or decided offline (offline.js).
+      r = await TFOffline.scan(p.body);
+      if (!r) {
+        pending = null;
+        setStatus("");
+        showResult(await TFOffline.decide(p.body));
+        $("ticket").focus();
+        return;
+      }
     } catch (e) {
       r = null; // network
     }
@@ -253,6 +262,7 @@
     box.className = "result " + res.decision;
     box.dataset.decision = res.decision;
     box.dataset.reason = res.reason;
+    box.dataset.offline = res.offline ? "1" : "";
     const sym = { admit: "✓", partial: "◐", reject: "✗" }[res.decision] || "?";
     $("decision").textContent = sym + " " + TF.t(res.decision);
     const msg = res.message ? TF.text(res.message) : "";

@@ -88,5 +88,26 @@ func gates() *dashboard.DashboardBuilder {
 			"Scans per latency bucket over time.").
 			Targets(targets(
 				heatmapQ(`sum by (le) (increase(tafweej_scan_duration_seconds_bucket{`+sel+`}[$__rate_interval]))`, "{{le}}"),
+			))).
+		WithRow(dashboard.NewRowBuilder("Offline gates — scans uploaded after a link loss, and their conflicts")).
+		WithPanel(newTimeseries("Offline scans uploaded per minute", 8, 8,
+			"Scans a gate made from its manifest while it could not reach the service, counted when the gate uploads them "+
+				"(POST /v1/scans/offline or NATS), not when they were made: a burst is a gate back from a link loss.").
+			Targets(targets(
+				ts(`sum(rate(tafweej_offline_scans_total{`+sel+`}[$__rate_interval])) * 60`, "uploaded"),
+			))).
+		WithPanel(newBarGauge("Offline conflicts in the time range, by kind", 8, 8,
+			"Conflicts found reconciling offline scans: over_admission (more admitted than the party, e.g. one ticket at two gates), "+
+				"cancelled_admitted (a ticket cancelled meanwhile) and closed_zone_entered (a route through a zone closed at the scan's time). "+
+				"Each one is also a scan.conflict event, with the booking, gate and device.").
+			NoValue("0").
+			Thresholds(steps(base("green"), at(1, "red"))).
+			Targets(targets(
+				instant(`sum by (kind) (increase(tafweej_offline_conflicts_total{`+sel+`}[$__range]))`, "{{kind}}"),
+			))).
+		WithPanel(newTimeseries("Offline conflicts per minute, by kind", 8, 8,
+			"Conflicts found per minute as offline scans are reconciled, by kind.").
+			Targets(targets(
+				ts(perMinute("tafweej_offline_conflicts_total", sel, "kind"), "{{kind}}"),
 			)))
 }

@@ -229,65 +229,37 @@ type operatorChange struct {
 }
 
 // closureOperators are the operators (with endpoints) a closure's event
-// goes to: those with a booking on a date the closure spans, whose route
-// passes through a closed zone (any, for the whole site), and that was
-// placed when the event happened — still placed, or cancelled by this very
-// event's turn. The dates a closure spans run from its start to its end,
-// its lifting, or (open-ended) the end of the day it began, as the
-// scheduler blocks allotment (at most maxClosureDates).
+// goes to: those with a booking the closure concerns
+// (scheduler.State.ClosureBookings: on a date it spans, whose route passes
+// through a closed zone, placed when the event happened).
 func (s *Service) closureOperators(st *scheduler.State, cl scheduler.Closure, at time.Time, byOp map[string][]string) []operatorChange {
 	loc := s.cfg.Location()
-	from, end := cl.From.In(loc), cl.Until
-	if !cl.Lifted.IsZero() && (end.IsZero() || cl.Lifted.Before(end)) {
-		end = cl.Lifted
-	}
-	if end.IsZero() || !end.After(from) {
-		end = time.Date(from.Year(), from.Month(), from.Day()+1, 0, 0, 0, 0, loc)
-	}
-	var dates []string
-	for d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc); d.Before(end) && len(dates) < maxClosureDates; d = d.AddDate(0, 0, 1) {
-		dates = append(dates, d.Format(time.DateOnly))
-	}
-	through := map[string]bool{} // route → passes through a closed zone
-	for _, r := range s.cfg.Routes {
-		for _, stop := range r.Stops {
-			if cl.Covers(stop.Zone) {
-				through[r.ID] = true
-				break
-			}
-		}
-	}
 	changes := map[string]*ZoneChange{}
 	var order []string
-	for _, date := range dates {
-		for _, b := range st.Bookings("", date) {
-			if len(byOp[b.Operator]) == 0 || !through[b.Route] {
-				continue
-			}
-			if !b.Placed() && !(b.Status == scheduler.StatusCancelled && b.UpdatedAt.Equal(at)) {
-				continue
-			}
-			c := changes[b.Operator]
-			if c == nil {
-				c = &ZoneChange{Closure: cl.ID, Zones: slices.Clone(cl.Zones), Reason: cl.Reason, From: cl.From.In(loc),
-					Dates: []string{}, Bookings: []string{}}
-				if c.Zones == nil {
-					c.Zones = []string{}
-				}
-				if !cl.Until.IsZero() {
-					c.Until = cl.Until.In(loc)
-				}
-				if !cl.Lifted.IsZero() {
-					c.Lifted = cl.Lifted.In(loc)
-				}
-				changes[b.Operator] = c
-				order = append(order, b.Operator)
-			}
-			if len(c.Dates) == 0 || c.Dates[len(c.Dates)-1] != date {
-				c.Dates = append(c.Dates, date)
-			}
-			c.Bookings = append(c.Bookings, b.ID)
+	for _, b := range st.ClosureBookings(cl, at, maxClosureDates) {
+		if len(byOp[b.Operator]) == 0 {
+			continue
 		}
+		c := changes[b.Operator]
+		if c == nil {
+			c = &ZoneChange{Closure: cl.ID, Zones: slices.Clone(cl.Zones), Reason: cl.Reason, From: cl.From.In(loc),
+				Dates: []string{}, Bookings: []string{}}
+			if c.Zones == nil {
+				c.Zones = []string{}
+			}
+			if !cl.Until.IsZero() {
+				c.Until = cl.Until.In(loc)
+			}
+			if !cl.Lifted.IsZero() {
+				c.Lifted = cl.Lifted.In(loc)
+			}
+			changes[b.Operator] = c
+			order = append(order, b.Operator)
+		}
+		if len(c.Dates) == 0 || c.Dates[len(c.Dates)-1] != b.Date {
+			c.Dates = append(c.Dates, b.Date)
+		}
+		c.Bookings = append(c.Bookings, b.ID)
 	}
 	slices.Sort(order)
 	out := make([]operatorChange, 0, len(order))

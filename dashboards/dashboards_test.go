@@ -261,8 +261,21 @@ func TestMetricNamesExist(t *testing.T) {
 // Go source, tests and this package excluded.
 func sourceStrings(t *testing.T) map[string]bool {
 	t.Helper()
-	lit := regexp.MustCompile(`"(tafweej_[a-z0-9_]+)"`)
 	out := map[string]bool{}
+	for _, name := range sourceMatches(t, regexp.MustCompile(`"(tafweej_[a-z0-9_]+)"`)) {
+		out[name] = true
+	}
+	if !out["tafweej_zone_live_occupancy_visitors"] {
+		t.Fatal("the source walk found no tafweej_zone_live_occupancy_visitors: is the test run from dashboards/?")
+	}
+	return out
+}
+
+// sourceMatches walks the repository's Go source (tests, this package and
+// data dirs excluded) and returns the first group of every match of re.
+func sourceMatches(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
+	var out []string
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -281,16 +294,13 @@ func sourceStrings(t *testing.T) map[string]bool {
 		if err != nil {
 			return err
 		}
-		for _, m := range lit.FindAllSubmatch(b, -1) {
-			out[string(m[1])] = true
+		for _, m := range re.FindAllSubmatch(b, -1) {
+			out = append(out, string(m[1]))
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !out["tafweej_zone_live_occupancy_visitors"] {
-		t.Fatal("the source walk found no tafweej_zone_live_occupancy_visitors: is the test run from dashboards/?")
 	}
 	return out
 }

@@ -3,11 +3,9 @@ package dashboards
 import (
 	"bytes"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,33 +23,7 @@ var metricDef = regexp.MustCompile(`(?:Name:\s*|NewDesc\(\s*)"(tafweej_[a-z0-9_]
 // the repository's Go source (tests and this package excluded).
 func definedMetrics(t *testing.T) []string {
 	t.Helper()
-	var names []string
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case "dashboards", ".git", "testdata", "node_modules", "data":
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, m := range metricDef.FindAllSubmatch(src, -1) {
-			names = append(names, string(m[1]))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	names := sourceMatches(t, metricDef)
 	slices.Sort(names)
 	return slices.Compact(names)
 }

@@ -403,3 +403,20 @@ func sortBy(field string, desc bool) dashboard.DataTransformerConfig {
 	return dashboard.DataTransformerConfig{Id: "sortBy", Options: map[string]any{
 		"fields": map[string]any{}, "sort": []any{map[string]any{"field": field, "desc": desc}}}}
 }
+
+// wavesChart is the bar chart of the selected gates' waves: visitors
+// booked, admitted and no-shows by slot (the control room's and the gates'
+// dashboards draw it alike).
+func wavesChart(title string, w, h uint32, desc string) *barchart.PanelBuilder {
+	return newBarChart(title, w, h, desc).
+		Targets(targets(
+			tableQ(`sum by (slot) (tafweej_wave_booked_visitors{`+selGate+`})`),
+			tableQ(`sum by (slot) (tafweej_wave_admitted_visitors{`+selGate+`})`),
+			tableQ(`sum by (slot) (tafweej_wave_no_show_visitors{`+selGate+`})`),
+		)).
+		Transformations(wavesTransforms(false)).
+		XField("slot").
+		OverrideByName("booked", solid("blue")).
+		OverrideByName("admitted", solid("green")).
+		OverrideByName("no-show", solid("orange"))
+}

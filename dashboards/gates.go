@@ -52,20 +52,10 @@ func gates() *dashboard.DashboardBuilder {
 			)).
 			Transformations(countsTable("scans"))).
 		WithRow(dashboard.NewRowBuilder("Waves — booked, admitted and no-show per gate")).
-		WithPanel(newBarChart("Waves at $gate", 12, 8,
+		WithPanel(wavesChart("Waves at $gate", 12, 8,
 			"Visitors booked into each wave of the gate (slot, site time, from 3 hours back to 6 ahead), admitted so far, "+
 				"and no-shows once the late grace has passed.").
-			Repeat("gate").RepeatDirection(dashboard.PanelRepeatDirectionH).MaxPerRow(3).
-			Targets(targets(
-				tableQ(`sum by (slot) (tafweej_wave_booked_visitors{`+selGate+`})`),
-				tableQ(`sum by (slot) (tafweej_wave_admitted_visitors{`+selGate+`})`),
-				tableQ(`sum by (slot) (tafweej_wave_no_show_visitors{`+selGate+`})`),
-			)).
-			Transformations(wavesTransforms(false)).
-			XField("slot").
-			OverrideByName("booked", solid("blue")).
-			OverrideByName("admitted", solid("green")).
-			OverrideByName("no-show", solid("orange"))).
+			Repeat("gate").RepeatDirection(dashboard.PanelRepeatDirectionH).MaxPerRow(3)).
 		WithRow(dashboard.NewRowBuilder("Latency — how fast a gate gets its answer")).
 		WithPanel(newTimeseries("Scan latency quantiles", 8, 8,
 			"Time from a scan request arriving over NATS to its reply. The dashed line is the alert threshold on p99 (0.5 s).").

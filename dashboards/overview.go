@@ -116,19 +116,9 @@ func overview() *dashboard.DashboardBuilder {
 				ts(`max by (zone) (tafweej_zone_closed{`+selZone+`})`, "{{zone}}"),
 			))).
 		WithRow(dashboard.NewRowBuilder("Waves — booked, admitted and no-show, 3 hours back to 6 ahead")).
-		WithPanel(newBarChart("Waves of the selected gates", 14, 9,
+		WithPanel(wavesChart("Waves of the selected gates", 14, 9,
 			"Visitors booked into each wave (slot, site time), admitted so far, and no-shows (not admitted once the late grace has passed). "+
-				"Sums over the selected gates.").
-			Targets(targets(
-				tableQ(`sum by (slot) (tafweej_wave_booked_visitors{`+selGate+`})`),
-				tableQ(`sum by (slot) (tafweej_wave_admitted_visitors{`+selGate+`})`),
-				tableQ(`sum by (slot) (tafweej_wave_no_show_visitors{`+selGate+`})`),
-			)).
-			Transformations(wavesTransforms(false)).
-			XField("slot").
-			OverrideByName("booked", solid("blue")).
-			OverrideByName("admitted", solid("green")).
-			OverrideByName("no-show", solid("orange"))).
+				"Sums over the selected gates.")).
 		WithPanel(newTable("Waves by gate", 10, 9,
 			"The same waves, one line per gate and slot.").
 			Targets(targets(

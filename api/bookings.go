@@ -193,6 +193,12 @@ func (s *Server) readBooking(r *http.Request, p *principal) (scheduler.Booking, 
 		return b, engineError(err)
 	}
 	if !ok {
+		// A booking of a past date may be in the archive.
+		if b, ok, err = s.eng.ArchivedBooking(scope(p), id); err != nil {
+			return b, engineError(err)
+		}
+	}
+	if !ok {
 		return b, errf(http.StatusNotFound, scheduler.CodeNotFound, "id", "no booking %q", id)
 	}
 	return b, nil
@@ -239,6 +245,13 @@ func (s *Server) listBookings(w http.ResponseWriter, r *http.Request, p *princip
 	var bs []scheduler.Booking
 	if err := s.eng.Read(r.Context(), func(st *scheduler.State, _ time.Time) { bs = st.Bookings(op, date) }); err != nil {
 		return engineError(err)
+	}
+	if len(bs) == 0 && date != "" {
+		// A past date may have left the live state for the archive.
+		var err error
+		if bs, _, err = s.eng.ArchivedBookings(op, date); err != nil {
+			return engineError(err)
+		}
 	}
 	out := BookingList{Bookings: make([]Booking, 0, len(bs))}
 	for _, b := range bs {

@@ -50,6 +50,8 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.offlineScans(now, c)
 	case GateSeen:
 		return s.gateSeen(now, c)
+	case ArchiveDay:
+		return s.archiveDay(now, c)
 	}
 	return Result{Err: errorf(CodeInvalid, "", "unknown command %T", cmd)}, nil
 }

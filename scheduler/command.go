@@ -151,6 +151,8 @@ type Result struct {
 	Rule, RuleDetail string
 	// Offline is the reconciliation of an OfflineScans.
 	Offline *OfflineReport
+	// Archived is what an ArchiveDay took out of the live state.
+	Archived *ArchivedDay
 }
 
 // CounterOutcome says what happened to a counter reading.

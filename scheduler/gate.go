@@ -45,7 +45,7 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 	}
 	b, ok := s.bookings[c.Ticket.Booking]
 	if !ok {
-		return reject(ReasonUnknownTicket), nil
+		return reject(s.missingBookingReason(now, c.Ticket)), nil
 	}
 	res := func(decision, reason string, retry *time.Time) ScanResult {
 		slot := b.Slot

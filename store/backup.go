@@ -61,6 +61,9 @@ func Restore(dir string, r io.Reader) error {
 		return fmt.Errorf("store: restore into %q: %w", dir, err)
 	}
 	_, err = s.Load()
+	if err == nil {
+		err = s.checkArchive()
+	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}

@@ -118,6 +118,11 @@ func encodeEffects(effects []scheduler.Effect) ([]op, error) {
 			if e.Cut.ID == "" {
 				bad = "capacity cut id is empty"
 			}
+		case scheduler.PutArchivedDay:
+			key, rec = archiveDayKey(e.Day.Date), &e.Day
+			if e.Day.Date == "" {
+				bad = "archived date is empty"
+			}
 		default:
 			return nil, fmt.Errorf("store: effect %d: unknown effect type %T", i, e)
 		}
@@ -190,6 +195,10 @@ func deref(e scheduler.Effect) scheduler.Effect {
 			return *p
 		}
 	case *scheduler.PutCut:
+		if p != nil {
+			return *p
+		}
+	case *scheduler.PutArchivedDay:
 		if p != nil {
 			return *p
 		}

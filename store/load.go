@@ -26,6 +26,9 @@ func (s *Badger) Load() (scheduler.Snapshot, error) {
 		if snap.Bookings, err = loadPrefix[scheduler.Booking](txn, prefixBooking, s.loadWorkers); err != nil {
 			return err
 		}
+		if snap.Bookings, err = dropArchived(txn, snap.Bookings); err != nil {
+			return err
+		}
 		if snap.Idempotency, err = loadPrefix[scheduler.Idempotency](txn, prefixIdempotency, s.loadWorkers); err != nil {
 			return err
 		}

@@ -39,6 +39,7 @@ type serveFlags struct {
 	natsCert   string
 	natsKey    string
 	minFree    sizeFlag
+	archive    archiveFlag
 	// webhookAllowPrivate lets webhook endpoints be on private addresses.
 	webhookAllowPrivate bool
 	// the embedded server's own TLS (not the --nats-tls-* client side)
@@ -79,6 +80,7 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsCert, "nats-tls-cert", "", "external NATS: client certificate for TLS")
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
 	fl.Var(&f.minFree, "min-free", "free-space reserve of the data's filesystems (e.g. 64MiB, 1GiB): under it new bookings and requests are refused (HTTP 507), under a quarter of it scans and counter readings too")
+	fl.Var(&f.archive, "archive-after", "live horizon: bookings of dates more than this many days before today move to the archive (still listed by GET /v1/bookings?date=, kept in backups) and are not loaded at start; e.g. 30d, 90d, or off")
 	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints be on loopback, private and link-local addresses (refused by default: no request forgery into the reserve's network)")
 	fl.StringVar(&f.listenCert, "nats-listen-cert", "", "embedded NATS: TLS certificate of the listener (PEM); required off loopback")
 	fl.StringVar(&f.listenKey, "nats-listen-key", "", "embedded NATS: TLS key of the listener (PEM)")
@@ -176,7 +178,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 		NATS: sensors.ConnectOptions{CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPass, Token: f.natsToken,
 			TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey},
 		NATSListenCert: f.listenCert, NATSListenKey: f.listenKey, NATSListenCA: f.listenCA, Map: siteMap,
-		Clock: clock, MinFree: f.minFree.n, WebhookAllowPrivate: f.webhookAllowPrivate,
+		Clock: clock, MinFree: f.minFree.n, WebhookAllowPrivate: f.webhookAllowPrivate, ArchiveAfterDays: f.archive.days,
 		Logger: log, Registerer: reg, Gatherer: prometheus.DefaultGatherer,
 	})
 	if err != nil {

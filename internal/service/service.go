@@ -71,6 +71,10 @@ type Options struct {
 	// WebhookAllowPrivate lets webhook endpoints be on loopback, private
 	// and link-local addresses.
 	WebhookAllowPrivate bool
+	// ArchiveAfterDays is the live horizon: dates more than this many days
+	// before today move to the store's archive (engine.Archiver); zero
+	// means engine.DefaultArchiveAfterDays, negative never archives.
+	ArchiveAfterDays int
 	// RatePerSecond is the API's request rate per key (api.Options); zero
 	// means the API's default, -1 no limit (the bench's load generator).
 	RatePerSecond float64
@@ -98,6 +102,7 @@ type Service struct {
 	natsURL string
 	nc      *nats.Conn
 	eng     *engine.Engine
+	arch    *engine.Archiver // nil when archiving is off
 	space   *store.SpaceWatcher
 	hooks   *webhooks.Service
 	devices *sensors.Registry
@@ -235,6 +240,16 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 		return nil, err
 	}
 	spaceEv.set(events.Publish, s.eng.Now)
+	if o.ArchiveAfterDays >= 0 {
+		after := o.ArchiveAfterDays
+		if after == 0 {
+			after = engine.DefaultArchiveAfterDays
+		}
+		if s.arch, err = engine.NewArchiver(s.eng, engine.ArchiveOptions{AfterDays: after, Logger: log, Registerer: reg}); err != nil {
+			return nil, err
+		}
+		log.Info("archiving past days", "after_days", after)
+	}
 
 	s.opsKey = filepath.Join(o.Data, "ops.key")
 	// A missing ops.key gets a new ops key, and the one it held before is
@@ -313,6 +328,10 @@ func (s *Service) Run(ctx context.Context) error {
 	{
 		wctx, wcancel := context.WithCancel(s.ctx)
 		g.Add(func() error { return s.hooks.Run(wctx) }, func(error) { wcancel() })
+	}
+	if s.arch != nil {
+		actx, acancel := context.WithCancel(s.ctx)
+		g.Add(func() error { return s.arch.Run(actx) }, func(error) { acancel() })
 	}
 	g.Add(func() error {
 		s.log.Info("tafweej serving", "site", s.cfg.Site, "http", s.URL(), "nats", s.natsURL, "clock", s.clock.Name(), "data", s.opts.Data)

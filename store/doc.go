@@ -46,6 +46,10 @@
 //	h/<sensor>/<t><h>             raw sensor message, with a TTL; t is the
 //	                              message time as 8-byte big-endian Unix ns,
 //	                              h the 8-byte FNV-64a of the message
+//	y/<date>                      scheduler.ArchivedDay: a date out of the live
+//	                              state (archive.go)
+//	a/<date>/<booking id>         scheduler.Booking of an archived date
+//	A/<booking id>                the date of an archived booking
 //
 // Load scans each prefix in key order, so every slice of the snapshot is
 // sorted by its key (bookings by id), and the same database always gives

@@ -61,7 +61,9 @@ type Store interface {
 	// the transaction limit, ErrClosed, an error naming the effect for an
 	// unknown effect type or a record without its id, or an I/O error.
 	Commit(effects []scheduler.Effect) error
-	// Load returns every stored record, to rebuild the scheduler at start.
+	// Load returns every stored record of the live state, to rebuild the
+	// scheduler at start: archived dates' bookings are left out (see
+	// archive.go).
 	// Each slice is sorted by the record's key (bookings by id). It fails
 	// with an error wrapping ErrSchema, naming the key, if any record has an
 	// unknown schema version.

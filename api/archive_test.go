@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -91,5 +92,48 @@ func TestOldDateStillListedAfterArchiving(t *testing.T) {
 	}
 	if r := h.do("GET", "/v1/bookings?date=2026-11-02", keyA, nil); r.code != http.StatusOK || !bytes.Contains(r.body, []byte(`"bookings":[]`)) {
 		t.Errorf("a past date never archived: %d %s, want an empty list", r.code, r.body)
+	}
+}
+
+// TestAllottedRequestKeepsItsBookingAfterArchiving: GET /v1/requests/{id}
+// of a planned day's request shows its booking after the day is archived,
+// as before.
+func TestAllottedRequestKeepsItsBookingAfterArchiving(t *testing.T) {
+	h := newHarness(t, nil)
+	key := h.key(auth.RoleOperator, "desert-tours", nil)
+	const date = "2027-04-06" // in Petra's spring window; requests close 3 April, 18:00
+	r := h.do("POST", "/v1/requests", key, map[string]any{"date": date, "route": "main", "party_size": 8,
+		"window": map[string]string{"from": "08:00", "to": "11:00"}})
+	if r.code != http.StatusCreated {
+		t.Fatalf("POST /v1/requests: %d %s", r.code, r.body)
+	}
+	var q Request
+	r.decode(t, &q)
+	h.clock.Set(time.Date(2027, 4, 3, 18, 1, 0, 0, testenv.Amman))
+	if _, err := h.eng.Do(context.Background(), scheduler.Tick{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() error {
+		var got Request
+		h.do("GET", "/v1/requests/"+q.ID, key, nil).decode(t, &got)
+		if got.Status != scheduler.RequestAllotted || got.Booking == nil {
+			return fmt.Errorf("request %s is %s", q.ID, got.Status)
+		}
+		return nil
+	})
+	h.clock.Set(time.Date(2027, 5, 10, 10, 0, 0, 0, testenv.Amman))
+	if _, err := h.eng.Do(context.Background(), scheduler.Tick{}); err != nil {
+		t.Fatal(err)
+	}
+	before := h.do("GET", "/v1/requests/"+q.ID, key, nil).body
+	a, err := engine.NewArchiver(h.eng, engine.ArchiveOptions{AfterDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := a.Once(context.Background()); err != nil || rep.Bookings != 1 {
+		t.Fatalf("archive pass = %+v, %v; want the request's booking archived", rep, err)
+	}
+	if after := h.do("GET", "/v1/requests/"+q.ID, key, nil).body; !bytes.Equal(after, before) {
+		t.Errorf("GET /v1/requests/%s after archiving:\n%s\nwant as before:\n%s", q.ID, after, before)
 	}
 }

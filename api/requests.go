@@ -113,6 +113,12 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, p *principal
 	if !ok {
 		return errf(http.StatusNotFound, scheduler.CodeNotFound, "id", "no request %q", id)
 	}
+	if q.Status == scheduler.RequestAllotted && !hb {
+		// The request's date may have been archived: its booking with it.
+		if b, hb, err = s.eng.ArchivedBooking(scope(p), q.Booking); err != nil {
+			return engineError(err)
+		}
+	}
 	var bp *scheduler.Booking
 	if hb {
 		bp = &b

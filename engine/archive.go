@@ -214,13 +214,13 @@ type archiveMetrics struct {
 func newArchiveMetrics(reg prometheus.Registerer) *archiveMetrics {
 	m := &archiveMetrics{
 		daysTotal: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "tafweej_archive_days_total", Help: "Past days moved out of the live state into the archive (since the service started)."}),
+			Name: "tafweej_archive_dates_total", Help: "Past dates moved out of the live state into the archive (since the service started)."}),
 		bookingsTotal: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tafweej_archive_bookings_total", Help: "Bookings of those days (since the service started)."}),
 		errors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tafweej_archive_errors_total", Help: "Archive passes that failed; the next pass resumes."}),
 		days: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "tafweej_archived_days", Help: "Days in the archive."}),
+			Name: "tafweej_archived_dates", Help: "Dates in the archive."}),
 		bookings: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "tafweej_archived_bookings", Help: "Bookings in the archive."}),
 		runDur: prometheus.NewHistogram(prometheus.HistogramOpts{

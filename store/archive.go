@@ -292,8 +292,8 @@ func (s *Badger) ArchivedBooking(id string) (scheduler.Booking, bool, error) {
 		if err != nil || !found {
 			return err
 		}
-		_, archived, err := getArchivedDay(txn, live.Date)
-		if archived {
+		day, archived, err := getArchivedDay(txn, live.Date)
+		if _, pending := slices.BinarySearch(day.Pending, id); archived && pending {
 			b, ok = live, true
 		}
 		return err
@@ -318,23 +318,26 @@ func getBooking(txn *badger.Txn, key []byte) (scheduler.Booking, bool, error) {
 }
 
 // dropArchived removes from bookings (sorted by id, as Load reads them)
-// those of dates archived but not yet moved: they left the live state when
-// their date's record was written.
+// those an archived date's record lists as not yet moved: they left the
+// live state when the record was written.
 func dropArchived(txn *badger.Txn, bookings []scheduler.Booking) ([]scheduler.Booking, error) {
 	days, err := loadPrefix[scheduler.ArchivedDay](txn, prefixArchiveDay, 1)
 	if err != nil {
 		return nil, err
 	}
-	pending := map[string]bool{}
+	pending := map[string]string{} // booking id → its archived date
 	for _, d := range days {
-		if len(d.Pending) > 0 {
-			pending[d.Date] = true
+		for _, id := range d.Pending {
+			pending[id] = d.Date
 		}
 	}
 	if len(pending) == 0 {
 		return bookings, nil
 	}
-	return slices.DeleteFunc(bookings, func(b scheduler.Booking) bool { return pending[b.Date] }), nil
+	return slices.DeleteFunc(bookings, func(b scheduler.Booking) bool {
+		date, ok := pending[b.ID]
+		return ok && date == b.Date
+	}), nil
 }
 
 // checkArchive decodes every record of the archive (Restore's check).

@@ -16,7 +16,8 @@
 //
 // Everything that changes a State is a [Command] (Book, Modify, Cancel,
 // Scan, CounterReading, Close, Reopen, SetHold, ResetZone, Alert, Tick,
-// SubmitRequest, WithdrawRequest, AllotRequests, CutCapacity, LiftCut),
+// SubmitRequest, WithdrawRequest, AllotRequests, CutCapacity, LiftCut,
+// ArchiveDay, and others),
 // applied by the one entry point
 //
 //	func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect)
@@ -97,6 +98,7 @@
 //	                    the planner, the better kept
 //	cut.go              capacity cuts, kept as phantom load in the day's picture
 //	requests.go         planned days: requests before the cut-off, AllotRequests after it
+//	archive.go          ArchiveDay: a past date leaves the live state for the store's archive
 //	query.go            read-only views: occupancy, waves, closures, sensors
 //	messages.go         the visitor-facing text of each scan reason (English, Arabic)
 //	config.go           the site configuration's types and lookups

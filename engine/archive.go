@@ -103,7 +103,8 @@ func (a *Archiver) Run(ctx context.Context) error {
 	}
 }
 
-// Once runs one pass.
+// Once runs one pass. Passes must not overlap: call Once only where Run
+// is not running (tests, tools).
 func (a *Archiver) Once(ctx context.Context) (rep ArchiveReport, err error) {
 	start := time.Now()
 	defer func() {

@@ -174,17 +174,18 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request, p *princi
 	// written (the synced write is most of a booking's time); it is sent
 	// only once the booking is durable.
 	var ans *answer
+	var prepared scheduler.Booking // the booking ans tells
 	res, err := s.eng.DoPrepared(r.Context(), scheduler.Book{ID: newID("bk_"), Operator: op, Request: req,
 		IdempotencyKey: key, RequestHash: requestHash(req)}, func(res scheduler.Result) {
 		if res.Err == nil && res.Booking != nil {
 			a := encodeAnswer(http.StatusCreated, s.view(*res.Booking, true))
-			ans = &a
+			ans, prepared = &a, *res.Booking
 		}
 	})
 	if e := fromEngine(res, err); e != nil {
 		return e
 	}
-	if ans == nil { // the durable answer came first
+	if ans == nil || prepared != *res.Booking { // the durable answer came first, or is another
 		a := encodeAnswer(http.StatusCreated, s.view(*res.Booking, true))
 		ans = &a
 	}

@@ -54,7 +54,10 @@ func (e *Engine) DoPrepared(ctx context.Context, cmd scheduler.Command, prepare 
 func (e *Engine) handApplied(batch []*call, results []reply) {
 	for i, c := range batch {
 		if c.applied != nil && results[i].err == nil {
-			c.applied <- results[i].res // buffered: the loop never waits
+			select {
+			case c.applied <- results[i].res: // buffered: the loop never waits
+			default: // already handed over (a turn run again): the caller has it
+			}
 		}
 	}
 }

@@ -170,16 +170,30 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request, p *princi
 		return e
 	}
 	defer release()
-	res, err := s.eng.Do(r.Context(), scheduler.Book{ID: newID("bk_"), Operator: op, Request: req,
-		IdempotencyKey: key, RequestHash: requestHash(req)})
+	// The ticket is signed and the 201 encoded while the booking is being
+	// written (the synced write is most of a booking's time); it is sent
+	// only once the booking is durable.
+	var ans *answer
+	var prepared scheduler.Booking // the booking ans tells
+	res, err := s.eng.DoPrepared(r.Context(), scheduler.Book{ID: newID("bk_"), Operator: op, Request: req,
+		IdempotencyKey: key, RequestHash: requestHash(req)}, func(res scheduler.Result) {
+		if res.Err == nil && res.Booking != nil {
+			a := encodeAnswer(http.StatusCreated, s.view(*res.Booking, true))
+			ans, prepared = &a, *res.Booking
+		}
+	})
 	if e := fromEngine(res, err); e != nil {
 		return e
+	}
+	if ans == nil || prepared != *res.Booking { // the durable answer came first, or is another
+		a := encodeAnswer(http.StatusCreated, s.view(*res.Booking, true))
+		ans = &a
 	}
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	w.Header().Set("Location", "/v1/bookings/"+res.Booking.ID)
-	writeJSON(w, http.StatusCreated, s.view(*res.Booking, true))
+	ans.write(w)
 	return nil
 }
 

@@ -85,6 +85,9 @@ type call struct {
 	cmd   scheduler.Command
 	read  func(*scheduler.State, time.Time)
 	reply chan reply
+	// applied, if set (DoPrepared), gets the result as soon as the command
+	// is applied, before the turn is written (prepare.go).
+	applied chan scheduler.Result
 }
 
 type reply struct {
@@ -189,13 +192,26 @@ func (e *Engine) Read(ctx context.Context, fn func(s *scheduler.State, now time.
 }
 
 func (e *Engine) send(ctx context.Context, c *call) (scheduler.Result, error) {
+	if err := e.enqueue(ctx, c); err != nil {
+		return scheduler.Result{}, err
+	}
+	return e.await(ctx, c)
+}
+
+// enqueue queues c for the loop.
+func (e *Engine) enqueue(ctx context.Context, c *call) error {
 	select {
 	case e.calls <- c:
+		return nil
 	case <-e.stopped:
-		return scheduler.Result{}, ErrStopped
+		return ErrStopped
 	case <-ctx.Done():
-		return scheduler.Result{}, ctx.Err()
+		return ctx.Err()
 	}
+}
+
+// await waits for the answer of a queued call.
+func (e *Engine) await(ctx context.Context, c *call) (scheduler.Result, error) {
 	// Once queued the command will be applied; wait for it even if ctx ends,
 	// unless the engine stops, so that the caller never misses a durable
 	// change it asked for... but do not block forever on a cancelled ctx.
@@ -336,6 +352,8 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 			}
 		}
 	}
+	// Callers that prepare their answer do it while the turn is written.
+	e.handApplied(batch, results)
 	// outs[i] are call i's webhook deliveries, written with its records.
 	outs := e.stage(records, events)
 	// errs[i] is set for each call whose records are not durable; a turn

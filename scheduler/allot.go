@@ -197,9 +197,10 @@ type placement struct {
 // candidates are the route's entry minutes on day d within window w that
 // are not yet over at now.
 func (s *State) candidates(d *day, r *Route, w Window, now time.Time) []int {
-	var out []int
+	slots := s.routeSlots(d.base, r)
+	out := make([]int, 0, len(slots))
 	earliest := s.earliestMinute(d, now)
-	for _, m := range s.routeSlots(d.base, r) {
+	for _, m := range slots {
 		if m >= w.From && m < w.To && m >= earliest {
 			out = append(out, m)
 		}

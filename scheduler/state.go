@@ -275,7 +275,7 @@ func (s *State) daySlots(date time.Time) []int {
 	if !ok {
 		return nil
 	}
-	var out []int
+	out := make([]int, 0, max(0, (last-open)/s.cfg.SlotMinutes+1))
 	for m := open; m <= last; m += s.cfg.SlotMinutes {
 		out = append(out, m)
 	}

@@ -18,12 +18,12 @@ import (
 // idempotency). It is shared by the NATS responder and POST /v1/scans.
 type Gate struct {
 	eng *engine.Engine
-	pub ed25519.PublicKey
+	ok  *verified // checks tickets with the public key, remembering the codes that verified (verified.go)
 }
 
 // NewGate returns a Gate that verifies tickets with pub.
 func NewGate(eng *engine.Engine, pub ed25519.PublicKey) *Gate {
-	return &Gate{eng: eng, pub: pub}
+	return &Gate{eng: eng, ok: newVerified(pub)}
 }
 
 // ErrUnavailable wraps an owner-loop failure: the scan was not decided.
@@ -55,7 +55,7 @@ func (g *Gate) decide(ctx context.Context, gate string, req scheduler.ScanReques
 	if err := checkScan(req); err != nil {
 		return reject(scheduler.ReasonBadRequest, gate), err
 	}
-	t, err := tickets.Verify(g.pub, req.Ticket)
+	t, err := g.ok.verify(req.Ticket)
 	switch {
 	case errors.Is(err, tickets.ErrSignature):
 		return reject(scheduler.ReasonInvalidSignature, gate), invalidf(reasonBadSignature, "ticket signature does not match")

@@ -32,8 +32,11 @@ measure each headline figure next to the raw limit of the same part,
 measured in the same run:
 
   counter messages applied end to end   vs raw JetStream publish+consume
-  gate scans over NATS (1, 10, 100 gates) vs raw NATS request/reply
-  durable bookings over HTTP (1, 64)      vs raw synced Badger writes
+  gate scans over NATS (1, 10, 100 gates) vs a responder making one synced
+                                            Badger write per request (raw_bare:
+                                            bare NATS request/reply)
+  durable bookings over HTTP (1, 64)      vs synced Badger writes by as many
+                                            writers, interleaved
   recovery time and memory with 1M stored bookings (50k with --quick)
   day-planner time for a Petra day and a Hajj-sized day
   day-planner quality: visitors placed vs the optimum's upper bound that

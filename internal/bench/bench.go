@@ -47,7 +47,7 @@ type Sizes struct {
 	Scans          []int `json:"scans"`           // scans per repetition at 1, 10, 100 gates
 	BookingsSerial int   `json:"bookings_serial"` // HTTP bookings at concurrency 1
 	BookingsPar    int   `json:"bookings_par"`    // HTTP bookings at concurrency 64
-	RawWrites      int   `json:"raw_writes"`      // raw synced Badger writes
+	RawWrites      int   `json:"raw_writes"`      // unused: the bookings' limits are measured on as many writes as bookings, interleaved
 	Stored         int   `json:"stored"`          // bookings stored for the recovery
 	Hajj           bool  `json:"hajj"`            // plan the Hajj-sized day
 	// HajjQuality compares the Hajj-sized day's plan with CBC too.
@@ -78,6 +78,12 @@ type Figure struct {
 	Reps  int     `json:"reps"` // repetitions; Value is their median
 	P50Ms float64 `json:"p50_ms,omitempty"`
 	P99Ms float64 `json:"p99_ms,omitempty"`
+	// Concurrency is how many clients, devices or writers ran in parallel
+	// (every limit states it).
+	Concurrency int `json:"concurrency,omitempty"`
+	// Durable: every operation of the figure was synced to disk before it
+	// was answered (the durable scan limit).
+	Durable bool `json:"durable,omitempty"`
 }
 
 // Row is a line of the report: a figure of Tafweej and, where there
@@ -86,7 +92,8 @@ type Row struct {
 	Name    string             `json:"name"`
 	Tafweej Figure             `json:"tafweej"`
 	Raw     *Figure            `json:"raw,omitempty"`
-	Ratio   float64            `json:"ratio,omitempty"` // Tafweej.Value / Raw.Value
+	RawBare *Figure            `json:"raw_bare,omitempty"` // gate scans: bare NATS request/reply, no write (Raw is the durable limit)
+	Ratio   float64            `json:"ratio,omitempty"`    // Tafweej.Value / Raw.Value
 	Extra   map[string]float64 `json:"extra,omitempty"`
 	Note    string             `json:"note,omitempty"`
 }

@@ -74,3 +74,59 @@ func TestProblemsCatchesAWrongRatio(t *testing.T) {
 		t.Fatal("a report without rows passed")
 	}
 }
+
+// TestProblemsWantsDurableLimitsAtTheSameConcurrency: a scan or booking
+// row whose limit states no concurrency, another concurrency, is not
+// durable, or (scans) has no bare request/reply, is reported.
+func TestProblemsWantsDurableLimitsAtTheSameConcurrency(t *testing.T) {
+	fig := func(conc int, durable bool) Figure {
+		return Figure{What: "x", Value: 100, Unit: "ops/s", N: 10, Reps: 1, P50Ms: 1, P99Ms: 2, Concurrency: conc, Durable: durable}
+	}
+	good := func() []Row {
+		scan := ratioRow("gate scans, 10 gate(s)", fig(10, false), fig(10, true))
+		bare := fig(10, false)
+		scan.RawBare = &bare
+		scan.Extra = map[string]float64{"admitted": 10, "decisions": 10}
+		return []Row{scan, ratioRow("bookings, 64 client(s)", fig(64, false), fig(64, true))}
+	}
+	// The rows in a report of every row (the others empty), and the
+	// problems found in these two.
+	problems := func(rows []Row) []string {
+		rep := &Report{Sizes: Sizes{Stored: 10}}
+		for _, name := range []string{"counter messages", "gate scans, 1 gate(s)", "gate scans, 10 gate(s)", "gate scans, 100 gate(s)",
+			"counter messages, registered devices", "gate scans, 1 gate(s), registered devices", "gate scans, 10 gate(s), registered devices",
+			"bookings, 1 client(s)", "bookings, 64 client(s)", "recovery, 10 bookings", "day planner, Petra day", "planner quality, Petra day"} {
+			row := Row{Name: name}
+			for _, r := range rows {
+				if r.Name == name {
+					row = r
+				}
+			}
+			rep.Rows = append(rep.Rows, row)
+		}
+		var out []string
+		for _, p := range rep.Problems(1, false) {
+			if strings.HasPrefix(p, rows[0].Name+":") || strings.HasPrefix(p, rows[0].Name+" (") || strings.HasPrefix(p, rows[1].Name) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if p := problems(good()); len(p) != 0 {
+		t.Fatalf("sound rows reported: %q", p)
+	}
+	for name, spoil := range map[string]func(rows []Row){
+		"no concurrency":      func(rows []Row) { rows[1].Raw.Concurrency = 0 },
+		"another concurrency": func(rows []Row) { rows[1].Raw.Concurrency = 1 },
+		"limit not durable":   func(rows []Row) { rows[0].Raw.Durable = false },
+		"no bare":             func(rows []Row) { rows[0].RawBare = nil },
+		"bare said durable":   func(rows []Row) { rows[0].RawBare.Durable = true },
+		"fewer limit ops":     func(rows []Row) { rows[1].Raw.N = 5 },
+	} {
+		rows := good()
+		spoil(rows)
+		if len(problems(rows)) == 0 {
+			t.Errorf("%s: not reported", name)
+		}
+	}
+}

@@ -11,8 +11,10 @@ import (
 // positive and finite, over reps repetitions, with a unit and what it
 // measured, latencies where there are some; a raw limit on every
 // throughput row (and on the planner's quality when cbc was on PATH),
-// measured over as many operations, and every ratio the quotient of its
-// row's two figures; every scan admitting (every visitor scanned was
+// measured over as many operations and stating its concurrency (the
+// bookings' and scans' limits durable, at the figure's concurrency; the
+// scans' bare request/reply in raw_bare), and every ratio the quotient of
+// its row's two figures; every scan admitting (every visitor scanned was
 // booked on the day); recovery's memory figures; the Petra day's plan
 // placing its 300 groups' visitors no worse than first come; the quality
 // rows against CBC's bound in [0.9, 1], of the plan timed above them.
@@ -66,10 +68,30 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 			continue
 		}
 		check(row.Name+" (raw)", *row.Raw, strings.HasPrefix(row.Name, "gate scans"), rowReps)
+		if row.Raw.Concurrency <= 0 {
+			errorf("%s: the limit states no concurrency (%d): want the clients or writers it ran in parallel", row.Name, row.Raw.Concurrency)
+		}
+		if strings.HasPrefix(row.Name, "gate scans") || strings.HasPrefix(row.Name, "bookings") {
+			// The limit at the same concurrency as the figure, durable.
+			if row.Raw.Concurrency != row.Tafweej.Concurrency || !row.Raw.Durable {
+				errorf("%s: limit at concurrency %d (durable %v), figure at %d: want the same concurrency, durable", row.Name,
+					row.Raw.Concurrency, row.Raw.Durable, row.Tafweej.Concurrency)
+			}
+		}
+		if strings.HasPrefix(row.Name, "gate scans") {
+			if row.RawBare == nil {
+				errorf("%s: no raw_bare (the bare request/reply)", row.Name)
+			} else {
+				check(row.Name+" (raw_bare)", *row.RawBare, true, rowReps)
+				if row.RawBare.Concurrency != row.Tafweej.Concurrency || row.RawBare.Durable {
+					errorf("%s: raw_bare at concurrency %d (durable %v), want %d, not durable", row.Name, row.RawBare.Concurrency, row.RawBare.Durable, row.Tafweej.Concurrency)
+				}
+			}
+		}
 		if got := row.Tafweej.Value / row.Raw.Value; !(row.Ratio > 0) || math.Abs(row.Ratio-got) > 1e-9*got {
 			errorf("%s: ratio %v, but %v / %v = %v: not computed from this run's figures", row.Name, row.Ratio, row.Tafweej.Value, row.Raw.Value, got)
 		}
-		if row.Raw.N != row.Tafweej.N && !strings.HasPrefix(row.Name, "bookings") {
+		if row.Raw.N != row.Tafweej.N {
 			errorf("%s: raw measured %d operations, tafweej %d: want the same", row.Name, row.Raw.N, row.Tafweej.N)
 		}
 	}

@@ -139,9 +139,9 @@ func benchCounters(ctx context.Context, env *benchEnv, n, reps int, logf func(st
 	}
 	return ratioRow("counter messages",
 		Figure{What: fmt.Sprintf("counter readings applied/s end to end: %d sensors publish (sync ack) to JetStream, consumer, owner loop, Badger checkpoint", len(counters)),
-			Value: median(tf), Unit: "msgs/s", N: n, Reps: reps},
+			Value: median(tf), Unit: "msgs/s", N: n, Reps: reps, Concurrency: len(counters)},
 		Figure{What: fmt.Sprintf("raw JetStream publish (sync ack, %d publishers) + pull consume with ack, separate stream, same server", len(counters)),
-			Value: median(raw), Unit: "msgs/s", N: n, Reps: reps}), nil
+			Value: median(raw), Unit: "msgs/s", N: n, Reps: reps, Concurrency: len(counters)}), nil
 }
 
 // publishSpread runs n calls of do spread over g goroutines, each call

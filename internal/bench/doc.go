@@ -5,10 +5,11 @@
 //
 //   - counters.go: counter messages applied end to end vs raw JetStream
 //     publish and consume;
-//   - scans.go: gate scans over NATS at 1, 10 and 100 gates vs raw NATS
-//     request/reply;
-//   - bookings.go: durable bookings over HTTP at 1 and 64 clients vs raw
-//     synced Badger writes;
+//   - scans.go: gate scans over NATS at 1, 10 and 100 gates vs a NATS
+//     responder making one synced Badger write per request at the same
+//     concurrency (durable), and bare request/reply (raw_bare);
+//   - bookings.go: durable bookings over HTTP at 1 and 64 clients vs
+//     synced Badger writes by as many writers, interleaved in rounds;
 //   - recovery.go: restart time and memory with many stored bookings;
 //   - planner.go: the day planner's time and, with CBC (Debian's
 //     coinor-cbc) on PATH, its quality against CBC's proven bound, on the

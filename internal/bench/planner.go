@@ -171,7 +171,7 @@ func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance,
 		return row, fmt.Errorf("bench: %s: the plan's %d visitors exceed CBC's bound %.1f: the model and the planner disagree", name, res.Visitors, r.Bound)
 	}
 	raw := Figure{What: fmt.Sprintf("CBC's proven upper bound on the optimum (coinor-cbc, %d s CPU limit)", limit),
-		Value: r.Bound, Unit: "visitors", N: len(inst.Requests), Reps: 1}
+		Value: r.Bound, Unit: "visitors", N: len(inst.Requests), Reps: 1, Concurrency: 1}
 	row.Raw = &raw
 	if r.Bound > 0 {
 		row.Ratio = row.Tafweej.Value / raw.Value

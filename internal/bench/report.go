@@ -35,9 +35,12 @@ func Print(w io.Writer, rep *Report) {
 	for _, r := range rep.Rows {
 		fmt.Fprintf(w, "  %s: %s", r.Name, r.Tafweej.What)
 		if r.Raw != nil {
-			fmt.Fprintf(w, "; limit: %s (N %d × %d)", r.Raw.What, r.Raw.N, r.Raw.Reps)
+			fmt.Fprintf(w, "; limit: %s (N %d × %d, concurrency %d%s)", r.Raw.What, r.Raw.N, r.Raw.Reps, r.Raw.Concurrency, durable(*r.Raw))
 		}
 		fmt.Fprintln(w)
+		if b := r.RawBare; b != nil {
+			fmt.Fprintf(w, "    bare: %s %s, p50/p99 %s ms (ratio %.1f%%): %s (concurrency %d)\n", num(b.Value), b.Unit, lat(*b), 100*r.Tafweej.Value/b.Value, b.What, b.Concurrency)
+		}
 		if len(r.Extra) > 0 {
 			var parts []string
 			for _, k := range slices.Sorted(extraKeys(r.Extra)) {
@@ -49,6 +52,13 @@ func Print(w io.Writer, rep *Report) {
 			fmt.Fprintf(w, "    %s\n", r.Note)
 		}
 	}
+}
+
+func durable(f Figure) string {
+	if f.Durable {
+		return ", durable"
+	}
+	return ""
 }
 
 func extraKeys(m map[string]float64) func(func(string) bool) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tafweej/tafweej/internal/subjects"
 	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/store"
 )
 
 // benchScans books a morning of groups on a day of its own, moves the
@@ -21,8 +22,13 @@ import (
 // devices at once, each device sending its next scan when the last is
 // answered.
 func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, logf func(string, ...any)) (Row, error) {
-	var tf, raw []float64
-	var tlat, rlat []time.Duration
+	var tf, raw, bare []float64
+	var tlat, rlat, blat []time.Duration
+	stop, err := startScanLimits(env)
+	if err != nil {
+		return Row{}, err
+	}
+	defer stop()
 	decisions := map[string]int{}
 	var mu sync.Mutex // guards decisions
 	booked := 0
@@ -40,54 +46,64 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 				ScanID: fmt.Sprintf("bench-%d-%d-%d", level, r, i), Device: fmt.Sprintf("dev-%d", i%gates)})
 		}
 		subject := subjects.For(env.cfg.Site).GateScan("visitor-centre")
-		perSec, lat, err := requestBenchW(gates, reqs, func(w int, data []byte) error {
-			m, err := env.scanConn(w).Request(subject, data, 10*time.Second)
-			if err != nil {
-				return err
+		tafweej := func(reqs [][]byte) (float64, []time.Duration, error) {
+			return requestBenchW(gates, reqs, func(w int, data []byte) error {
+				m, err := env.scanConn(w).Request(subject, data, 10*time.Second)
+				if err != nil {
+					return err
+				}
+				var res scheduler.ScanResult
+				if err := json.Unmarshal(m.Data, &res); err != nil || res.Decision == "" {
+					return fmt.Errorf("bench: scan reply %s (%v)", m.Data, err)
+				}
+				mu.Lock()
+				decisions[string(res.Decision)+"/"+res.Reason]++
+				mu.Unlock()
+				return nil
+			})
+		}
+		// The limits, on the same server, with the same requests and
+		// concurrency, from the service user's connection (a registered
+		// gate device may only publish its gate's scans): the durable responder makes
+		// one synced Badger write per request before it answers (every
+		// admission is durable before its reply), the bare one answers at
+		// once.
+		limit := func(subj string) func(reqs [][]byte) (float64, []time.Duration, error) {
+			return func(reqs [][]byte) (float64, []time.Duration, error) {
+				return requestBenchW(gates, reqs, func(w int, data []byte) error {
+					_, err := env.client.Request(subj, data, 10*time.Second)
+					return err
+				})
 			}
-			var res scheduler.ScanResult
-			if err := json.Unmarshal(m.Data, &res); err != nil || res.Decision == "" {
-				return fmt.Errorf("bench: scan reply %s (%v)", m.Data, err)
+		}
+		var sTaf, sDur, sBare scanSample
+		// Interleaved in rounds, so that all three see the same disk and
+		// the same load.
+		for _, chunk := range chunks(reqs, gates) {
+			if err := sTaf.add(tafweej(chunk)); err != nil {
+				return Row{}, err
 			}
-			mu.Lock()
-			decisions[string(res.Decision)+"/"+res.Reason]++
-			mu.Unlock()
-			return nil
-		})
-		if err != nil {
-			return Row{}, err
+			if err := sDur.add(limit("bench.durable.visitor-centre.scan")(chunk)); err != nil {
+				return Row{}, err
+			}
+			if err := sBare.add(limit("bench.gate.visitor-centre.scan")(chunk)); err != nil {
+				return Row{}, err
+			}
 		}
-		tf = append(tf, perSec)
-		tlat = append(tlat, lat...)
-
-		// Raw: a responder answering at once with a reply of the same
-		// size, on the same server.
-		reply := []byte(`{"decision":"admit","reason":"ok","admitted":1,"remaining":59,"booking":"bk_x","slot":"2026-12-01T08:00:00+03:00","gate":"visitor-centre","retry_at":null,"message":{"en":"Welcome — wave 08:00","ar":"أهلاً وسهلاً — فوج ٠٨:٠٠"}}`)
-		sub, err := env.nc.QueueSubscribe("bench.gate.*.scan", "bench", func(m *nats.Msg) { _ = m.Respond(reply) })
-		if err != nil {
-			return Row{}, err
-		}
-		if err := env.nc.Flush(); err != nil {
-			return Row{}, err
-		}
-		perSec, lat, err = requestBench(gates, reqs, func(data []byte) error {
-			_, err := env.client.Request("bench.gate.visitor-centre.scan", data, 10*time.Second)
-			return err
-		})
-		sub.Unsubscribe()
-		if err != nil {
-			return Row{}, err
-		}
-		raw = append(raw, perSec)
-		rlat = append(rlat, lat...)
-		logf("scans at %d gate(s) rep %d/%d: %.0f decisions/s, raw request/reply %.0f/s", gates, r+1, reps, tf[r], raw[r])
+		tf = append(tf, sTaf.rate())
+		raw = append(raw, sDur.rate())
+		bare = append(bare, sBare.rate())
+		tlat, rlat, blat = append(tlat, sTaf.lat...), append(rlat, sDur.lat...), append(blat, sBare.lat...)
+		logf("scans at %d gate(s) rep %d/%d: %.0f decisions/s, durable responder %.0f/s, bare request/reply %.0f/s", gates, r+1, reps, tf[r], raw[r], bare[r])
 	}
 	admitted := decisions["admit/ok"]
 	row := ratioRow(fmt.Sprintf("gate scans, %d gate(s)", gates),
 		Figure{What: fmt.Sprintf("scan decisions/s over NATS request/reply, %d device(s) in parallel, real signed tickets, each decision a synced commit", gates),
-			Value: median(tf), Unit: "scans/s", N: n, Reps: reps, P50Ms: quantileMs(tlat, 0.5), P99Ms: quantileMs(tlat, 0.99)},
-		Figure{What: "raw NATS request/reply to a responder answering at once, same server, same requests",
-			Value: median(raw), Unit: "req/s", N: n, Reps: reps, P50Ms: quantileMs(rlat, 0.5), P99Ms: quantileMs(rlat, 0.99)})
+			Value: median(tf), Unit: "scans/s", N: n, Reps: reps, P50Ms: quantileMs(tlat, 0.5), P99Ms: quantileMs(tlat, 0.99), Concurrency: gates},
+		Figure{What: "durable limit: NATS request/reply to a responder that makes one synced Badger write (one 256-byte record, store.RawDB) per request before it answers, each on its own goroutine (Badger writes concurrent transactions in one batch but syncs its log once per transaction), same server, same requests and concurrency, interleaved with the scans in rounds",
+			Value: median(raw), Unit: "req/s", N: n, Reps: reps, P50Ms: quantileMs(rlat, 0.5), P99Ms: quantileMs(rlat, 0.99), Concurrency: gates, Durable: true})
+	row.RawBare = &Figure{What: "bare NATS request/reply to a responder answering at once (no write), same server, same requests and concurrency, interleaved",
+		Value: median(bare), Unit: "req/s", N: n, Reps: reps, P50Ms: quantileMs(blat, 0.5), P99Ms: quantileMs(blat, 0.99), Concurrency: gates}
 	total := 0
 	for _, v := range decisions {
 		total += v
@@ -135,6 +151,85 @@ func bookMorning(ctx context.Context, env *benchEnv, day time.Time, tag string) 
 	}
 	env.clock.Set(day.Add(8*time.Hour + 5*time.Minute))
 	return codes, nil
+}
+
+// scanReply is what the limits' responders answer: a reply of the size of
+// an admission's.
+var scanReply = []byte(`{"decision":"admit","reason":"ok","admitted":1,"remaining":59,"booking":"bk_x","slot":"2026-12-01T08:00:00+03:00","gate":"visitor-centre","retry_at":null,"message":{"en":"Welcome — wave 08:00","ar":"أهلاً وسهلاً — فوج ٠٨:٠٠"}}`)
+
+// startScanLimits starts the two limits' responders on the service's
+// connection: bench.gate.*.scan answers at once, bench.durable.*.scan
+// after one synced write to a raw Badger database on the same disk. Each
+// request is handled on its own goroutine, as the service's gate
+// responder does. stop unsubscribes and closes the database.
+func startScanLimits(env *benchEnv) (stop func(), err error) {
+	db, err := store.OpenRaw(env.dir)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	bare, err := env.nc.QueueSubscribe("bench.gate.*.scan", "bench", func(m *nats.Msg) { _ = m.Respond(scanReply) })
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	durable, err := env.nc.QueueSubscribe("bench.durable.*.scan", "bench", func(m *nats.Msg) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if db.Write() == nil {
+				_ = m.Respond(scanReply)
+			}
+		}()
+	})
+	if err != nil {
+		bare.Unsubscribe()
+		db.Close()
+		return nil, err
+	}
+	if err := env.nc.Flush(); err != nil {
+		bare.Unsubscribe()
+		durable.Unsubscribe()
+		db.Close()
+		return nil, err
+	}
+	return func() {
+		bare.Unsubscribe()
+		durable.Unsubscribe()
+		wg.Wait()
+		db.Close()
+	}, nil
+}
+
+// scanSample adds up the rounds of one figure.
+type scanSample struct {
+	n    int
+	took time.Duration
+	lat  []time.Duration
+}
+
+func (s *scanSample) add(perSec float64, lat []time.Duration, err error) error {
+	if err != nil {
+		return err
+	}
+	s.n += len(lat)
+	s.took += time.Duration(float64(len(lat)) / perSec * float64(time.Second))
+	s.lat = append(s.lat, lat...)
+	return nil
+}
+
+func (s *scanSample) rate() float64 { return float64(s.n) / s.took.Seconds() }
+
+// chunks splits reqs into the rounds of an interleaved measurement by
+// gates devices (rounds(len(reqs), gates) long).
+func chunks(reqs [][]byte, gates int) [][][]byte {
+	var out [][][]byte
+	i := 0
+	for _, m := range rounds(len(reqs), gates) {
+		out = append(out, reqs[i:i+m])
+		i += m
+	}
+	return out
 }
 
 func mapsKeys(m map[string]int) func(func(string) bool) {

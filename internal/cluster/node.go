@@ -22,9 +22,10 @@ import (
 )
 
 // ErrDeposed: this instance owned the site and lost it (its lease was
-// taken, or its append was fenced). serve exits with it so that the
-// instance's supervisor starts it again, as a standby.
-var ErrDeposed = errors.New("cluster: this instance is no longer the owner; restart it to run as a standby")
+// taken, or its append was fenced). Its owner's service has stopped; the
+// caller runs a new Node on the same store, a standby again
+// (service.RunCluster).
+var ErrDeposed = errors.New("cluster: this instance is no longer the owner")
 
 // Options configure a Node. Site, Data, Conn, Store and Own are required.
 type Options struct {

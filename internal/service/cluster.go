@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/tafweej/tafweej/api"
 	"github.com/tafweej/tafweej/internal/auth"
@@ -101,15 +103,30 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	}
 	defer st.Close()
 	keys := auth.NewKeys(st)
-	node, err := cluster.New(cluster.Options{
-		Site: site, Data: o.Data, Conn: nc, Store: st, Replicas: c.Replicas, AdvertiseHTTP: c.AdvertiseHTTP,
-		LeaseTTL: c.LeaseTTL, Logger: log,
-		IsOps: func(secret string) bool {
-			k, err := keys.Lookup(secret)
-			return err == nil && k.Role == auth.RoleOps
-		},
-		Own: func(octx context.Context, serve func(http.Handler)) error { return own(octx, o, c, st, nc, serve) },
-	})
+	// Each term as owner registers its service's metrics on a registry of
+	// its own, gathered beside the process's while it lasts: a deposed
+	// owner that runs again as a standby, and owns again later, registers
+	// them anew.
+	var term atomic.Pointer[prometheus.Registry]
+	newNode := func() (*cluster.Node, error) {
+		return cluster.New(cluster.Options{
+			Site: site, Data: o.Data, Conn: nc, Store: st, Replicas: c.Replicas, AdvertiseHTTP: c.AdvertiseHTTP,
+			LeaseTTL: c.LeaseTTL, Logger: log,
+			IsOps: func(secret string) bool {
+				k, err := keys.Lookup(secret)
+				return err == nil && k.Role == auth.RoleOps
+			},
+			Own: func(octx context.Context, serve func(http.Handler)) error {
+				reg := prometheus.NewRegistry()
+				term.Store(reg)
+				defer term.Store(nil)
+				to := o
+				to.Registerer, to.Gatherer = reg, reg
+				return own(octx, to, c, st, nc, serve)
+			},
+		})
+	}
+	node, err := newNode()
 	if err != nil {
 		return err
 	}
@@ -147,8 +164,22 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	if gatherer == nil {
 		gatherer = promhttpDefault(o)
 	}
-	local := promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})
-	hs := api.NewHTTPServer(node.Handler(local), api.HTTPOptions{})
+	metrics := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		gs := prometheus.Gatherers{gatherer}
+		if r := term.Load(); r != nil {
+			gs = append(gs, r)
+		}
+		return gs.Gather()
+	})
+	local := promhttp.HandlerFor(metrics, promhttp.HandlerOpts{})
+	// The handler of the current node (a new one after a step-down).
+	var front atomic.Pointer[http.Handler]
+	setFront := func(n *cluster.Node) {
+		h := n.Handler(local)
+		front.Store(&h)
+	}
+	setFront(node)
+	hs := api.NewHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*front.Load()).ServeHTTP(w, r) }), api.HTTPOptions{})
 	herr := make(chan error, 1)
 	go func() {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -159,7 +190,24 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	nctx, ncancel := context.WithCancel(ctx)
 	defer ncancel()
 	nerr := make(chan error, 1)
-	go func() { nerr <- node.Run(nctx) }()
+	go func() {
+		for {
+			err := node.Run(nctx)
+			if !errors.Is(err, cluster.ErrDeposed) || nctx.Err() != nil {
+				nerr <- err
+				return
+			}
+			// Stepped down: what this instance wrote is a prefix of the
+			// log; it applies the rest as a standby again.
+			st.SetReplicator(nil)
+			log.Warn("stepped down; running as a standby again", "err", err)
+			if node, err = newNode(); err != nil {
+				nerr <- err
+				return
+			}
+			setFront(node)
+		}
+	}()
 	select {
 	case err = <-nerr:
 	case err = <-herr:

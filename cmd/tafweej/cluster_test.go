@@ -58,10 +58,16 @@ type clusterInstance struct {
 // address with its data in dir, and waits until it answers /healthz.
 func startInstance(t *testing.T, dir, addr, natsURLs string) *clusterInstance {
 	t.Helper()
+	return startSiteInstance(t, testenv.PetraPath(), dir, addr, natsURLs)
+}
+
+// startSiteInstance is startInstance for the site of config.
+func startSiteInstance(t *testing.T, config, dir, addr, natsURLs string) *clusterInstance {
+	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
 	}
-	args := []string{"serve", "--config", testenv.PetraPath(), "--data", dir, "--http", addr,
+	args := []string{"serve", "--config", config, "--data", dir, "--http", addr,
 		"--nats", natsURLs, "--replicas", "3", "--advertise-http", "http://" + addr, "--log-level", "info",
 		"--clock-start", "2026-12-01T10:00:00+03:00"}
 	s := &testServer{t: t, data: dir, httpURL: "http://" + addr, cmd: exec.Command(tafweejBinary(t), args...),
@@ -604,4 +610,59 @@ func postJSON(hc *http.Client, url, key string, body any, hdr ...string) (int, [
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, data, err
+}
+
+// TestClusterSitesOwnedApart runs Petra and a second site on one NATS
+// cluster: each has its own log, lease and owner, and books apart.
+func TestClusterSitesOwnedApart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a NATS cluster and three services; skipped with -short")
+	}
+	nats := testenv.StartNATSCluster(t, 3)
+	petraDir, littleDir := t.TempDir(), t.TempDir()
+	petra := startInstance(t, petraDir, "", nats.URLs())
+	little := startSiteInstance(t, testenv.Path("configs", "little-petra.yaml"), littleDir, "", nats.URLs())
+	standby := startInstance(t, t.TempDir(), "", nats.URLs()) // a Petra standby
+	for _, c := range []struct {
+		in   *clusterInstance
+		dir  string
+		site string
+	}{{petra, petraDir, "petra"}, {little, littleDir, "little-petra"}} {
+		var key string
+		checkFor(t, 20*time.Second, func() error {
+			b, err := os.ReadFile(filepath.Join(c.dir, "ops.key"))
+			key = strings.TrimSpace(string(b))
+			return err
+		})
+		checkFor(t, 20*time.Second, func() error {
+			st, err := clusterStatus(c.in.httpURL, key)
+			if err != nil {
+				return err
+			}
+			if st.Site != c.site || st.Owner == nil || st.Owner.HTTP != c.in.httpURL {
+				return fmt.Errorf("%s answers %+v, want site %s owned by itself", c.in.httpURL, st, c.site)
+			}
+			resp, err := http.Get(c.in.httpURL + "/readyz")
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("/readyz answered %d", resp.StatusCode)
+			}
+			return nil
+		})
+		var b api.Booking
+		mustHTTP(t, "POST", c.in.httpURL+"/v1/bookings", key, api.BookingRequest{Date: "2026-12-05", Route: "main", PartySize: 4,
+			Window: api.Window{From: "08:00", To: "10:00"}}, &b, http.StatusCreated)
+		if c.site == "petra" {
+			// Reachable through the Petra standby, which forwards to its owner;
+			// Petra has two instances, the other site one.
+			mustHTTP(t, "GET", standby.httpURL+"/v1/bookings/"+b.ID, key, nil, nil, http.StatusOK)
+			st, err := clusterStatus(standby.httpURL, key)
+			if err != nil || len(st.Instances) != 2 {
+				t.Errorf("petra's instances: %+v, %v; want the owner and the standby", st.Instances, err)
+			}
+		}
+	}
 }

@@ -46,7 +46,7 @@ func TestLogRecordsRoundTrip(t *testing.T) {
 	}
 }
 
-func clusterConn(t *testing.T) (*testenv.NATSCluster, *nats.Conn, jetstream.JetStream) {
+func clusterConn(t testing.TB) (*testenv.NATSCluster, *nats.Conn, jetstream.JetStream) {
 	t.Helper()
 	c := testenv.StartNATSCluster(t, 3)
 	nc, err := nats.Connect(c.URLs())
@@ -61,7 +61,7 @@ func clusterConn(t *testing.T) (*testenv.NATSCluster, *nats.Conn, jetstream.JetS
 	return c, nc, js
 }
 
-func ensureAll(t *testing.T, js jetstream.JetStream, site string) jetstream.KeyValue {
+func ensureAll(t testing.TB, js jetstream.JetStream, site string) jetstream.KeyValue {
 	t.Helper()
 	var kv jetstream.KeyValue
 	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() error {

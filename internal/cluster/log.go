@@ -157,6 +157,8 @@ type record struct {
 	epoch    uint64
 	takeover bool
 	ops      []store.Op
+	pending  uint64 // records after it in the log when it was read
+	size     int    // bytes of its body
 }
 
 // lastSeq is the log's last sequence, asked of the stream leader.
@@ -205,6 +207,7 @@ func (l *Log) tail(ctx context.Context, from uint64, apply func(record) error) e
 		if err != nil {
 			return err
 		}
+		r.pending = md.NumPending
 		if r.seq != next {
 			return fmt.Errorf("cluster: %s: record %d follows %d: the log was compacted past this copy", l.stream, r.seq, next-1)
 		}
@@ -221,5 +224,5 @@ func toRecord(seq uint64, h nats.Header, data []byte) (record, error) {
 		return record{}, fmt.Errorf("record %d: %w", seq, err)
 	}
 	epoch, _ := strconv.ParseUint(h.Get(hdrEpoch), 10, 64)
-	return record{seq: seq, owner: h.Get(hdrOwner), epoch: epoch, takeover: h.Get(hdrTakeover) == "1", ops: ops}, nil
+	return record{seq: seq, owner: h.Get(hdrOwner), epoch: epoch, takeover: h.Get(hdrTakeover) == "1", ops: ops, size: len(data)}, nil
 }

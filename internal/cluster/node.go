@@ -225,16 +225,42 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 }
 
+// The bounds of a batch of records a standby applies in one transaction
+// (well under Badger's limit of one transaction).
+const (
+	maxBatchRecords = 20_000
+	maxBatchBytes   = 4 << 20
+)
+
 // tailLoop applies the log to the store from the last applied sequence on,
 // starting again after a failure, until ctx ends.
 func (n *Node) tailLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		from := n.applied.Load() + 1
-		err := n.wal.tail(ctx, from, func(r record) error {
-			if err := n.o.Store.ApplyLog(r.seq, r.ops); err != nil {
-				return fmt.Errorf("cluster: apply log record %d: %w", r.seq, err)
+		// Records are applied in batches, one synced transaction each:
+		// while more are waiting (catching up) up to maxBatchRecords or
+		// maxBatchBytes; at the log's end each at once.
+		var batch []store.Op
+		var size int
+		var last uint64
+		flush := func() error {
+			if last == 0 {
+				return nil
 			}
-			n.applied.Store(r.seq)
+			if err := n.o.Store.ApplyLog(last, batch); err != nil {
+				return fmt.Errorf("cluster: apply log records up to %d: %w", last, err)
+			}
+			n.applied.Store(last)
+			batch, size, last = batch[:0], 0, 0
+			return nil
+		}
+		err := n.wal.tail(ctx, from, func(r record) error {
+			batch = append(batch, r.ops...)
+			size += r.size
+			last = r.seq
+			if r.pending == 0 || len(batch) >= maxBatchRecords || size >= maxBatchBytes {
+				return flush()
+			}
 			return nil
 		})
 		if err == nil || ctx.Err() != nil {

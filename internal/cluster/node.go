@@ -295,7 +295,14 @@ func (n *Node) takeover(ctx context.Context, stopTail context.CancelFunc, tailDo
 			qctx, cancel := context.WithTimeout(ctx, time.Second)
 			_, last, err := n.wal.lastSeq(qctx)
 			cancel()
-			if err == nil && n.applied.Load() >= last {
+			if err == nil && n.applied.Load() > last {
+				stopTail()
+				<-tailDone
+				n.lease.Release(ctx)
+				return false, fmt.Errorf("cluster: this instance's store has applied log sequence %d, but the site's log ends at %d: "+
+					"its data directory belongs to another cluster or a lost log; move DATA/badger aside to start it empty", n.applied.Load(), last)
+			}
+			if err == nil && n.applied.Load() == last {
 				break
 			}
 			select {

@@ -62,7 +62,7 @@ func startInstance(t *testing.T, dir, addr, natsURLs string) *clusterInstance {
 }
 
 // startSiteInstance is startInstance for the site of config.
-func startSiteInstance(t *testing.T, config, dir, addr, natsURLs string) *clusterInstance {
+func startSiteInstance(t *testing.T, config, dir, addr, natsURLs string, extra ...string) *clusterInstance {
 	t.Helper()
 	if addr == "" {
 		addr = freeAddr(t)
@@ -70,6 +70,7 @@ func startSiteInstance(t *testing.T, config, dir, addr, natsURLs string) *cluste
 	args := []string{"serve", "--config", config, "--data", dir, "--http", addr,
 		"--nats", natsURLs, "--replicas", "3", "--advertise-http", "http://" + addr, "--log-level", "info",
 		"--clock-start", "2026-12-01T10:00:00+03:00"}
+	args = append(args, extra...)
 	s := &testServer{t: t, data: dir, httpURL: "http://" + addr, cmd: exec.Command(tafweejBinary(t), args...),
 		log: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -487,18 +488,29 @@ func TestClusterPausedOwnerIsFenced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a NATS cluster and two services; skipped with -short")
 	}
+	t.Run("lease", func(t *testing.T) { testPausedOwner(t, false) })
+	// The owner does not check its lease at all, as if its clock lied:
+	// the log's fence alone keeps it from acknowledging anything.
+	t.Run("fence-only", func(t *testing.T) { testPausedOwner(t, true) })
+}
+
+func testPausedOwner(t *testing.T, fenceOnly bool) {
 	capacity := petraCapacity(t)
 	nats := testenv.StartNATSCluster(t, 3)
 	dirs := []string{t.TempDir(), t.TempDir()}
 	ins := make([]*clusterInstance, 2)
-	ins[0] = startInstance(t, dirs[0], "", nats.URLs())
+	var extra []string
+	if fenceOnly {
+		extra = []string{"--cluster-fence-only"}
+	}
+	ins[0] = startSiteInstance(t, testenv.PetraPath(), dirs[0], "", nats.URLs(), extra...)
 	var opsKey string
 	checkFor(t, 20*time.Second, func() error {
 		b, err := os.ReadFile(filepath.Join(dirs[0], "ops.key"))
 		opsKey = strings.TrimSpace(string(b))
 		return err
 	})
-	ins[1] = startInstance(t, dirs[1], "", nats.URLs())
+	ins[1] = startSiteInstance(t, testenv.PetraPath(), dirs[1], "", nats.URLs(), extra...)
 	if o := ownerOf(t, ins, opsKey); o != 0 {
 		t.Fatalf("instance %d owns the site, want the first one started", o)
 	}
@@ -529,6 +541,9 @@ func TestClusterPausedOwnerIsFenced(t *testing.T) {
 		}
 		return nil
 	})
+	if fenceOnly && !strings.Contains(old.log.String(), "fenced") {
+		t.Errorf("the old owner, not checking its lease, was not stopped by the fence:\n%s", old.log.String())
+	}
 	for _, line := range strings.Split(old.log.String(), "\n") {
 		if strings.Contains(line, "deposed") || strings.Contains(line, "stepped down") {
 			t.Logf("old owner: %s", line)

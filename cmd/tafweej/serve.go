@@ -49,6 +49,7 @@ type serveFlags struct {
 	replicas      int
 	advertiseHTTP string
 	leaseTTL      time.Duration
+	fenceOnly     bool // tests only: no lease check before answering (serve --cluster-fence-only)
 }
 
 func newServeCmd() *cobra.Command {
@@ -93,6 +94,8 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.advertiseHTTP, "advertise-http", "", "with --replicas: this instance's HTTP base URL as the other instances reach it (e.g. http://n1:8080); standbys forward requests there while it owns the site")
 	fl.DurationVar(&f.leaseTTL, "lease-ttl", 0, "with --replicas: the owner's lease; a standby takes over about this long after the owner stops renewing it (default 2s)")
 	fl.MarkHidden("lease-ttl")
+	fl.BoolVar(&f.fenceOnly, "cluster-fence-only", false, "tests only: the owner answers without checking its lease, as if its clock lied; only the log's fence stops a deposed owner")
+	fl.MarkHidden("cluster-fence-only")
 	return cmd
 }
 
@@ -192,7 +195,8 @@ func serve(ctx context.Context, f *serveFlags) error {
 		Logger: log, Registerer: reg, Gatherer: prometheus.DefaultGatherer,
 	}
 	if f.replicas > 0 {
-		return service.RunCluster(ctx, opts, service.ClusterOptions{Replicas: f.replicas, AdvertiseHTTP: f.advertiseHTTP, LeaseTTL: f.leaseTTL})
+		return service.RunCluster(ctx, opts, service.ClusterOptions{Replicas: f.replicas, AdvertiseHTTP: f.advertiseHTTP, LeaseTTL: f.leaseTTL,
+			FenceOnly: f.fenceOnly})
 	}
 	svc, err := service.New(ctx, opts)
 	if err != nil {

@@ -59,6 +59,8 @@ type ClusterOptions struct {
 	AdvertiseHTTP string
 	// LeaseTTL is the owner's lease; zero means cluster.DefaultLeaseTTL.
 	LeaseTTL time.Duration
+	// FenceOnly is cluster.Options.FenceOnly: tests of the fence only.
+	FenceOnly bool
 }
 
 // RunCluster runs one instance of a site replicated on a NATS cluster
@@ -111,7 +113,7 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	newNode := func() (*cluster.Node, error) {
 		return cluster.New(cluster.Options{
 			Site: site, Data: o.Data, Conn: nc, Store: st, Replicas: c.Replicas, AdvertiseHTTP: c.AdvertiseHTTP,
-			LeaseTTL: c.LeaseTTL, Logger: log,
+			LeaseTTL: c.LeaseTTL, Logger: log, FenceOnly: c.FenceOnly,
 			IsOps: func(secret string) bool {
 				k, err := keys.Lookup(secret)
 				return err == nil && k.Role == auth.RoleOps

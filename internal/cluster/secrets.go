@@ -21,6 +21,10 @@ const (
 	secretOpsKey    = "ops-key"    // DATA/ops.key of the instance that made it
 )
 
+// ErrSecretDiffers: a secret file in the data directory is not the one
+// the site's other instances share.
+var ErrSecretDiffers = errors.New("cluster: differs from the secret the site's other instances share")
+
 // Secrets is the site's shared secrets bucket.
 type Secrets struct{ kv jetstream.KeyValue }
 
@@ -112,8 +116,7 @@ func writeSame(path string, val []byte) error {
 		return err
 	}
 	if !bytes.Equal(bytes.TrimSpace(b), bytes.TrimSpace(val)) {
-		return fmt.Errorf("cluster: %s differs from the secret the site's other instances share; "+
-			"move it aside to use the cluster's, or point this instance at its own cluster", path)
+		return fmt.Errorf("%s: %w; move it aside to use the cluster's, or point this instance at its own cluster", path, ErrSecretDiffers)
 	}
 	return nil
 }

@@ -140,22 +140,36 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	if err != nil {
 		return err
 	}
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	secrets, err := cluster.OpenSecrets(sctx, js, site, c.Replicas)
-	if err == nil {
-		keyPath := filepath.Join(o.Data, "ticket.key")
-		var shared bool
-		shared, err = secrets.ShareFile(sctx, cluster.TicketKeySecret, keyPath, func() error {
-			_, _, err := tickets.LoadOrCreateKey(keyPath)
-			return err
-		})
-		if shared {
-			log.Info("ticket signing key: the site's, from the cluster", "path", keyPath)
+	// The ticket signing key is the site's: shared through the cluster
+	// (retried while the cluster settles; a local key that differs is
+	// an error at once).
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		secrets, err := cluster.OpenSecrets(sctx, js, site, c.Replicas)
+		if err == nil {
+			keyPath := filepath.Join(o.Data, "ticket.key")
+			var shared bool
+			shared, err = secrets.ShareFile(sctx, cluster.TicketKeySecret, keyPath, func() error {
+				_, _, err := tickets.LoadOrCreateKey(keyPath)
+				return err
+			})
+			if shared {
+				log.Info("ticket signing key: the site's, from the cluster", "path", keyPath)
+			}
 		}
-	}
-	cancel()
-	if err != nil {
-		return err
+		cancel()
+		if err == nil {
+			break
+		}
+		if errors.Is(err, cluster.ErrSecretDiffers) || ctx.Err() != nil {
+			return err
+		}
+		log.Warn("sharing the ticket signing key through the cluster; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
 	}
 
 	ln, err := net.Listen("tcp", o.HTTPAddr)
@@ -216,7 +230,7 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 		ncancel()
 		<-nerr
 	}
-	sctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	hs.Shutdown(sctx)
 	cancel()
 	return err

@@ -139,7 +139,14 @@ func TestLogIsOneChainOfOwners(t *testing.T) {
 			rt.Fatal(err)
 		}
 		for seq, want := range log {
-			m, err := s.GetMsg(ctx, seq)
+			// Direct gets may be answered by a replica a moment behind.
+			var m *jetstream.RawStreamMsg
+			for try := 0; ; try++ {
+				if m, err = s.GetMsg(ctx, seq); err == nil || try == 100 {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 			if err != nil {
 				rt.Fatalf("record %d: %v", seq, err)
 			}

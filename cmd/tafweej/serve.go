@@ -50,6 +50,7 @@ type serveFlags struct {
 	advertiseHTTP string
 	leaseTTL      time.Duration
 	fenceOnly     bool // tests only: no lease check before answering (serve --cluster-fence-only)
+	snapshotRecs  int
 }
 
 func newServeCmd() *cobra.Command {
@@ -96,6 +97,8 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.MarkHidden("lease-ttl")
 	fl.BoolVar(&f.fenceOnly, "cluster-fence-only", false, "tests only: the owner answers without checking its lease, as if its clock lied; only the log's fence stops a deposed owner")
 	fl.MarkHidden("cluster-fence-only")
+	fl.IntVar(&f.snapshotRecs, "snapshot-records", 0, "with --replicas: log records between two snapshots of the owner's store, after which the log is compacted (default 100000; negative: never)")
+	fl.MarkHidden("snapshot-records")
 	return cmd
 }
 
@@ -196,7 +199,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	if f.replicas > 0 {
 		return service.RunCluster(ctx, opts, service.ClusterOptions{Replicas: f.replicas, AdvertiseHTTP: f.advertiseHTTP, LeaseTTL: f.leaseTTL,
-			FenceOnly: f.fenceOnly})
+			FenceOnly: f.fenceOnly, SnapshotRecords: f.snapshotRecs})
 	}
 	svc, err := service.New(ctx, opts)
 	if err != nil {

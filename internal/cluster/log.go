@@ -209,7 +209,7 @@ func (l *Log) tail(ctx context.Context, from uint64, apply func(record) error) e
 		}
 		r.pending = md.NumPending
 		if r.seq != next {
-			return fmt.Errorf("cluster: %s: record %d follows %d: the log was compacted past this copy", l.stream, r.seq, next-1)
+			return fmt.Errorf("%w: %s: record %d follows %d", ErrCompacted, l.stream, r.seq, next-1)
 		}
 		if err := apply(r); err != nil {
 			return err

@@ -54,6 +54,10 @@ type Options struct {
 	Own func(ctx context.Context, serve func(http.Handler)) error
 	// IsOps reports whether a bearer secret is an ops key (GET /v1/cluster).
 	IsOps func(secret string) bool
+	// SnapshotRecords is how many log records the owner appends between
+	// two snapshots of its store (snapshot.go); zero means
+	// DefaultSnapshotRecords, negative never.
+	SnapshotRecords int
 	// FenceOnly, for tests only, stops the owner from checking its lease
 	// before it answers or appends, as if its clock lied: only the log's
 	// fence then keeps a deposed owner from acknowledging anything.
@@ -74,6 +78,10 @@ type Node struct {
 	owning  atomic.Bool   // Own is running
 	inner   atomic.Pointer[http.Handler]
 	tailErr atomic.Pointer[error] // the standby's tail failed (cannot campaign)
+	// compacted is set when the log was purged past the store; stopCampaign
+	// then ends the campaign (Run returns ErrCompacted).
+	compacted    atomic.Bool
+	stopCampaign atomic.Pointer[context.CancelFunc]
 
 	// mu guards proxies: one reverse proxy per owner URL.
 	mu      sync.Mutex
@@ -91,6 +99,9 @@ func New(o Options) (*Node, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SnapshotRecords == 0 {
+		o.SnapshotRecords = DefaultSnapshotRecords
 	}
 	id, err := instanceID(o.Data)
 	if err != nil {
@@ -202,10 +213,19 @@ func (n *Node) Run(ctx context.Context) error {
 		tailDone := make(chan struct{})
 		go func() { defer close(tailDone); n.tailLoop(tctx) }()
 		n.log.Info("standby: applying the log", "applied", n.applied.Load())
-		err := n.lease.Campaign(ctx, func() bool { return n.tailErr.Load() == nil })
+		cctx, ccancel := context.WithCancel(ctx)
+		n.stopCampaign.Store(&ccancel)
+		if n.compacted.Load() {
+			ccancel()
+		}
+		err := n.lease.Campaign(cctx, func() bool { return n.tailErr.Load() == nil })
+		ccancel()
 		if err != nil {
 			tcancel()
 			<-tailDone
+			if n.compacted.Load() && ctx.Err() == nil {
+				return ErrCompacted
+			}
 			return nil
 		}
 		won := time.Now()
@@ -273,6 +293,14 @@ func (n *Node) tailLoop(ctx context.Context) {
 		if errors.Is(err, store.ErrClosed) {
 			return
 		}
+		if errors.Is(err, ErrCompacted) {
+			n.log.Warn("standby: the log was compacted past this store; restoring the latest snapshot", "applied", n.applied.Load(), "err", err)
+			n.compacted.Store(true)
+			if c := n.stopCampaign.Load(); c != nil {
+				(*c)()
+			}
+			return
+		}
 		n.tailErr.Store(&err)
 		n.log.Error("standby: cannot apply the log; not campaigning", "err", err)
 		select {
@@ -291,6 +319,12 @@ func (n *Node) takeover(ctx context.Context, stopTail context.CancelFunc, tailDo
 	for {
 		// Apply up to the log's last sequence, as its leader has it.
 		for {
+			if n.compacted.Load() {
+				stopTail()
+				<-tailDone
+				n.lease.Release(ctx)
+				return false, ErrCompacted
+			}
 			if !n.lease.Valid() {
 				stopTail()
 				<-tailDone
@@ -371,6 +405,9 @@ func (n *Node) own(ctx context.Context, held <-chan error) error {
 		}
 	}()
 	n.owning.Store(true)
+	if n.o.SnapshotRecords > 0 {
+		go n.snapshotLoop(octx)
+	}
 	err := n.o.Own(octx, func(h http.Handler) { n.inner.Store(&h) })
 	n.inner.Store(nil)
 	n.owning.Store(false)

@@ -61,6 +61,9 @@ type ClusterOptions struct {
 	LeaseTTL time.Duration
 	// FenceOnly is cluster.Options.FenceOnly: tests of the fence only.
 	FenceOnly bool
+	// SnapshotRecords is cluster.Options.SnapshotRecords: log records
+	// between two snapshots (zero: the default).
+	SnapshotRecords int
 }
 
 // RunCluster runs one instance of a site replicated on a NATS cluster
@@ -103,8 +106,11 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	if err != nil {
 		return fmt.Errorf("open store: %w\n  hint: is another 'tafweej serve' using %s?", err, o.Data)
 	}
-	defer st.Close()
-	keys := auth.NewKeys(st)
+	// st is replaced when a snapshot is restored (restoreSnapshot); keys
+	// with it, read by the HTTP handler's goroutines.
+	defer func() { st.Close() }()
+	var keys atomic.Pointer[auth.Keys]
+	keys.Store(auth.NewKeys(st))
 	// Each term as owner registers its service's metrics on a registry of
 	// its own, gathered beside the process's while it lasts: a deposed
 	// owner that runs again as a standby, and owns again later, registers
@@ -113,9 +119,9 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	newNode := func() (*cluster.Node, error) {
 		return cluster.New(cluster.Options{
 			Site: site, Data: o.Data, Conn: nc, Store: st, Replicas: c.Replicas, AdvertiseHTTP: c.AdvertiseHTTP,
-			LeaseTTL: c.LeaseTTL, Logger: log, FenceOnly: c.FenceOnly,
+			LeaseTTL: c.LeaseTTL, Logger: log, FenceOnly: c.FenceOnly, SnapshotRecords: c.SnapshotRecords,
 			IsOps: func(secret string) bool {
-				k, err := keys.Lookup(secret)
+				k, err := keys.Load().Lookup(secret)
 				return err == nil && k.Role == auth.RoleOps
 			},
 			Own: func(octx context.Context, serve func(http.Handler)) error {
@@ -209,14 +215,27 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	go func() {
 		for {
 			err := node.Run(nctx)
-			if !errors.Is(err, cluster.ErrDeposed) || nctx.Err() != nil {
+			switch {
+			case nctx.Err() != nil:
+				nerr <- err
+				return
+			case errors.Is(err, cluster.ErrDeposed):
+				// Stepped down: what this instance wrote is a prefix of
+				// the log; it applies the rest as a standby again.
+				st.SetReplicator(nil)
+				log.Warn("stepped down; running as a standby again", "err", err)
+			case errors.Is(err, cluster.ErrCompacted):
+				next, rerr := restoreSnapshot(nctx, nc, site, o.Data, st, log)
+				if rerr != nil {
+					nerr <- rerr
+					return
+				}
+				st = next
+				keys.Store(auth.NewKeys(st))
+			default:
 				nerr <- err
 				return
 			}
-			// Stepped down: what this instance wrote is a prefix of the
-			// log; it applies the rest as a standby again.
-			st.SetReplicator(nil)
-			log.Warn("stepped down; running as a standby again", "err", err)
 			if node, err = newNode(); err != nil {
 				nerr <- err
 				return
@@ -275,4 +294,42 @@ func promhttpDefault(o Options) prometheus.Gatherer {
 		return g
 	}
 	return prometheus.NewRegistry()
+}
+
+// restoreSnapshot replaces the store, which the log was compacted past,
+// with the site's latest snapshot: the old store is closed and moved
+// aside (DATA/badger.behind-<time>, removed once the new one is open), the
+// snapshot restored into DATA/badger and opened. The new Node applies the
+// log from the snapshot's sequence on.
+func restoreSnapshot(ctx context.Context, nc *nats.Conn, site, data string, old *store.Badger, log *slog.Logger) (*store.Badger, error) {
+	start := time.Now()
+	file := filepath.Join(data, "snapshot.restore")
+	seq, err := cluster.FetchSnapshot(ctx, nc, site, file)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(file)
+	old.Close()
+	dir := filepath.Join(data, "badger")
+	aside := fmt.Sprintf("%s.behind-%d", dir, time.Now().Unix())
+	if err := os.Rename(dir, aside); err != nil {
+		return nil, fmt.Errorf("move the store aside for the snapshot: %w", err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	err = store.Restore(dir, f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("restore the site's snapshot: %w (the old store is in %s)", err, aside)
+	}
+	st, err := store.Open(dir, store.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open the restored store: %w (the old store is in %s)", err, aside)
+	}
+	os.RemoveAll(aside)
+	applied, _ := st.LogSeq()
+	log.Info("restored the site's latest snapshot", "snapshot_sequence", seq, "applied", applied, "took", time.Since(start).Round(time.Millisecond))
+	return st, nil
 }

@@ -7,6 +7,7 @@ package subjects
 //	KV TAFWEEJ_<S>_LEASE, key owner   the owner's lease
 //	KV TAFWEEJ_<S>_INSTANCES          each instance's role and applied sequence
 //	KV TAFWEEJ_<S>_SECRETS            the ticket signing key and the first ops key
+//	objects TAFWEEJ_<S>_SNAPSHOTS     the latest snapshot of the store (key "latest")
 
 // Log is the subject of the site's log.
 func (s Site) Log() string { return s.prefix + ".log" }
@@ -23,3 +24,7 @@ func (s Site) InstancesBucket() string { return "TAFWEEJ_" + StreamToken(s.site)
 // SecretsBucket is the key-value bucket of the secrets the instances share;
 // only the service's own NATS user may read it.
 func (s Site) SecretsBucket() string { return "TAFWEEJ_" + StreamToken(s.site) + "_SECRETS" }
+
+// SnapshotBucket is the object store of the site's snapshots: the latest
+// copy of an owner's store, with the log sequence it holds.
+func (s Site) SnapshotBucket() string { return "TAFWEEJ_" + StreamToken(s.site) + "_SNAPSHOTS" }

@@ -12,6 +12,7 @@ func TestClusterNamesSpellTheWireContract(t *testing.T) {
 		{s.LeaseBucket(), "TAFWEEJ_PETRA_LEASE"},
 		{s.InstancesBucket(), "TAFWEEJ_PETRA_INSTANCES"},
 		{s.SecretsBucket(), "TAFWEEJ_PETRA_SECRETS"},
+		{s.SnapshotBucket(), "TAFWEEJ_PETRA_SNAPSHOTS"},
 		{For("little-petra").LogStream(), "TAFWEEJ_LITTLE-PETRA_LOG"},
 	} {
 		if c.got != c.want {

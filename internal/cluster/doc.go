@@ -27,6 +27,11 @@
 // and each owner's state is built from exactly the chain it extends: no two
 // instances ever acknowledge conflicting changes.
 //
+// Snapshots (snapshot.go) bound a new instance's catch-up: the owner
+// writes its store's backup to an object store every SnapshotRecords
+// records and purges the log below it; an instance the log was purged
+// past restores the snapshot and applies the rest.
+//
 // A Node runs one instance: it tails the log into Badger while it is a
 // standby, campaigns for the lease, and when it wins applies the rest of
 // the log, appends the takeover record and calls Options.Own, which builds

@@ -197,7 +197,8 @@ func (n *Node) ensure(ctx context.Context) error {
 }
 
 // Run runs the instance: a standby tailing the log and campaigning for
-// the lease, then the owner. It returns nil when ctx ends (an owner gives
+// the lease, then the owner. Call WaitReady first if Handler serves
+// meanwhile (the handler reads what WaitReady opens). It returns nil when ctx ends (an owner gives
 // its lease up first), ErrDeposed when it lost the site, or Own's error.
 func (n *Node) Run(ctx context.Context) error {
 	if n.lease == nil {

@@ -100,7 +100,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 // forwarded twice.
 const hdrForwarded = "X-Tafweej-Forwarded-By"
 
-// Handler answers GET /v1/cluster itself; every other request goes to the
+// Handler answers GET /v1/cluster itself (once WaitReady returned); every other request goes to the
 // owner's API when this instance owns the site (and its lease is valid),
 // else to the owner's advertised HTTP address, else 503 with Retry-After.
 // /metrics, /healthz and /readyz are this instance's own.

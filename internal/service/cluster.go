@@ -240,6 +240,12 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 				nerr <- err
 				return
 			}
+			// Ready before it serves: its handler reads the lease and
+			// buckets WaitReady opens.
+			if err := node.WaitReady(nctx); err != nil {
+				nerr <- nil // ctx ended
+				return
+			}
 			setFront(node)
 		}
 	}()

@@ -290,11 +290,18 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 		lat = append(lat, l...)
 		logf("bookings on the replicated site (R3), %d clients, rep %d/%d: %.0f/s", workers, r+1, reps, perSec)
 	}
+	// How the owner's turns went: records per commit and time per commit
+	// (log append and Badger write), from its metrics.
+	extra := ownerCommits(ctx, client, ins[0].url)
 	rows := []Row{ratioRow(fmt.Sprintf("bookings, replicated R3, %d clients", workers),
 		Figure{What: fmt.Sprintf("POST /v1/bookings answered 201 by the owner of a site replicated with --replicas 3 on a three-node loopback NATS cluster (each turn appended to the R3 log, then synced to Badger, before the answer), %d clients, 200 operators", workers),
 			Value: median(tf), Unit: "bookings/s", N: n, Reps: reps, P50Ms: quantileMs(lat, 0.5), P99Ms: quantileMs(lat, 0.99)},
 		Figure{What: fmt.Sprintf("raw JetStream: 512-byte publishes to an R3 file stream of the same cluster, each awaiting its ack, %d clients", workers),
 			Value: median(raw), Unit: "msgs/s", N: n, Reps: reps})}
+	rows[0].Extra = extra
+	if len(extra) > 0 {
+		logf("replicated owner: %.1f records per commit, %.2f ms per commit (log append and Badger write)", extra["records_per_commit"], extra["ms_per_commit"])
+	}
 
 	took, err := benchTakeover(ctx, client, ins[:], keys, first.AddDate(0, 1, 0), logf)
 	if err != nil {
@@ -395,4 +402,34 @@ func waitReady(url string, d time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// ownerCommits reads the owner's tafweej_store_batch_records and
+// tafweej_store_write_duration_seconds: the mean records and milliseconds
+// per commit (nil if they cannot be read).
+func ownerCommits(ctx context.Context, client *http.Client, url string) map[string]float64 {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/metrics", nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	v := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		var x float64
+		if _, err := fmt.Sscan(f[1], &x); err == nil {
+			v[f[0]] = x
+		}
+	}
+	n := v["tafweej_store_batch_records_count"]
+	if n == 0 {
+		return nil
+	}
+	return map[string]float64{"records_per_commit": v["tafweej_store_batch_records_sum"] / n,
+		"ms_per_commit": 1000 * v["tafweej_store_write_duration_seconds_sum"] / v["tafweej_store_write_duration_seconds_count"]}
 }

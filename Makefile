@@ -8,7 +8,7 @@ DEMO_SPEED ?= 30
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 20s
 
-.PHONY: help build test test-short race lint vet fmt demo bench bench-quick bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
+.PHONY: help build test test-cluster bench-cluster test-short race lint vet fmt demo bench bench-quick bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
 
 help: ## list the targets
 	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ bench-go: ## go benchmarks of every package (one run each)
 
 bench: build ## tafweej bench: headline figures as ratios of the machine's raw limits
 	./$(BIN) bench
+
+bench-cluster: ## the replicated site's bench rows (three-node NATS cluster, two serve --replicas 3) as a test
+	TAFWEEJ_BENCH_CLUSTER=1 $(GO) test -count=1 -v -timeout 10m -run '^TestClusterRows$$' ./internal/bench/
+
+test-cluster: ## the replicated site's end-to-end tests over six rounds of owner kills
+	TAFWEEJ_CLUSTER_ROUNDS=6 $(GO) test -count=1 -v -timeout 20m -run '^TestCluster' ./cmd/tafweej/
 
 bench-quick: ## the whole `tafweej bench --quick --json` run as a test, its report checked (minutes; the default suite checks it on smaller sizes)
 	TAFWEEJ_BENCH_QUICK=1 $(GO) test -count=1 -v -timeout 30m -run '^TestBenchQuickJSON$$' ./cmd/tafweej/

@@ -16,12 +16,8 @@ func (s *Badger) PutKey(k APIKey) error {
 	if err != nil {
 		return fmt.Errorf("store: put key: %w", err)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(apiKeyKey(k.Hash), val) }); err != nil {
+	// Through writeOps: replicated with the state (replica.go).
+	if err := s.writeOps([]op{{key: apiKeyKey(k.Hash), val: val}}); err != nil {
 		return fmt.Errorf("store: put key: %w", err)
 	}
 	return nil
@@ -59,21 +55,11 @@ func (s *Badger) DeleteKey(hash string) error {
 	if hash == "" {
 		return ErrNotFound
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
+	if _, err := s.LookupKey(hash); err != nil {
+		return err
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(apiKeyKey(hash)); err != nil {
-			return err
-		}
-		return txn.Delete(apiKeyKey(hash))
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return ErrNotFound
-	}
-	if err != nil {
+	// Through writeOps: replicated with the state (replica.go).
+	if err := s.writeOps([]op{{key: apiKeyKey(hash)}}); err != nil {
 		return fmt.Errorf("store: delete key: %w", err)
 	}
 	return nil

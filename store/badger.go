@@ -57,6 +57,12 @@ type Badger struct {
 	closed bool
 
 	loadWorkers int // goroutines decoding records in Load
+
+	// replMu guards repl and replBroken, and serialises the writes that
+	// may be replicated (replica.go), so that Badger's order is the log's.
+	replMu     sync.Mutex
+	repl       Replicator
+	replBroken error
 }
 
 var _ Store = (*Badger)(nil)

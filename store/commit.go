@@ -33,6 +33,11 @@ func (s *Badger) writeOps(ops []op) error {
 	if len(ops) == 0 {
 		return nil
 	}
+	return s.replicate(ops) // replica.go: through the log, if any
+}
+
+// txn writes ops in one synced transaction; s.mu is held for reading.
+func (s *Badger) txn(ops []op) error {
 	err := s.db.Update(func(txn *badger.Txn) error {
 		for _, o := range ops {
 			var err error

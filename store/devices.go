@@ -67,12 +67,8 @@ func (s *Badger) PutDevice(d Device) error {
 	if err != nil {
 		return fmt.Errorf("store: put device: %w", err)
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(deviceKey(d.ID), val) }); err != nil {
+	// Through writeOps: replicated with the state (replica.go).
+	if err := s.writeOps([]op{{key: deviceKey(d.ID), val: val}}); err != nil {
 		return fmt.Errorf("store: put device: %w", err)
 	}
 	return nil
@@ -96,21 +92,18 @@ func (s *Badger) ListDevices() ([]Device, error) {
 
 // DeleteDevice removes a device, synced; ErrNotFound if there is none.
 func (s *Badger) DeleteDevice(id string) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	err := s.db.Update(func(txn *badger.Txn) error {
-		if _, err := txn.Get(deviceKey(id)); err != nil {
-			return err
-		}
-		return txn.Delete(deviceKey(id))
+	err := s.view(func(txn *badger.Txn) error {
+		_, err := txn.Get(deviceKey(id))
+		return err
 	})
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return ErrNotFound
 	}
 	if err != nil {
+		return fmt.Errorf("store: delete device: %w", err)
+	}
+	// Through writeOps: replicated with the state (replica.go).
+	if err := s.writeOps([]op{{key: deviceKey(id)}}); err != nil {
 		return fmt.Errorf("store: delete device: %w", err)
 	}
 	return nil

@@ -158,7 +158,8 @@ func (s *Badger) PutWebhook(ep WebhookEndpoint) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(txn *badger.Txn) error { return txn.Set(webhookKey(ep.ID), val) })
+	// Through writeOps: replicated with the state (replica.go).
+	return s.writeOps([]op{{key: webhookKey(ep.ID), val: val}})
 }
 
 // DeleteWebhook removes an endpoint and every delivery of it; ErrNotFound
@@ -166,15 +167,20 @@ func (s *Badger) PutWebhook(ep WebhookEndpoint) error {
 func (s *Badger) DeleteWebhook(id string) error {
 	// Badger bounds a transaction; an endpoint's deliveries are deleted in
 	// chunks after the endpoint itself (which stops new ones).
-	err := s.update(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		if _, err := txn.Get(webhookKey(id)); errors.Is(err, badger.ErrKeyNotFound) {
 			return ErrNotFound
 		} else if err != nil {
 			return err
 		}
-		return txn.Delete(webhookKey(id))
+		return nil
 	})
 	if err != nil {
+		return err
+	}
+	// Through writeOps: replicated with the state (replica.go); the
+	// deliveries below are each instance's own.
+	if err := s.writeOps([]op{{key: webhookKey(id)}}); err != nil {
 		return err
 	}
 	prefix := []byte(prefixDelivery + id + "/")

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +20,8 @@ type benchFlags struct {
 	// cbcSeconds is CBC's time limit per model for the planner's quality;
 	// 0 skips it.
 	cbcSeconds int
+	// noCluster skips the replicated site's rows.
+	noCluster bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -38,6 +42,10 @@ measured in the same run:
   durable bookings over HTTP (1, 64)      vs synced Badger writes by as many
                                             writers, interleaved
   recovery time and memory with 1M stored bookings (50k with --quick)
+  durable bookings on a site replicated with --replicas 3 (two 'serve'
+    processes on a three-node loopback NATS cluster) vs raw JetStream R3
+    publishes of the same cluster, and the takeover time after SIGKILL of
+    the owner (--no-cluster skips them)
   day-planner time for a Petra day and a Hajj-sized day
   day-planner quality: visitors placed vs the optimum's upper bound that
     CBC (Debian's coinor-cbc) proves within --cbc-seconds, for the Petra
@@ -67,8 +75,14 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
+			var bin string
+			if !f.noCluster {
+				if bin, err = os.Executable(); err != nil {
+					return fmt.Errorf("bench: find the tafweej binary for the replicated rows: %w\n  hint: --no-cluster skips them", err)
+				}
+			}
 			rep, err := bench.Run(ctx, bench.Options{Config: cfg, ConfigPath: f.config, Dir: f.dir, Quick: f.quick,
-				Reps: f.reps, CBCSeconds: f.cbcSeconds}, cmd.ErrOrStderr())
+				Reps: f.reps, CBCSeconds: f.cbcSeconds, Binary: bin}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -87,5 +101,6 @@ Progress goes to stderr, the table (or --json) to stdout.`,
 	fl.BoolVar(&f.quick, "quick", false, "small sizes, one repetition: under a minute, for CI")
 	fl.IntVar(&f.reps, "reps", 3, "repetitions of each throughput figure (the median is reported); --quick uses 1")
 	fl.IntVar(&f.cbcSeconds, "cbc-seconds", 60, "CBC's time limit (CPU seconds) per model of the planner's quality; 0 skips it; --quick uses 5 unless set")
+	fl.BoolVar(&f.noCluster, "no-cluster", false, "skip the replicated site's rows (a three-node NATS cluster and two 'serve --replicas 3' processes)")
 	return cmd
 }

@@ -25,7 +25,8 @@ func TestBenchQuickJSON(t *testing.T) {
 	}
 	var out, progress bytes.Buffer
 	root := newRoot()
-	root.SetArgs([]string{"bench", "--quick", "--json", "--config", testenv.PetraPath(), "--dir", t.TempDir()})
+	// The replicated rows run the tafweej binary, not this test's.
+	root.SetArgs([]string{"bench", "--quick", "--json", "--no-cluster", "--config", testenv.PetraPath(), "--dir", t.TempDir()})
 	root.SetOut(&out)
 	root.SetErr(&progress)
 	if err := root.Execute(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -45,6 +46,12 @@ type serveFlags struct {
 	// the embedded server's own TLS (not the --nats-tls-* client side)
 	listenCert, listenKey, listenCA string
 	insecureNATS                    bool
+	// a site replicated on a NATS cluster (docs/cluster.md)
+	replicas      int
+	advertiseHTTP string
+	leaseTTL      time.Duration
+	fenceOnly     bool // tests only: no lease check before answering (serve --cluster-fence-only)
+	snapshotRecs  int
 }
 
 func newServeCmd() *cobra.Command {
@@ -86,6 +93,14 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.listenKey, "nats-listen-key", "", "embedded NATS: TLS key of the listener (PEM)")
 	fl.StringVar(&f.listenCA, "nats-listen-ca", "", "embedded NATS: CA whose client certificates devices must present (optional)")
 	fl.BoolVar(&f.insecureNATS, "insecure-nats", false, "allow --nats-listen off loopback without TLS (logged as a warning)")
+	fl.IntVar(&f.replicas, "replicas", 0, "replicate the site on the NATS cluster of --nats with this many copies (e.g. 3): one instance owns the site, the others are standbys that take over (docs/cluster.md); 0 runs one process alone")
+	fl.StringVar(&f.advertiseHTTP, "advertise-http", "", "with --replicas: this instance's HTTP base URL as the other instances reach it (e.g. http://n1:8080); standbys forward requests there while it owns the site")
+	fl.DurationVar(&f.leaseTTL, "lease-ttl", 0, "with --replicas: the owner's lease; a standby takes over about this long after the owner stops renewing it (default 2s)")
+	fl.MarkHidden("lease-ttl")
+	fl.BoolVar(&f.fenceOnly, "cluster-fence-only", false, "tests only: the owner answers without checking its lease, as if its clock lied; only the log's fence stops a deposed owner")
+	fl.MarkHidden("cluster-fence-only")
+	fl.IntVar(&f.snapshotRecs, "snapshot-records", 0, "with --replicas: log records between two snapshots of the owner's store, after which the log is compacted (default 100000; negative: never)")
+	fl.MarkHidden("snapshot-records")
 	return cmd
 }
 
@@ -116,6 +131,9 @@ func serve(ctx context.Context, f *serveFlags) error {
 	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
+		return err
+	}
+	if err := checkClusterFlags(f); err != nil {
 		return err
 	}
 	warnings, err := listenRule(f.natsListen, f.natsURL == "", f.listenCert != "", f.insecureNATS, f.httpAddr)
@@ -172,7 +190,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 		}
 	}()
 
-	svc, err := service.New(ctx, service.Options{
+	opts := service.Options{
 		Config: cfg, Data: f.data, HTTPAddr: f.httpAddr,
 		NATSURL: f.natsURL, NATSHost: natsHost, NATSPort: natsPort,
 		NATS: sensors.ConnectOptions{CredsFile: f.natsCreds, User: f.natsUser, Password: f.natsPass, Token: f.natsToken,
@@ -180,9 +198,34 @@ func serve(ctx context.Context, f *serveFlags) error {
 		NATSListenCert: f.listenCert, NATSListenKey: f.listenKey, NATSListenCA: f.listenCA, Map: siteMap,
 		Clock: clock, MinFree: f.minFree.n, WebhookAllowPrivate: f.webhookAllowPrivate, ArchiveAfterDays: f.archive.days,
 		Logger: log, Registerer: reg, Gatherer: prometheus.DefaultGatherer,
-	})
+	}
+	if f.replicas > 0 {
+		return service.RunCluster(ctx, opts, service.ClusterOptions{Replicas: f.replicas, AdvertiseHTTP: f.advertiseHTTP, LeaseTTL: f.leaseTTL,
+			FenceOnly: f.fenceOnly, SnapshotRecords: f.snapshotRecs})
+	}
+	svc, err := service.New(ctx, opts)
 	if err != nil {
 		return err
 	}
 	return svc.Run(ctx)
+}
+
+// checkClusterFlags checks --replicas and what it needs.
+func checkClusterFlags(f *serveFlags) error {
+	switch {
+	case f.replicas < 0 || f.replicas > 5:
+		return usagef("e.g. --replicas 3 on a three-node NATS cluster", "--replicas %d must be from 1 to 5 (JetStream's limit), or 0 for one process alone", f.replicas)
+	case f.replicas == 0 && f.advertiseHTTP != "":
+		return usagef("add --replicas N, or drop --advertise-http", "--advertise-http %q needs --replicas", f.advertiseHTTP)
+	case f.replicas == 0:
+		return nil
+	case f.natsURL == "":
+		return usagef("e.g. --nats nats://n1:4222,nats://n2:4222,nats://n3:4222", "--replicas %d needs --nats, the URLs of the NATS cluster", f.replicas)
+	case f.advertiseHTTP == "":
+		return usagef("e.g. --advertise-http http://this-host:8080", "--replicas %d needs --advertise-http, this instance's HTTP URL as the others reach it", f.replicas)
+	}
+	if u, err := url.Parse(f.advertiseHTTP); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("e.g. --advertise-http http://this-host:8080", "--advertise-http %q is not an http(s) URL", f.advertiseHTTP)
+	}
+	return nil
 }

@@ -39,6 +39,10 @@ type Options struct {
 	CBCSeconds int
 	// Sizes, when set, replaces SizesFor(Quick) (tests measure less).
 	Sizes *Sizes
+	// Binary is the tafweej binary: when set, the replicated site's rows
+	// (cluster.go) run two 'Binary serve --replicas 3' processes; empty
+	// skips them.
+	Binary string
 }
 
 // Sizes are the number of operations of each measurement.
@@ -58,15 +62,18 @@ type Sizes struct {
 	// (scheduler.PlanOptions.Iterations); 0, as in every run of the
 	// command, means the planner's default, as PlanDay runs it.
 	PlanIterations int `json:"plan_iterations,omitempty"`
+	// ClusterBookings is the bookings per repetition on the replicated
+	// site, and the raw R3 publishes beside them (cluster.go).
+	ClusterBookings int `json:"cluster_bookings,omitempty"`
 }
 
 func SizesFor(quick bool) Sizes {
 	if quick {
 		return Sizes{Counters: 1000, Scans: []int{100, 300, 600}, BookingsSerial: 100, BookingsPar: 600,
-			RawWrites: 200, Stored: 50_000, Hajj: false, HajjQuality: false}
+			RawWrites: 200, Stored: 50_000, Hajj: false, HajjQuality: false, ClusterBookings: 600}
 	}
 	return Sizes{Counters: 5000, Scans: []int{500, 900, 900}, BookingsSerial: 500, BookingsPar: 5000,
-		RawWrites: 1000, Stored: 1_000_000, Hajj: true, HajjQuality: true}
+		RawWrites: 1000, Stored: 1_000_000, Hajj: true, HajjQuality: true, ClusterBookings: 5000}
 }
 
 // Figure is one measured figure.
@@ -108,6 +115,8 @@ type Report struct {
 	Started   time.Time `json:"started"`
 	Seconds   float64   `json:"seconds"`
 	Rows      []Row     `json:"rows"`
+	// Cluster: the replicated site's rows were measured (cluster.go).
+	Cluster bool `json:"cluster,omitempty"`
 }
 
 // benchClock is the wall clock shifted to a fixed day, which the benchmark
@@ -263,6 +272,14 @@ func Run(ctx context.Context, f Options, progress io.Writer) (*Report, error) {
 		return nil, err
 	}
 	rep.Rows = append(rep.Rows, rows...)
+	if f.Binary != "" && sz.ClusterBookings > 0 {
+		rows, err = benchCluster(ctx, f, dir, sz.ClusterBookings, reps, logf)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, rows...)
+		rep.Cluster = true
+	}
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	logf("done")
 	return rep, nil

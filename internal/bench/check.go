@@ -32,6 +32,9 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 			want = append(want, "planner quality, Hajj-sized day")
 		}
 	}
+	if r.Cluster {
+		want = append(want, "bookings, replicated R3, 64 clients", "takeover after SIGKILL of the owner")
+	}
 	var names []string
 	for _, row := range r.Rows {
 		names = append(names, row.Name)
@@ -42,7 +45,8 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 	withRaw := map[string]bool{"counter messages": true, "gate scans, 1 gate(s)": true, "gate scans, 10 gate(s)": true,
 		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true, "bookings, 64 client(s)": true,
 		"counter messages, registered devices": true, "gate scans, 1 gate(s), registered devices": true, "gate scans, 10 gate(s), registered devices": true,
-		"planner quality, Petra day": haveCBC, "planner quality, Hajj-sized day": haveCBC}
+		"bookings, replicated R3, 64 clients": true,
+		"planner quality, Petra day":          haveCBC, "planner quality, Hajj-sized day": haveCBC}
 	check := func(row string, f Figure, latency bool, reps int) {
 		if !(f.Value > 0) || math.IsInf(f.Value, 0) || f.N <= 0 || f.Reps != reps || f.Unit == "" || f.What == "" {
 			errorf("%s: figure %+v: want a positive finite value, N > 0, %d repetition(s), a unit and what it measured", row, f, reps)

@@ -79,6 +79,11 @@ type Options struct {
 	// means the API's default, -1 no limit (the bench's load generator).
 	RatePerSecond float64
 
+	// Cluster, if set, runs the service as the owner of a replicated site
+	// (cluster.go): the store and the NATS connection are the caller's,
+	// and no HTTP listener is opened (Handler serves).
+	Cluster *ClusterParts
+
 	// Logger receives the service's log; nil discards it.
 	Logger *slog.Logger
 	// Registerer receives every metric and Gatherer serves /metrics; nil
@@ -179,11 +184,15 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	if s.space, err = openSpace(ctx, log, reg, o.MinFree, badgerDir, spaceDirs, spaceEv); err != nil {
 		return nil, err
 	}
-	if s.st, err = store.Open(badgerDir, store.Options{Logger: log}); err != nil {
+	if o.Cluster != nil {
+		s.st = o.Cluster.Store // the caller's, replicated through the log
+	} else if s.st, err = store.Open(badgerDir, store.Options{Logger: log}); err != nil {
 		return nil, fmt.Errorf("open store: %w\n  hint: is another 'tafweej serve' using %s?", err, o.Data)
+	} else {
+		st := s.st
+		s.undo = append(s.undo, func() { st.Close() })
 	}
 	st := s.st
-	s.undo = append(s.undo, func() { st.Close() })
 
 	keyPath := filepath.Join(o.Data, "ticket.key")
 	key, created, err := tickets.LoadOrCreateKey(keyPath)
@@ -223,10 +232,13 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	co := o.NATS
 	co.Name, co.Logger = "tafweej-"+cfg.Site, log
 	co.Options = append(co.Options, svcConn...)
-	if s.nc, err = sensors.Connect(s.natsURL, co); err != nil {
+	if o.Cluster != nil {
+		s.nc = o.Cluster.Conn // the caller's
+	} else if s.nc, err = sensors.Connect(s.natsURL, co); err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", s.natsURL, err)
+	} else {
+		s.undo = append(s.undo, s.nc.Close)
 	}
-	s.undo = append(s.undo, s.nc.Close)
 
 	events := sensors.NewEvents(s.nc, cfg.Site, log)
 	if o.WebhookAllowPrivate {
@@ -254,7 +266,9 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	s.opsKey = filepath.Join(o.Data, "ops.key")
 	// A missing ops.key gets a new ops key, and the one it held before is
 	// revoked: a lost or deleted file never leaves its secret working.
-	if made, revoked, err := auth.EnsureOpsKey(st, s.opsKey, s.eng.Now()); err != nil {
+	if o.Cluster != nil && o.Cluster.SharedOpsKey {
+		// Another instance of the site made the first ops key (cluster.go).
+	} else if made, revoked, err := auth.EnsureOpsKey(st, s.opsKey, s.eng.Now()); err != nil {
 		return nil, err
 	} else if made {
 		log.Info("created an ops API key; keep it safe", "path", s.opsKey)
@@ -264,10 +278,12 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	}
 	keys := auth.NewKeys(st) // one key lookup for the API and the console
 
-	if s.svc, err = sensors.Start(s.ctx, sensors.Options{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Store: st, Logger: log, Registerer: reg}); err != nil {
+	if s.svc, err = sensors.Start(s.ctx, sensors.Options{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Store: st, Logger: log, Registerer: reg,
+		Replicas: o.Cluster.replicas()}); err != nil {
 		return nil, fmt.Errorf("start NATS adapters: %w", err)
 	}
-	if s.offline, err = sensors.StartOffline(s.ctx, sensors.OfflineOptions{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Logger: log}); err != nil {
+	if s.offline, err = sensors.StartOffline(s.ctx, sensors.OfflineOptions{Conn: s.nc, Site: cfg.Site, Engine: s.eng, Public: s.signer.Public(), Logger: log,
+		Replicas: o.Cluster.replicas()}); err != nil {
 		s.svc.Stop()
 		return nil, fmt.Errorf("start NATS offline gates: %w", err)
 	}
@@ -295,11 +311,13 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.ln, err = net.Listen("tcp", o.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w\n  hint: choose another address with --http", o.HTTPAddr, err)
+	if o.Cluster == nil {
+		if s.ln, err = net.Listen("tcp", o.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w\n  hint: choose another address with --http", o.HTTPAddr, err)
+		}
+		ln := s.ln
+		s.undo = append(s.undo, func() { ln.Close() })
 	}
-	ln := s.ln
-	s.undo = append(s.undo, func() { ln.Close() })
 	// Requests (event streams among them) end when the server shuts down.
 	hctx, hcancel := context.WithCancel(context.Background())
 	s.hcancel = hcancel
@@ -333,7 +351,13 @@ func (s *Service) Run(ctx context.Context) error {
 		actx, acancel := context.WithCancel(s.ctx)
 		g.Add(func() error { return s.arch.Run(actx) }, func(error) { acancel() })
 	}
+	httpStop := make(chan struct{})
 	g.Add(func() error {
+		if s.ln == nil { // the cluster's node serves Handler
+			s.log.Info("tafweej serving as the site's owner", "site", s.cfg.Site, "nats", s.natsURL, "clock", s.clock.Name(), "data", s.opts.Data)
+			<-httpStop
+			return nil
+		}
 		s.log.Info("tafweej serving", "site", s.cfg.Site, "http", s.URL(), "nats", s.natsURL, "clock", s.clock.Name(), "data", s.opts.Data)
 		if err := s.hs.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -343,6 +367,10 @@ func (s *Service) Run(ctx context.Context) error {
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()
 		s.hcancel()
+		if s.ln == nil {
+			close(httpStop)
+			return
+		}
 		s.hs.Shutdown(sctx)
 	})
 	{

@@ -1,0 +1,98 @@
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// NATSCluster is an in-process NATS cluster with JetStream on loopback,
+// for the tests of replicated sites (internal/cluster): n servers routed
+// to each other, each with its store in a temporary directory.
+type NATSCluster struct {
+	t       testing.TB
+	Servers []*server.Server // nil for a node that is down
+	opts    []*server.Options
+}
+
+// StartNATSCluster starts n routed servers and waits until each accepts
+// connections; they are shut down at the end of the test.
+func StartNATSCluster(t testing.TB, n int) *NATSCluster {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("find a free port: %v", err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	var routes []*url.URL
+	for _, p := range ports {
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", p)})
+	}
+	c := &NATSCluster{t: t, Servers: make([]*server.Server, n)}
+	for i := range n {
+		c.opts = append(c.opts, &server.Options{
+			ServerName: fmt.Sprintf("n%d", i+1), Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+			JetStream: true, StoreDir: t.TempDir(),
+			Cluster: server.ClusterOpts{Name: "tafweej-test", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  routes,
+		})
+	}
+	for i := range n {
+		c.Start(i)
+	}
+	t.Cleanup(func() {
+		for _, s := range c.Servers {
+			if s != nil {
+				s.Shutdown()
+			}
+		}
+	})
+	return c
+}
+
+// Start starts node i (again, on its first client port and store).
+func (c *NATSCluster) Start(i int) {
+	c.t.Helper()
+	s, err := server.NewServer(c.opts[i])
+	if err != nil {
+		c.t.Fatalf("nats server %d: %v", i+1, err)
+	}
+	s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		c.t.Fatalf("nats server %d not ready", i+1)
+	}
+	// Keep the client port across restarts.
+	c.opts[i].Port = s.Addr().(*net.TCPAddr).Port
+	c.Servers[i] = s
+}
+
+// Stop shuts node i down, as a lost machine.
+func (c *NATSCluster) Stop(i int) {
+	if s := c.Servers[i]; s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+		c.Servers[i] = nil
+	}
+}
+
+// URLs are the client URLs of every node, comma-separated (--nats).
+func (c *NATSCluster) URLs() string {
+	var u []string
+	for i, o := range c.opts {
+		if s := c.Servers[i]; s != nil {
+			u = append(u, s.ClientURL())
+		} else {
+			u = append(u, fmt.Sprintf("nats://127.0.0.1:%d", o.Port))
+		}
+	}
+	return strings.Join(u, ",")
+}

@@ -288,7 +288,7 @@ func (s *State) meeting(d *day, zones, waves map[string][]int) []*Booking {
 // meetingSets is meeting with the buckets and waves as sets.
 func (s *State) meetingSets(d *day, zoneOver, waveOver map[string]map[int]bool) []*Booking {
 	var hit []*Booking
-	for _, b := range s.bookings {
+	for b := range s.bookings.on(d.date, s.bookings.recUnadmitted) {
 		if s.meets(d, b, zoneOver, waveOver) {
 			hit = append(hit, b)
 		}

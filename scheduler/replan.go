@@ -130,7 +130,7 @@ func (c *ReplanCounts) add(o ReplanCounts) {
 func (s *State) hitBy(cl *Closure) []*Booking {
 	from, until := s.blockSpan(cl)
 	var hit []*Booking
-	for _, b := range s.bookings {
+	for b := range s.bookings.all(s.bookings.recUnadmitted) {
 		if s.hits(cl, from, until, b) {
 			hit = append(hit, b)
 		}

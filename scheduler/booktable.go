@@ -72,6 +72,14 @@ func newBookTable(cfg *Config) *bookTable {
 	return t
 }
 
+// reserve makes room for n more bookings (Restore knows how many).
+func (t *bookTable) reserve(n int) {
+	t.recs = slices.Grow(t.recs, n)
+	if len(t.byID) == 0 {
+		t.byID = make(map[string]int32, n)
+	}
+}
+
 // len is the number of bookings.
 func (t *bookTable) len() int { return len(t.byID) }
 

@@ -130,6 +130,7 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 		}
 		s.cuts[cu.ID] = &cu
 	}
+	s.bookings.reserve(len(snap.Bookings))
 	for i := range snap.Bookings {
 		b := snap.Bookings[i]
 		if s.bookings.has(b.ID) {

@@ -58,6 +58,7 @@ type day struct {
 	opWave  map[opWave]int32   // operator, gate, slot → visitors
 	entries int                // total entry capacity of the day over all gates
 	cuts    *dayCuts           // phantom load of capacity cuts (cut.go), nil if none
+	over    *dayOver           // what is over capacity, nil until asked and after a change (overcache.go)
 }
 
 // opWave is an operator's wave: the operator interned in the booking table,
@@ -326,6 +327,7 @@ func (s *State) unplace(d *day, b *Booking) {
 func (s *State) add(d *day, operator, route, gate string, m, n int) {
 	r, _ := s.cfg.Route(route)
 	slot := m / s.cfg.SlotMinutes
+	d.over = nil
 	d.wave[gate][slot] += int32(n)
 	walkIn := operator == WalkInOperator
 	if !walkIn {

@@ -108,6 +108,12 @@ func (t *bookTable) get(id string) (*Booking, bool) {
 	return b, true
 }
 
+// hold is get for a booking view yielded: the booking for a command.
+func (t *bookTable) hold(b *Booking) *Booking {
+	h, _ := t.get(b.ID)
+	return h
+}
+
 // peek returns a copy of the booking, for a query.
 func (t *bookTable) peek(id string) (Booking, bool) {
 	if b, ok := t.hot[id]; ok {
@@ -195,7 +201,11 @@ func (t *bookTable) flush() {
 			t.byDate[nd] = append(t.byDate[nd], i)
 		}
 	}
-	clear(t.hot)
+	if len(t.hot) > 4096 {
+		t.hot = map[string]*Booking{} // a big re-plan's: let its table go
+	} else {
+		clear(t.hot)
+	}
 }
 
 func (t *bookTable) dateOf(r *bookRec) uint32 {
@@ -212,15 +222,6 @@ func (t *bookTable) dateOf(r *bookRec) uint32 {
 // last flush.
 func (t *bookTable) all(keep func(*bookRec) bool) iter.Seq[*Booking] {
 	return t.each(-1, keep, true)
-}
-
-// on yields the bookings of date for a command, as all does.
-func (t *bookTable) on(date string, keep func(*bookRec) bool) iter.Seq[*Booking] {
-	d, ok := t.nameIx[date]
-	if !ok {
-		return func(func(*Booking) bool) {}
-	}
-	return t.each(int64(d), keep, true)
 }
 
 // view yields the bookings of date ("" for every date) for a query: the

@@ -283,9 +283,9 @@ func (s *State) meeting(d *day, zones, waves map[string][]int) []*Booking {
 // meetingSets is meeting with the buckets and waves as sets.
 func (s *State) meetingSets(d *day, zoneOver, waveOver map[string]map[int]bool) []*Booking {
 	var hit []*Booking
-	for b := range s.bookings.on(d.date, s.bookings.recUnadmitted) {
+	for b := range s.bookings.view(d.date, s.bookings.recUnadmitted) {
 		if s.meets(d, b, zoneOver, waveOver) {
-			hit = append(hit, b)
+			hit = append(hit, s.bookings.hold(b))
 		}
 	}
 	slices.SortFunc(hit, func(a, b *Booking) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })

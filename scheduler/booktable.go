@@ -52,7 +52,7 @@ type bookTable struct {
 	loc    *time.Location
 	recs   []bookRec
 	free   []int32 // indexes of removed records, reused first
-	byID   map[string]int32
+	byID   idIndex // id → index in recs (bookindex.go)
 	byDate map[uint32][]int32 // interned date → indexes, in insertion order
 	names  []string           // interned strings; names[0] is ""
 	nameIx map[string]uint32
@@ -63,7 +63,7 @@ type bookTable struct {
 }
 
 func newBookTable(cfg *Config) *bookTable {
-	t := &bookTable{loc: cfg.Location(), byID: map[string]int32{}, byDate: map[uint32][]int32{},
+	t := &bookTable{loc: cfg.Location(), byDate: map[uint32][]int32{},
 		names: []string{""}, nameIx: map[string]uint32{"": 0}, hot: map[string]*Booking{},
 		gates: make(map[string]uint16, len(cfg.Gates))}
 	for i, g := range cfg.Gates {
@@ -75,17 +75,15 @@ func newBookTable(cfg *Config) *bookTable {
 // reserve makes room for n more bookings (Restore knows how many).
 func (t *bookTable) reserve(n int) {
 	t.recs = slices.Grow(t.recs, n)
-	if len(t.byID) == 0 {
-		t.byID = make(map[string]int32, n)
-	}
+	t.byID.rehash(t.recs, t.byID.n+n)
 }
 
 // len is the number of bookings.
-func (t *bookTable) len() int { return len(t.byID) }
+func (t *bookTable) len() int { return t.byID.n }
 
 // has reports whether a booking with that id exists.
 func (t *bookTable) has(id string) bool {
-	if _, ok := t.byID[id]; ok {
+	if _, ok := t.byID.find(t.recs, id); ok {
 		return true
 	}
 	_, ok := t.hot[id]
@@ -98,7 +96,7 @@ func (t *bookTable) get(id string) (*Booking, bool) {
 	if b, ok := t.hot[id]; ok {
 		return b, true
 	}
-	i, ok := t.byID[id]
+	i, ok := t.byID.find(t.recs, id)
 	if !ok {
 		return nil, false
 	}
@@ -119,7 +117,7 @@ func (t *bookTable) peek(id string) (Booking, bool) {
 	if b, ok := t.hot[id]; ok {
 		return *b, true
 	}
-	i, ok := t.byID[id]
+	i, ok := t.byID.find(t.recs, id)
 	if !ok {
 		return Booking{}, false
 	}
@@ -147,7 +145,7 @@ func (t *bookTable) store(b *Booking) {
 		t.recs = append(t.recs, bookRec{})
 	}
 	t.pack(b, &t.recs[i])
-	t.byID[b.ID] = i
+	t.byID.add(t.recs, i)
 	d := t.recs[i].date
 	if t.recs[i].ext != nil {
 		d = t.intern(b.Date)
@@ -158,7 +156,7 @@ func (t *bookTable) store(b *Booking) {
 // remove drops a booking (a rollback of its creation).
 func (t *bookTable) remove(id string) {
 	delete(t.hot, id)
-	i, ok := t.byID[id]
+	i, ok := t.byID.find(t.recs, id)
 	if !ok {
 		return
 	}
@@ -173,7 +171,7 @@ func (t *bookTable) remove(id string) {
 	} else {
 		t.byDate[d] = list
 	}
-	delete(t.byID, id)
+	t.byID.remove(t.recs, id)
 	*r = bookRec{}
 	t.free = append(t.free, i)
 }
@@ -181,7 +179,7 @@ func (t *bookTable) remove(id string) {
 // flush writes every hot booking back into its record.
 func (t *bookTable) flush() {
 	for id, b := range t.hot {
-		i, ok := t.byID[id]
+		i, ok := t.byID.find(t.recs, id)
 		if !ok {
 			continue // removed
 		}

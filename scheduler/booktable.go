@@ -51,8 +51,8 @@ const (
 type bookTable struct {
 	loc    *time.Location
 	recs   []bookRec
-	free   []int32 // indexes of removed records, reused first
-	byID   idIndex // id → index in recs (bookindex.go)
+	free   []int32            // indexes of removed records, reused first
+	byID   idIndex            // id → index in recs (bookindex.go)
 	byDate map[uint32][]int32 // interned date → indexes, in insertion order
 	names  []string           // interned strings; names[0] is ""
 	nameIx map[string]uint32

@@ -352,13 +352,19 @@ func fits32(ns ...int) bool {
 	return true
 }
 
+// Packed times lie in 1700-2200 (Unix nanoseconds reach 1678-2262).
+const (
+	minPackedUnix = -8_520_336_000 // 1700-01-01 UTC
+	maxPackedUnix = 7_258_118_400  // 2200-01-01 UTC
+)
+
 // packTime is t as Unix nanoseconds and its zone; the monotonic clock
 // reading, if any, is dropped.
 func (t *bookTable) packTime(tm time.Time) (int64, uint8, bool) {
 	if tm.IsZero() {
 		return 0, tzZero, tm == time.Time{}
 	}
-	if y := tm.Year(); y < 1700 || y > 2200 {
+	if sec := tm.Unix(); sec < minPackedUnix || sec > maxPackedUnix {
 		return 0, 0, false
 	}
 	var z uint8
@@ -414,10 +420,10 @@ func (t *bookTable) between(from, to time.Time) iter.Seq[*Booking] {
 
 // clampNano is t in Unix nanoseconds, clamped to the range of packed times.
 func clampNano(t time.Time) int64 {
-	switch {
-	case t.Year() < 1700:
+	switch sec := t.Unix(); {
+	case sec < minPackedUnix:
 		return math.MinInt64
-	case t.Year() > 2200:
+	case sec > maxPackedUnix:
 		return math.MaxInt64
 	}
 	return t.UnixNano()

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"strconv"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tafweej/tafweej/scheduler"
@@ -117,13 +119,97 @@ func (p *fastParser) int(out *int) bool {
 }
 
 // timeField reads a quoted RFC 3339 time as time.Time's UnmarshalJSON
-// does (encoding/json calls it).
-func (p *fastParser) timeField(t interface{ UnmarshalJSON([]byte) error }) bool {
-	start := p.i
-	if _, ok := p.rawString(); !ok {
+// does (encoding/json calls it), without a new zone for each time.
+func (p *fastParser) timeField(t *time.Time) bool {
+	s, ok := p.rawString()
+	if !ok {
 		return false
 	}
-	return t.UnmarshalJSON(p.buf[start:p.i]) == nil
+	if tm, ok := parseRFC3339(s); ok {
+		*t = tm
+		return true
+	}
+	return t.UnmarshalJSON(p.buf[p.i-len(s)-2:p.i]) == nil
+}
+
+// parseRFC3339 parses the times MarshalJSON writes
+// (2006-01-02T15:04:05.999999999Z07:00) as time.Parse would: in Local if
+// its offset is Local's then, else in UTC for Z, else in an unnamed fixed
+// zone. It gives up on anything else (time.Time's UnmarshalJSON decides).
+func parseRFC3339(s []byte) (time.Time, bool) {
+	if len(s) < len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) (int, bool) {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(s[0:4])
+	month, ok2 := num(s[5:7])
+	day, ok3 := num(s[8:10])
+	hour, ok4 := num(s[11:13])
+	minute, ok5 := num(s[14:16])
+	sec, ok6 := num(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	rest, nsec := s[19:], 0
+	if len(rest) > 0 && rest[0] == '.' {
+		k := 1
+		for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+			k++
+		}
+		if k == 1 || k > 10 {
+			return time.Time{}, false
+		}
+		n, _ := num(rest[1:k])
+		for range 10 - k {
+			n *= 10
+		}
+		rest, nsec = rest[k:], n
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // 31 June: time.Date would roll it over
+		return time.Time{}, false
+	}
+	switch {
+	case len(rest) == 1 && rest[0] == 'Z':
+		return t, true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, ok1 := num(rest[1:3])
+		om, ok2 := num(rest[4:6])
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return time.Time{}, false
+		}
+		off := oh*3600 + om*60
+		if rest[0] == '-' {
+			off = -off
+		}
+		t = t.Add(-time.Duration(off) * time.Second)
+		if _, lo := t.In(time.Local).Zone(); lo == off {
+			return t.In(time.Local), true
+		}
+		return t.In(fixedZone(off)), true
+	}
+	return time.Time{}, false
+}
+
+// fixedZones are the unnamed fixed zones met, by offset (a Location is
+// read-only once made, so one serves every time with that offset).
+var fixedZones sync.Map // int → *time.Location
+
+func fixedZone(off int) *time.Location {
+	if l, ok := fixedZones.Load(off); ok {
+		return l.(*time.Location)
+	}
+	l, _ := fixedZones.LoadOrStore(off, time.FixedZone("", off))
+	return l.(*time.Location)
 }
 
 func (p *fastParser) bookingField(key []byte, b *scheduler.Booking) bool {

@@ -60,6 +60,20 @@ func TestFastBookingDecodeAgreesWithJSON(t *testing.T) {
 			t.Errorf("%s: taken by the fast path, want it left to encoding/json", val)
 		}
 	}
+	// The times MarshalJSON writes are parsed without time.Parse, to the
+	// same time.
+	for _, ts := range []string{"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00.123456789Z", "1999-02-28T23:59:59.5-05:30"} {
+		got, ok := parseRFC3339([]byte(ts))
+		var want time.Time
+		if err := want.UnmarshalJSON([]byte(`"` + ts + `"`)); err != nil || !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: parsed %v (%v), want %v (%v)", ts, got, ok, want, err)
+		}
+	}
+	for _, ts := range []string{"2026-02-30T08:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T08:00:00+24:00", "2026-12-01 08:00:00Z"} {
+		if _, ok := parseRFC3339([]byte(ts)); ok {
+			t.Errorf("%s: parsed, want it left to time.Time", ts)
+		}
+	}
 	// And the common record is taken.
 	b := scheduler.Booking{ID: "bk_1", Operator: "op-001", Date: "2026-12-01", Route: "main", PartySize: 3,
 		Slot: time.Date(2026, 12, 1, 8, 0, 0, 0, time.FixedZone("", 3*3600)), Status: scheduler.StatusConfirmed, Version: 1}

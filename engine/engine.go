@@ -319,6 +319,7 @@ func (e *Engine) allotDue(ctx context.Context) {
 // the batch held a Tick.
 func (e *Engine) turn(batch []*call) (ticked bool) {
 	now := e.clock.Now()
+	mark := e.state.TickMark()
 	results := make([]reply, len(batch))
 	records := make([][]scheduler.Effect, len(batch)) // by call
 	events := make([][]scheduler.Event, len(batch))
@@ -359,11 +360,9 @@ func (e *Engine) turn(batch []*call) (ticked bool) {
 	// errs[i] is set for each call whose records are not durable; a turn
 	// too big for one write is split between calls (bigturn.go).
 	if errs := e.commit(records, outs); errs != nil {
-		// Only what was written is durable: rebuild from the store, and
+		// Only what was written is durable: undo the rest (undo.go), and
 		// tell each caller whose change was lost.
-		if rerr := e.reload(); rerr != nil {
-			e.log.Error("reload after failed commit", "err", rerr)
-		}
+		e.undo(batch, records, errs, mark)
 		for i, err := range errs {
 			if err != nil {
 				results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}

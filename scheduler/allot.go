@@ -83,7 +83,7 @@ func (s *State) roomBound(d *day, operator string, r *Route, g *Gate, m int) (in
 	}
 	if !walkIn {
 		lower(floorShare(g.WaveCapacity, share)-int(d.waveOp[g.ID][slot]), bound{limitWalkIn, "gate", g.ID, RuleWalkInShare, m})
-		lower(floorShare(g.WaveCapacity, s.cfg.Policy.OperatorWaveShare)-d.opWave[opWave{operator, g.ID, slot}], bound{limitOperator, "operator", operator, RuleOperatorWaveShare, m})
+		lower(floorShare(g.WaveCapacity, s.cfg.Policy.OperatorWaveShare)-s.opWaveLoad(d, operator, g.ID, slot), bound{limitOperator, "operator", operator, RuleOperatorWaveShare, m})
 		lower(floorShare(d.entries, s.cfg.Policy.OperatorDayShare)-d.opDay[operator], bound{limitOperator, "operator", operator, RuleOperatorDayShare, -1})
 	}
 	for _, st := range r.Stops {

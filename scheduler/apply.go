@@ -7,6 +7,13 @@ import "time"
 // write) before answering, then publish the events. A refusal (Result.Err)
 // returns no effects and changes nothing.
 func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
+	s.bookings.flush() // what queries took out
+	res, effects := s.apply(now, cmd)
+	s.bookings.flush() // every booking the command changed, into the table
+	return res, effects
+}
+
+func (s *State) apply(now time.Time, cmd Command) (Result, []Effect) {
 	switch c := cmd.(type) {
 	case Book:
 		return s.book(now, c)

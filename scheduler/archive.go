@@ -68,9 +68,9 @@ func (s *State) ArchivableDates(now time.Time, afterDays int) []string {
 			set[date] = true
 		}
 	}
-	for _, b := range s.bookings {
-		if b.Date < cutoff {
-			set[b.Date] = true
+	for _, date := range s.bookings.dates() {
+		if date < cutoff {
+			set[date] = true
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
@@ -85,16 +85,14 @@ func (s *State) archiveDay(now time.Time, c ArchiveDay) (Result, []Effect) {
 			c.Date, cutoff, MinArchiveDays)}, nil
 	}
 	a := ArchivedDay{Date: c.Date, At: now}
-	for id, b := range s.bookings {
-		if b.Date == c.Date {
-			a.Pending = append(a.Pending, id)
-			a.Bookings++
-			a.Visitors += b.PartySize
-		}
+	for b := range s.bookings.view(c.Date, nil) {
+		a.Pending = append(a.Pending, b.ID)
+		a.Bookings++
+		a.Visitors += b.PartySize
 	}
 	slices.Sort(a.Pending)
 	for _, id := range a.Pending {
-		delete(s.bookings, id)
+		s.bookings.remove(id)
 	}
 	delete(s.days, c.Date)
 	res := a

@@ -112,7 +112,7 @@ func (s *State) book(now time.Time, c Book) (Result, []Effect) {
 			return Result{Booking: &b, Replayed: true}, nil
 		}
 	}
-	if _, dup := s.bookings[c.ID]; dup {
+	if s.bookings.has(c.ID) {
 		return Result{Err: errorf(CodeConflict, "id", "booking id %q exists", c.ID)}, nil
 	}
 	r, d, e := s.validate(now, c.Request)
@@ -138,7 +138,7 @@ func (s *State) book(now time.Time, c Book) (Result, []Effect) {
 		Slot: s.at(d, p.minute), Gate: p.gate, Status: StatusConfirmed,
 		CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
-	s.bookings[b.ID] = b
+	s.bookings.add(b)
 	s.place(d, b)
 	effects := []Effect{PutBooking{*b}}
 	if c.IdempotencyKey != "" {
@@ -154,7 +154,7 @@ func (s *State) book(now time.Time, c Book) (Result, []Effect) {
 // lookup finds a booking visible to operator ("" sees every booking). Another
 // operator's booking is reported as not found.
 func (s *State) lookup(operator, id string) (*Booking, *Error) {
-	b, ok := s.bookings[id]
+	b, ok := s.bookings.get(id)
 	if !ok || operator != "" && b.Operator != operator {
 		return nil, errorf(CodeNotFound, "id", "no booking %q", id)
 	}
@@ -335,18 +335,18 @@ func (s *State) existingOrTemp(date string) (*day, error) {
 // Booking returns a copy of a booking visible to operator ("" for
 // operations).
 func (s *State) Booking(operator, id string) (Booking, bool) {
-	b, e := s.lookup(operator, id)
-	if e != nil {
+	b, ok := s.bookings.peek(id)
+	if !ok || operator != "" && b.Operator != operator {
 		return Booking{}, false
 	}
-	return *b, true
+	return b, true
 }
 
 // Bookings lists operator's bookings ("" for all) on date ("" for every
 // date), ordered by slot then id.
 func (s *State) Bookings(operator, date string) []Booking {
 	var out []Booking
-	for _, b := range s.bookings {
+	for b := range s.bookings.view(date, nil) {
 		if (operator == "" || b.Operator == operator) && (date == "" || b.Date == date) {
 			out = append(out, *b)
 		}

@@ -202,6 +202,7 @@ func (s *State) refreshCuts(cu *CapacityCut) []*day {
 // applyCuts replaces the day's phantom load by that of the cuts in force
 // on it.
 func (s *State) applyCuts(d *day) {
+	d.over = nil
 	if d.cuts != nil {
 		addPhantom(d.zone, d.cuts.zone, -1)
 		addPhantom(d.zoneOp, d.cuts.zoneOp, -1)

@@ -70,7 +70,7 @@ type recomputedLoads struct {
 	zone, zoneOp, zoneFree, zoneOpFree map[string][]int // free: nobody admitted, so movable
 	wave, waveOp, waveFree, waveOpFree map[string][]int
 	opDay                              map[string]int
-	opWave                             map[opWave]int
+	opWave                             map[opWave]int32
 }
 
 func recomputeLoads(s *State, date string) recomputedLoads {
@@ -79,7 +79,7 @@ func recomputeLoads(s *State, date string) recomputedLoads {
 	nb, ns := dayMinutes/s.res, dayMinutes/cfg.SlotMinutes
 	l := recomputedLoads{zone: map[string][]int{}, zoneOp: map[string][]int{}, zoneFree: map[string][]int{}, zoneOpFree: map[string][]int{},
 		wave: map[string][]int{}, waveOp: map[string][]int{}, waveFree: map[string][]int{}, waveOpFree: map[string][]int{},
-		opDay: map[string]int{}, opWave: map[opWave]int{}}
+		opDay: map[string]int{}, opWave: map[opWave]int32{}}
 	for _, z := range cfg.Zones {
 		l.zone[z.ID], l.zoneOp[z.ID], l.zoneFree[z.ID], l.zoneOpFree[z.ID] = make([]int, nb), make([]int, nb), make([]int, nb), make([]int, nb)
 	}
@@ -108,7 +108,7 @@ func recomputeLoads(s *State, date string) recomputedLoads {
 		add(l.waveOpFree, b.Gate, sl, free && !walkIn)
 		if !walkIn {
 			l.opDay[b.Operator] += b.PartySize
-			l.opWave[opWave{b.Operator, b.Gate, sl}] += b.PartySize
+			l.opWave[opWave{s.bookings.intern(b.Operator), s.bookings.gates[b.Gate], uint16(sl)}] += int32(b.PartySize)
 		}
 		for _, st := range r.Stops {
 			for i := (m + st.Arrive) / s.res; i < min((m+st.Arrive+st.Stay)/s.res, nb); i++ {
@@ -202,9 +202,9 @@ func checkLoadsAgainstCuts(t interface {
 			t.Fatalf("%s operators' wave books %v, bookings %v", date, d.opWave, l.opWave)
 		}
 		for k, v := range l.opWave {
-			g, _ := cfg.Gate(k.gate)
-			if v > floorShare(g.WaveCapacity, cfg.Policy.OperatorWaveShare) {
-				t.Fatalf("%s operator %s holds %d of wave %s/%d", date, k.operator, v, k.gate, k.slot)
+			g := cfg.Gates[k.gate]
+			if int(v) > floorShare(g.WaveCapacity, cfg.Policy.OperatorWaveShare) {
+				t.Fatalf("%s operator %s holds %d of wave %s/%d", date, s.bookings.names[k.op], v, g.ID, k.slot)
 			}
 		}
 		for op, v := range l.opDay {
@@ -215,7 +215,7 @@ func checkLoadsAgainstCuts(t interface {
 	}
 	// Every placed booking's day is in memory: a cut refreshes only the
 	// days in memory.
-	for _, b := range s.bookings {
+	for b := range s.bookings.view("", nil) {
 		if b.Placed() && s.days[b.Date] == nil {
 			t.Fatalf("booking %s is placed on %s, which has no picture", b.ID, b.Date)
 		}
@@ -297,7 +297,7 @@ func (g *interleaving) pick(t *rapid.T, active bool) *Booking {
 	if len(ids) == 0 {
 		return nil
 	}
-	return g.s.bookings[rapid.SampledFrom(ids).Draw(t, "booking")]
+	return g.s.bookings.at(rapid.SampledFrom(ids).Draw(t, "booking"))
 }
 
 // step draws one command (and maybe moves the clock on).

@@ -33,7 +33,7 @@ func zoneLoad(s *State, date, zone string) (all, ops []int) {
 	d := s.days[date]
 	n := dayMinutes / s.res
 	all, ops = make([]int, n), make([]int, n)
-	for _, b := range s.bookings {
+	for b := range s.bookings.view("", nil) {
 		if !b.Placed() || b.Date != date {
 			continue
 		}

@@ -43,7 +43,7 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 	if c.Count < 1 || c.Count > s.cfg.Policy.MaxPartySize {
 		return reject(ReasonBadRequest), nil
 	}
-	b, ok := s.bookings[c.Ticket.Booking]
+	b, ok := s.bookings.get(c.Ticket.Booking)
 	if !ok {
 		return reject(s.missingBookingReason(now, c.Ticket)), nil
 	}

@@ -397,7 +397,7 @@ func (s *State) releaseWaves(from, to time.Time) []Effect {
 
 func (s *State) groups(date, gate string, slot time.Time) int {
 	n := 0
-	for _, b := range s.bookings {
+	for b := range s.bookings.view(date, s.bookings.recActive) {
 		if b.Active() && b.Date == date && b.Gate == gate && b.Slot.Equal(slot) {
 			n++
 		}

@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"encoding/binary"
 	"hash/fnv"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -72,8 +72,13 @@ func (s *State) Manifest(now time.Time, gate, date string) (Manifest, error) {
 	m := Manifest{Gate: gate, Date: date, DayStart: start, DayEnd: start.AddDate(0, 0, 1),
 		WaveCapacity: g.WaveCapacity, MaxCount: p.MaxPartySize,
 		EarlyGraceMinutes: p.EarlyGraceMinutes, LateGraceMinutes: p.LateGraceMinutes, Bookings: []ManifestBooking{}, Elsewhere: []string{}}
-	for _, id := range slices.Sorted(maps.Keys(s.bookings)) {
-		b := s.bookings[id]
+	var day []Booking
+	for b := range s.bookings.view(date, nil) {
+		day = append(day, *b)
+	}
+	slices.SortFunc(day, func(a, b Booking) int { return strings.Compare(a.ID, b.ID) })
+	for i := range day {
+		b := &day[i]
 		if b.Date != date {
 			continue
 		}

@@ -62,7 +62,7 @@ func TestOfflineGateNeverAdmitsWhatTheServiceRefusesProvably(t *testing.T) {
 			case 1:
 				s.Apply(clock, Close{ID: fmt.Sprintf("cl%d", i), Zones: []string{rapid.SampledFrom([]string{"siq", "monastery"}).Draw(rt, "zone")}, Reason: "flood"})
 			default:
-				b := s.bookings[id]
+				b := s.bookings.at(id)
 				s.Apply(b.Slot, Scan{Gate: b.Gate, Ticket: tickets[id], Count: rapid.IntRange(1, 10).Draw(rt, "n"), ScanID: fmt.Sprintf("pre%d", i), Device: "d0"})
 			}
 		}

@@ -303,7 +303,7 @@ func (s *State) offlineScan(now time.Time, c OfflineScans, sc OfflineScan) (Offl
 			return out, nil
 		}
 	}
-	b, ok := s.bookings[sc.Booking]
+	b, ok := s.bookings.get(sc.Booking)
 	if !ok {
 		return refuse(ReasonUnknownTicket)
 	}

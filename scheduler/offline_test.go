@@ -45,7 +45,7 @@ func TestTwoOfflineGatesOverAdmitOneParty(t *testing.T) {
 	if cf.Excess != 2 || !reflect.DeepEqual(cf.Others, []string{"visitor-centre/vc-1"}) {
 		t.Fatalf("conflict = %+v, want 2 beyond the party, also admitted by visitor-centre/vc-1", cf)
 	}
-	if got := r.s.bookings[b.ID].Admitted; got != 12 {
+	if got := r.s.bookings.at(b.ID).Admitted; got != 12 {
 		t.Fatalf("admitted = %d, want 12 (every visitor who entered)", got)
 	}
 	inside := 0
@@ -62,7 +62,7 @@ func TestTwoOfflineGatesOverAdmitOneParty(t *testing.T) {
 	if !reflect.DeepEqual(again.Offline.Scans, r2.Offline.Scans) {
 		t.Fatalf("retry answered %+v, first %+v", again.Offline.Scans, r2.Offline.Scans)
 	}
-	if got := r.s.bookings[b.ID].Admitted; got != 12 {
+	if got := r.s.bookings.at(b.ID).Admitted; got != 12 {
 		t.Fatalf("after a retried upload admitted = %d, want 12", got)
 	}
 	for _, e := range r.effects[n:] {
@@ -90,8 +90,8 @@ func TestOfflineScanSurvivesRestoreIdempotent(t *testing.T) {
 	if len(eff) != 0 || !reflect.DeepEqual(res.Offline.Scans, first.Offline.Scans) {
 		t.Fatalf("after a restart the retry answered %+v with %d effects, want the first answer and none", res.Offline.Scans, len(eff))
 	}
-	if s2.bookings[b.ID].Admitted != 3 {
-		t.Fatalf("admitted = %d, want 3", s2.bookings[b.ID].Admitted)
+	if s2.bookings.at(b.ID).Admitted != 3 {
+		t.Fatalf("admitted = %d, want 3", s2.bookings.at(b.ID).Admitted)
 	}
 }
 
@@ -104,8 +104,8 @@ func TestOfflineScanAfterOnlineAdmissionIsNotCountedTwice(t *testing.T) {
 	r.do(t, at, Scan{Gate: "visitor-centre", Ticket: Ticket{Booking: b.ID}, Count: 4, ScanID: "a1", Device: "vc-1"})
 	res := r.do(t, at.Add(time.Minute), OfflineScans{Gate: "visitor-centre", Device: "vc-1",
 		Scans: []OfflineScan{{ScanID: "a1", Booking: b.ID, Count: 4, At: at}}})
-	if res.Offline.Duplicates != 1 || r.s.bookings[b.ID].Admitted != 4 {
-		t.Fatalf("report %+v, admitted %d; want a duplicate and 4 admitted", res.Offline, r.s.bookings[b.ID].Admitted)
+	if res.Offline.Duplicates != 1 || r.s.bookings.at(b.ID).Admitted != 4 {
+		t.Fatalf("report %+v, admitted %d; want a duplicate and 4 admitted", res.Offline, r.s.bookings.at(b.ID).Admitted)
 	}
 }
 

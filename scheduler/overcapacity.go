@@ -103,20 +103,15 @@ func (s *State) overOn(d *day, now time.Time) (zones, waves map[string][]int) {
 	if m := s.minuteOf(d, now); m >= 0 && m < dayMinutes {
 		fromBucket = m / s.res
 	}
-	for _, z := range s.cfg.Zones {
-		load := d.zone[z.ID]
-		for i := fromBucket; i < len(load); i++ {
-			if int(load[i]) > z.Capacity {
-				zones[z.ID] = append(zones[z.ID], i)
-			}
+	over := s.dayOver(d) // the whole day's, kept until the day changes
+	for z, is := range over.zones {
+		if k, _ := slices.BinarySearch(is, fromBucket); k < len(is) {
+			zones[z] = slices.Clone(is[k:])
 		}
 	}
-	for _, g := range s.cfg.Gates {
-		load := d.wave[g.ID]
-		for i := fromSlot; i < len(load); i++ {
-			if int(load[i]) > g.WaveCapacity {
-				waves[g.ID] = append(waves[g.ID], i)
-			}
+	for g, is := range over.waves {
+		if k, _ := slices.BinarySearch(is, fromSlot); k < len(is) {
+			waves[g] = slices.Clone(is[k:])
 		}
 	}
 	return zones, waves
@@ -288,9 +283,9 @@ func (s *State) meeting(d *day, zones, waves map[string][]int) []*Booking {
 // meetingSets is meeting with the buckets and waves as sets.
 func (s *State) meetingSets(d *day, zoneOver, waveOver map[string]map[int]bool) []*Booking {
 	var hit []*Booking
-	for _, b := range s.bookings {
+	for b := range s.bookings.view(d.date, s.bookings.recUnadmitted) {
 		if s.meets(d, b, zoneOver, waveOver) {
-			hit = append(hit, b)
+			hit = append(hit, s.bookings.hold(b))
 		}
 	}
 	slices.SortFunc(hit, func(a, b *Booking) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })

@@ -71,7 +71,7 @@ func overLoads(s *State, cfg *Config, date string, from int) (zones map[string]i
 	for i, g := range cfg.Gates {
 		gates[g.ID] = i
 	}
-	for _, b := range s.bookings {
+	for b := range s.bookings.view("", nil) {
 		if b.Placed() && b.Date == date {
 			wave[[2]int{gates[b.Gate], s.minuteOf(d, b.Slot)}] += b.PartySize
 		}

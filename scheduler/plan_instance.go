@@ -53,7 +53,7 @@ func (s *State) DayInstance(now time.Time, date string, reqs []PlanRequest) (Ins
 	d, _ := s.existingOrTemp(date) // a new day's empty picture is not kept
 	dc := d.cloneForPlan()
 	for i, q := range reqs {
-		b, ok := s.bookings[q.ID]
+		b, ok := s.bookings.peek(q.ID)
 		if !ok {
 			continue
 		}
@@ -94,7 +94,7 @@ func (s *State) DayInstance(now time.Time, date string, reqs []PlanRequest) (Ins
 		})
 	}
 	for k, v := range dc.opWave {
-		inst.OperatorWaveLoad = append(inst.OperatorWaveLoad, OperatorWaveLoad{Operator: k.operator, Gate: k.gate, Slot: k.slot, Visitors: v})
+		inst.OperatorWaveLoad = append(inst.OperatorWaveLoad, OperatorWaveLoad{Operator: s.bookings.names[k.op], Gate: s.cfg.Gates[k.gate].ID, Slot: int(k.slot), Visitors: int(v)})
 	}
 	slices.SortFunc(inst.OperatorWaveLoad, func(a, b OperatorWaveLoad) int {
 		return cmp.Or(cmp.Compare(a.Operator, b.Operator), cmp.Compare(a.Gate, b.Gate), cmp.Compare(a.Slot, b.Slot))

@@ -133,9 +133,9 @@ func checkDayLoads(t planTB, cfg *Config, d *day) {
 		}
 	}
 	for k, v := range d.opWave {
-		g, _ := cfg.Gate(k.gate)
-		if v > floorShare(g.WaveCapacity, cfg.Policy.OperatorWaveShare) {
-			t.Fatalf("operator %s holds %d of wave %s/%d", k.operator, v, k.gate, k.slot)
+		g := cfg.Gates[k.gate]
+		if int(v) > floorShare(g.WaveCapacity, cfg.Policy.OperatorWaveShare) {
+			t.Fatalf("operator #%d holds %d of wave %s/%d", k.op, v, g.ID, k.slot)
 		}
 	}
 	for op, v := range d.opDay {

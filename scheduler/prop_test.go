@@ -92,9 +92,9 @@ func checkCapacity(t *rapid.T, cfg *Config, s *State) {
 			}
 		}
 		for k, v := range d.opWave {
-			g, _ := cfg.Gate(k.gate)
-			if v > floorShare(g.WaveCapacity, cfg.Policy.OperatorWaveShare) {
-				t.Fatalf("%s operator %s holds %d of wave %s/%d", date, k.operator, v, k.gate, k.slot)
+			g := cfg.Gates[k.gate]
+			if int(v) > floorShare(g.WaveCapacity, cfg.Policy.OperatorWaveShare) {
+				t.Fatalf("%s operator %s holds %d of wave %s/%d", date, s.bookings.names[k.op], v, g.ID, k.slot)
 			}
 		}
 		for op, v := range d.opDay {

@@ -65,7 +65,7 @@ func (s *State) zoneClosed(now time.Time, zone string) bool {
 func (s *State) insideByZone(now time.Time) map[string]int {
 	out := map[string]int{}
 	date := s.today(now).Format(time.DateOnly)
-	for _, b := range s.bookings {
+	for b := range s.bookings.view(date, func(r *bookRec) bool { return r.admitted > 0 }) {
 		if b.Admitted == 0 || b.Date != date {
 			continue
 		}
@@ -120,7 +120,7 @@ func (s *State) Waves(now, from, to time.Time) []Wave {
 	}
 	acc := map[key]*Wave{}
 	late := time.Duration(s.cfg.Policy.LateGraceMinutes) * time.Minute
-	for _, b := range s.bookings {
+	for b := range s.bookings.between(from, to) {
 		if b.Slot.Before(from) || !b.Slot.Before(to) || !(b.Active() || b.Status == StatusCompleted) {
 			continue
 		}

@@ -130,9 +130,9 @@ func (c *ReplanCounts) add(o ReplanCounts) {
 func (s *State) hitBy(cl *Closure) []*Booking {
 	from, until := s.blockSpan(cl)
 	var hit []*Booking
-	for _, b := range s.bookings {
+	for b := range s.bookings.view("", s.bookings.recUnadmitted) {
 		if s.hits(cl, from, until, b) {
-			hit = append(hit, b)
+			hit = append(hit, s.bookings.hold(b))
 		}
 	}
 	slices.SortFunc(hit, func(a, b *Booking) int {

@@ -24,7 +24,7 @@ func firstComeReplan(s *State, now time.Time, c Close) (hitIDs []string, kept in
 	s.closures[cl.ID] = cl
 	from, until := s.blockSpan(cl)
 	var hit []*Booking
-	for _, b := range s.bookings {
+	for b := range s.bookings.all(nil) {
 		if !b.Active() || b.Admitted > 0 {
 			continue
 		}

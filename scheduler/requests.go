@@ -183,7 +183,7 @@ func (s *State) submit(now time.Time, c SubmitRequest) (Result, []Effect) {
 	if _, dup := s.requests[c.ID]; dup {
 		return Result{Err: errorf(CodeConflict, "id", "request id %q exists", c.ID)}, nil
 	}
-	if _, dup := s.bookings[c.BookingID]; dup {
+	if s.bookings.has(c.BookingID) {
 		return Result{Err: errorf(CodeConflict, "booking", "booking id %q exists", c.BookingID)}, nil
 	}
 	if c.Operator == WalkInOperator {
@@ -451,7 +451,7 @@ func (s *State) allotOne(now time.Time, d *day, q *Request, p placement, sum *Al
 	s.dropPending(q)
 	q.UpdatedAt = now
 	q.Version++
-	if _, dup := s.bookings[q.Booking]; dup {
+	if s.bookings.has(q.Booking) {
 		q.Status, q.Reason = RequestNotPlaced, fmt.Sprintf("booking id %q exists", q.Booking)
 		sum.NotPlaced++
 		return []Effect{PutRequest{*q}}
@@ -462,7 +462,7 @@ func (s *State) allotOne(now time.Time, d *day, q *Request, p placement, sum *Al
 		Slot: s.at(d, p.minute), Gate: p.gate, Status: StatusConfirmed,
 		CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
-	s.bookings[b.ID] = b
+	s.bookings.add(b)
 	s.place(d, b)
 	q.Status = RequestAllotted
 	sum.Allotted++

@@ -52,7 +52,7 @@ func TestRequestWindowStory(t *testing.T) {
 	}
 	submitted(t, r, now, SubmitRequest{ID: "rq2", BookingID: "bk2", Operator: "op-b", Request: mainRoute(30, hm(9, 0), hm(11, 0))})
 	submitted(t, r, now, SubmitRequest{ID: "rq3", BookingID: "bk3", Operator: "op-b", Request: mainRoute(12, hm(13, 0), hm(14, 0))})
-	if len(r.s.bookings) != 0 {
+	if r.s.bookings.len() != 0 {
 		t.Fatal("a request must hold no capacity before it is allotted")
 	}
 

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -18,7 +19,7 @@ type State struct {
 	cfg *Config
 	res int // timeline resolution in minutes
 
-	bookings map[string]*Booking
+	bookings *bookTable // booktable.go
 	days     map[string]*day
 	idem     map[idemKey]*Idempotency
 	scans    map[string]*ScanRecord
@@ -54,14 +55,18 @@ type day struct {
 	wave    map[string][]int32 // gate → visitors per slot
 	waveOp  map[string][]int32 // the same, operators only
 	opDay   map[string]int     // operator → visitors booked that day
-	opWave  map[opWave]int     // operator, gate, slot → visitors
+	opWave  map[opWave]int32   // operator, gate, slot → visitors
 	entries int                // total entry capacity of the day over all gates
 	cuts    *dayCuts           // phantom load of capacity cuts (cut.go), nil if none
+	over    *dayOver           // what is over capacity, nil until asked and after a change (overcache.go)
 }
 
+// opWave is an operator's wave: the operator interned in the booking table,
+// the gate's index in Config.Gates and the slot (a day has one per operator
+// and wave booked: kept small).
 type opWave struct {
-	operator, gate string
-	slot           int
+	op         uint32
+	gate, slot uint16
 }
 
 // New returns an empty state for the site.
@@ -69,7 +74,7 @@ func New(cfg *Config) *State {
 	s := &State{
 		cfg:      cfg,
 		res:      resolution(cfg),
-		bookings: map[string]*Booking{},
+		bookings: newBookTable(cfg),
 		days:     map[string]*day{},
 		idem:     map[idemKey]*Idempotency{},
 		scans:    map[string]*ScanRecord{},
@@ -126,9 +131,10 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 		}
 		s.cuts[cu.ID] = &cu
 	}
+	s.bookings.reserve(len(snap.Bookings))
 	for i := range snap.Bookings {
 		b := snap.Bookings[i]
-		if _, dup := s.bookings[b.ID]; dup {
+		if s.bookings.has(b.ID) {
 			return nil, fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
 		}
 		if _, ok := cfg.Route(b.Route); !ok {
@@ -136,15 +142,14 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 		}
 		loc := cfg.Location()
 		b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
-		bp := &b
-		s.bookings[b.ID] = bp
-		if bp.Placed() {
+		if b.Placed() {
 			d, err := s.day(b.Date)
 			if err != nil {
 				return nil, fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
 			}
-			s.place(d, bp)
+			s.place(d, &b)
 		}
+		s.bookings.load(&b)
 	}
 	for i := range snap.Idempotency {
 		r := snap.Idempotency[i]
@@ -191,8 +196,13 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 // comparison.
 func (s *State) Snapshot() Snapshot {
 	var snap Snapshot
-	for _, id := range slices.Sorted(maps.Keys(s.bookings)) {
-		snap.Bookings = append(snap.Bookings, *s.bookings[id])
+	snap.Bookings = make([]Booking, 0, s.bookings.len())
+	for b := range s.bookings.view("", nil) {
+		snap.Bookings = append(snap.Bookings, *b)
+	}
+	slices.SortFunc(snap.Bookings, func(a, b Booking) int { return strings.Compare(a.ID, b.ID) })
+	if len(snap.Bookings) == 0 {
+		snap.Bookings = nil
 	}
 	for _, r := range s.idem {
 		snap.Idempotency = append(snap.Idempotency, *r)
@@ -230,7 +240,7 @@ func (s *State) Snapshot() Snapshot {
 func (s *State) Config() *Config { return s.cfg }
 
 // BookingCount is the number of stored bookings, of any status.
-func (s *State) BookingCount() int { return len(s.bookings) }
+func (s *State) BookingCount() int { return s.bookings.len() }
 
 // day returns the capacity picture of a date, creating it empty.
 func (s *State) day(date string) (*day, error) {
@@ -249,7 +259,7 @@ func (s *State) day(date string) (*day, error) {
 		wave:   map[string][]int32{},
 		waveOp: map[string][]int32{},
 		opDay:  map[string]int{},
-		opWave: map[opWave]int{},
+		opWave: map[opWave]int32{},
 	}
 	buckets := dayMinutes / s.res
 	slots := dayMinutes / s.cfg.SlotMinutes
@@ -317,13 +327,14 @@ func (s *State) unplace(d *day, b *Booking) {
 func (s *State) add(d *day, operator, route, gate string, m, n int) {
 	r, _ := s.cfg.Route(route)
 	slot := m / s.cfg.SlotMinutes
+	d.over = nil
 	d.wave[gate][slot] += int32(n)
 	walkIn := operator == WalkInOperator
 	if !walkIn {
 		d.waveOp[gate][slot] += int32(n)
 		d.opDay[operator] += n
-		k := opWave{operator, gate, slot}
-		d.opWave[k] += n
+		k := opWave{s.bookings.intern(operator), s.bookings.gates[gate], uint16(slot)}
+		d.opWave[k] += int32(n)
 		if d.opWave[k] == 0 {
 			delete(d.opWave, k)
 		}

@@ -192,7 +192,7 @@ func (s *State) step(now time.Time, key, reason string, still func(*day, *Bookin
 	// The queue is in slot order, so a date's bookings are (almost always)
 	// together: a step takes the run of the first one's date.
 	for _, id := range q.ids {
-		b := s.bookings[id]
+		b, _ := s.bookings.get(id)
 		if b != nil && date == "" {
 			date = b.Date
 			d, _ = s.day(date)

@@ -34,6 +34,9 @@ type envelope[T any] struct {
 // decode unwraps a stored value into out. It returns a *SchemaError for an
 // unknown version, even if the record itself would not decode.
 func decode[T any](key, val []byte, out *T) error {
+	if b, ok := any(out).(*scheduler.Booking); ok && decodeBookingFast(val, b) {
+		return nil // fastbooking.go
+	}
 	env := envelope[T]{R: out}
 	err := json.Unmarshal(val, &env)
 	if err != nil {

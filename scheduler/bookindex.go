@@ -1,0 +1,106 @@
+package scheduler
+
+// idIndex finds a booking's record by its id: an open-addressing hash
+// table of record indexes (linear probing), 4 bytes a slot, the ids
+// themselves being in the records. A map[string]int32 of a million ids
+// takes about 48 bytes an entry; this, at most 3/4 full, 5 to 11.
+type idIndex struct {
+	slots []int32 // record index, or idEmpty, or idGone (a removed one)
+	n     int     // ids in the index
+	used  int     // slots not empty (ids and removed)
+}
+
+const (
+	idEmpty int32 = -1
+	idGone  int32 = -2
+)
+
+// hashID is FNV-1a: deterministic, and fast on short ids.
+func hashID(id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// find returns the record index of id; recs are the table's records.
+func (x *idIndex) find(recs []bookRec, id string) (int32, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(x.slots) - 1)
+	for p := hashID(id) & mask; ; p = (p + 1) & mask {
+		switch i := x.slots[p]; {
+		case i == idEmpty:
+			return 0, false
+		case i >= 0 && recs[i].id == id:
+			return i, true
+		}
+	}
+}
+
+// add indexes record i, whose id is not in the index.
+func (x *idIndex) add(recs []bookRec, i int32) {
+	if (x.used+1)*4 > len(x.slots)*3 {
+		x.rehash(recs, x.n+1)
+	}
+	mask := uint64(len(x.slots) - 1)
+	for p := hashID(recs[i].id) & mask; ; p = (p + 1) & mask {
+		switch x.slots[p] {
+		case idEmpty:
+			x.used++
+			fallthrough
+		case idGone:
+			x.slots[p] = i
+			x.n++
+			return
+		}
+	}
+}
+
+// remove drops id from the index.
+func (x *idIndex) remove(recs []bookRec, id string) {
+	if len(x.slots) == 0 {
+		return
+	}
+	mask := uint64(len(x.slots) - 1)
+	for p := hashID(id) & mask; ; p = (p + 1) & mask {
+		switch i := x.slots[p]; {
+		case i == idEmpty:
+			return
+		case i >= 0 && recs[i].id == id:
+			x.slots[p] = idGone
+			x.n--
+			return
+		}
+	}
+}
+
+// rehash makes room for n ids, dropping the removed ones' slots.
+func (x *idIndex) rehash(recs []bookRec, n int) {
+	size := 16
+	for size*3 < n*4+4 {
+		size *= 2
+	}
+	old := x.slots
+	x.slots = make([]int32, size)
+	for k := range x.slots {
+		x.slots[k] = idEmpty
+	}
+	x.n, x.used = 0, 0
+	mask := uint64(size - 1)
+	for _, i := range old {
+		if i < 0 {
+			continue
+		}
+		p := hashID(recs[i].id) & mask
+		for x.slots[p] != idEmpty {
+			p = (p + 1) & mask
+		}
+		x.slots[p] = i
+		x.n++
+		x.used++
+	}
+}

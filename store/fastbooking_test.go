@@ -1,0 +1,85 @@
+package store
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/tafweej/tafweej/scheduler"
+)
+
+// TestFastBookingDecodeAgreesWithJSON: a booking record decodes to the
+// same booking through the fast path as through encoding/json, whatever
+// its strings (escapes, control characters, any Unicode), numbers and
+// times; and records it does not take (other envelopes, unknown fields)
+// are left to encoding/json.
+func TestFastBookingDecodeAgreesWithJSON(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("", 3*3600), time.FixedZone("", -5*3600-1800)}
+	str := rapid.OneOf(rapid.StringMatching(`[a-z0-9_-]{0,12}`), rapid.String())
+	tm := rapid.Custom(func(t *rapid.T) time.Time {
+		if rapid.IntRange(0, 9).Draw(t, "zero") == 0 {
+			return time.Time{}
+		}
+		sec := rapid.Int64Range(-1e10, 1e11).Draw(t, "sec")
+		ns := rapid.Int64Range(0, 999_999_999).Draw(t, "ns") * rapid.Int64Range(0, 1).Draw(t, "frac")
+		return time.Unix(sec, ns).In(rapid.SampledFrom(zones).Draw(t, "zone"))
+	})
+	num := rapid.OneOf(rapid.IntRange(-3, 3000), rapid.Int())
+	rapid.Check(t, func(rt *rapid.T) {
+		b := scheduler.Booking{ID: str.Draw(rt, "id"), Operator: str.Draw(rt, "op"), Date: str.Draw(rt, "date"), Route: str.Draw(rt, "route"),
+			PartySize: num.Draw(rt, "size"), Window: scheduler.Window{From: num.Draw(rt, "from"), To: num.Draw(rt, "to")},
+			Language: str.Draw(rt, "lang"), Guide: str.Draw(rt, "guide"), Reference: str.Draw(rt, "ref"), Slot: tm.Draw(rt, "slot"),
+			Gate: str.Draw(rt, "gate"), Status: scheduler.Status(str.Draw(rt, "status")), Admitted: num.Draw(rt, "admitted"),
+			Reason: str.Draw(rt, "reason"), CreatedAt: tm.Draw(rt, "created"), UpdatedAt: tm.Draw(rt, "updated"), Version: num.Draw(rt, "version")}
+		val, err := encode(&b)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		var viaJSON, fast scheduler.Booking
+		env := envelope[scheduler.Booking]{R: &viaJSON}
+		if err := json.Unmarshal(val, &env); err != nil {
+			rt.Fatal(err)
+		}
+		if decodeBookingFast(val, &fast) && !reflect.DeepEqual(fast, viaJSON) {
+			rt.Fatalf("%s\nfast: %+v\njson: %+v", val, fast, viaJSON)
+		}
+		var got scheduler.Booking
+		if err := decode([]byte("b/x"), val, &got); err != nil || !reflect.DeepEqual(got, viaJSON) {
+			rt.Fatalf("decode %s: %v\n%+v\nwant %+v", val, err, got, viaJSON)
+		}
+	})
+	for _, val := range []string{
+		`{"v":1,"r":{"id":"a","extra":1}}`, `{"v":2,"r":{"id":"a"}}`, `{"v":1,"r":{"id":"a"},"x":1}`,
+		`{"v":1,"r":{"ID":"a"}}`, `{"v":1,"r":{"id":null}}`, `{"v":1,"r":{"party_size":1.5}}`, `{"v":1, "r":{"id":"a"}}`,
+	} {
+		var b scheduler.Booking
+		if decodeBookingFast([]byte(val), &b) {
+			t.Errorf("%s: taken by the fast path, want it left to encoding/json", val)
+		}
+	}
+	// The times MarshalJSON writes are parsed without time.Parse, to the
+	// same time.
+	for _, ts := range []string{"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00.123456789Z", "1999-02-28T23:59:59.5-05:30"} {
+		got, ok := parseRFC3339([]byte(ts))
+		var want time.Time
+		if err := want.UnmarshalJSON([]byte(`"` + ts + `"`)); err != nil || !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: parsed %v (%v), want %v (%v)", ts, got, ok, want, err)
+		}
+	}
+	for _, ts := range []string{"2026-02-30T08:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T08:00:00+24:00", "2026-12-01 08:00:00Z"} {
+		if _, ok := parseRFC3339([]byte(ts)); ok {
+			t.Errorf("%s: parsed, want it left to time.Time", ts)
+		}
+	}
+	// And the common record is taken.
+	b := scheduler.Booking{ID: "bk_1", Operator: "op-001", Date: "2026-12-01", Route: "main", PartySize: 3,
+		Slot: time.Date(2026, 12, 1, 8, 0, 0, 0, time.FixedZone("", 3*3600)), Status: scheduler.StatusConfirmed, Version: 1}
+	val, _ := encode(&b)
+	var got scheduler.Booking
+	if !decodeBookingFast(val, &got) || got.ID != "bk_1" || got.PartySize != 3 || !got.Slot.Equal(b.Slot) {
+		t.Errorf("%s: fast path gave %+v, ok = false or different", val, got)
+	}
+}

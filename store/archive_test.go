@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,11 +181,15 @@ func TestArchiveMoveStoppedBetweenBatchesLosesNothingAndDuplicatesNothing(t *tes
 	checkArchivedOnce(t, s2, old)
 }
 
-const archiveCrashDirEnv = "TAFWEEJ_ARCHIVE_CRASH_DIR"
+const (
+	archiveCrashDirEnv = "TAFWEEJ_ARCHIVE_CRASH_DIR"
+	archiveCrashAtEnv  = "TAFWEEJ_ARCHIVE_CRASH_AT"
+)
 
 // TestArchiveCrashHelper is the child of TestArchiveKilledMidMove: it moves
-// 1 December in batches of 4, printing each batch's index before it and
-// pausing a little, until it is killed.
+// 1 December in batches of 4, printing each batch's index before it, and
+// stops before the batch the parent kills it at (so the kill lands between
+// the same batches however loaded the machine is).
 func TestArchiveCrashHelper(t *testing.T) {
 	dir := os.Getenv(archiveCrashDirEnv)
 	if dir == "" {
@@ -195,9 +200,16 @@ func TestArchiveCrashHelper(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	killAt, err := strconv.Atoi(os.Getenv(archiveCrashAtEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	archiveHook = func(batch int) error {
 		fmt.Printf("batch %d\n", batch)
-		time.Sleep(2 * time.Millisecond)
+		if batch == killAt {
+			time.Sleep(time.Minute) // killed here
+		}
 		return nil
 	}
 	if _, err := s.MoveToArchive("2026-12-01", 4); err != nil {
@@ -228,7 +240,7 @@ func TestArchiveKilledMidMove(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestArchiveCrashHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), archiveCrashDirEnv+"="+dir)
+		cmd.Env = append(os.Environ(), archiveCrashDirEnv+"="+dir, archiveCrashAtEnv+"="+strconv.Itoa(killAt))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
@@ -255,8 +267,8 @@ func TestArchiveKilledMidMove(t *testing.T) {
 		s2 := openBadger(t, dir).(*Badger)
 		checkArchivedOnce(t, s2, old)
 		moved := rawCount(t, s2, prefixArchived)
-		if moved < 4*killAt || moved == len(old) {
-			t.Errorf("kill at batch %d: %d moved, want at least %d and not all", killAt, moved, 4*killAt)
+		if moved != 4*killAt {
+			t.Errorf("kill before batch %d: %d moved, want the %d of the batches before it", killAt, moved, 4*killAt)
 		}
 		n, err := s2.MoveToArchive("2026-12-01", 4)
 		if err != nil || n != len(old)-moved {

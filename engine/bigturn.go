@@ -45,7 +45,7 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // stepReady is ready when a step is due: the loop then runs a turn even if
 // no call waits.
 func (e *Engine) stepReady() <-chan struct{} {
-	if len(e.steps.queue) == 0 || e.steps.paused {
+	if len(e.steppable()) == 0 || e.steps.paused {
 		return nil
 	}
 	return closedChan
@@ -58,7 +58,8 @@ func (e *Engine) addStep(batch []*call) []*call {
 			e.steps.paused = false
 		}
 	}
-	if len(e.steps.queue) == 0 || e.steps.paused {
+	due := e.steppable() // those re-planned off the loop are not stepped
+	if len(due) == 0 || e.steps.paused {
 		return batch
 	}
 	// Calls waiting after a step get a turn of their own: a scan waits
@@ -68,8 +69,8 @@ func (e *Engine) addStep(batch []*call) []*call {
 		return batch
 	}
 	e.steps.last = true
-	next := e.steps.queue[0]
-	e.steps.queue = append(e.steps.queue[1:], next)
+	next := due[0]
+	e.steps.queue = append(slices.DeleteFunc(e.steps.queue, func(q scheduler.ApplyStep) bool { return q == next }), next)
 	return append(batch, &call{cmd: next})
 }
 
@@ -140,7 +141,7 @@ func (e *Engine) hold(c *call, r reply) bool {
 // cut whole ends it and answers its callers.
 func (e *Engine) stepped(batch []*call, results []reply) {
 	for i, c := range batch {
-		st, ok := c.cmd.(scheduler.ApplyStep)
+		st, ok := stepOf(c.cmd)
 		if !ok {
 			continue
 		}

@@ -241,7 +241,11 @@ func TestUnrelatedCommandsSurviveOversizedTurn(t *testing.T) {
 				// for one write, and one planner run (slow under -race).
 				until = first.AddDate(0, 0, 1)
 			}
-			e, _ := runEngine(t, cfg, st, Options{ReplanStep: tc.step})
+			opts := Options{ReplanStep: tc.step}
+			if tc.step < 0 {
+				opts.ReplanBudget = -1 // in the loop, in one command
+			}
+			e, _ := runEngine(t, cfg, st, opts)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 

@@ -52,6 +52,12 @@ type Options struct {
 	// commands (bigturn.go). Zero means scheduler.DefaultReplanStep;
 	// negative, never in steps.
 	ReplanStep int
+	// ReplanBudget is the planner's budget (iterations) for the re-plan of
+	// one closure or capacity cut, shared between its dates; the re-plan
+	// runs off the owner loop (replan.go). Zero means
+	// scheduler.DefaultReplanBudget; negative, re-plan in the loop (in
+	// steps beyond ReplanStep bookings), as before.
+	ReplanBudget int
 	// Outbox, if set, adds each turn's webhook deliveries to its synced
 	// batch (see outbox.go); the Store must implement store.OutboxCommitter.
 	Outbox Outbox
@@ -73,8 +79,11 @@ type Engine struct {
 	planning map[string]bool
 	// steps are the closures and cuts being applied in steps, held their
 	// callers (both owned by the run goroutine; bigturn.go).
-	steps  stepper
-	panics *Panics
+	steps stepper
+	// replans are the closures and cuts being re-planned off the loop
+	// (owned by the run goroutine; replan.go).
+	replans replanner
+	panics  *Panics
 	// applyFn and planFn replace State.Apply and PlanInstance in tests
 	// (nil: those).
 	applyFn func(*scheduler.State, time.Time, scheduler.Command) (scheduler.Result, []scheduler.Effect)
@@ -155,6 +164,7 @@ func (e *Engine) reload() error {
 		return fmt.Errorf("engine: rebuild state: %w", err)
 	}
 	s.SetReplanStep(e.opts.ReplanStep)
+	s.SetReplanOffLoop(e.offLoop())
 	e.state = s
 	e.resumeSteps()
 	return nil
@@ -221,6 +231,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	e.turn([]*call{{cmd: scheduler.Tick{}}})
 	e.allotDue(ctx)
+	e.startReplans(ctx)
 	batch := make([]*call, 0, e.opts.MaxBatch)
 	for {
 		select {
@@ -249,6 +260,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		if ticked {
 			e.allotDue(ctx)
 		}
+		e.startReplans(ctx)
 	}
 }
 

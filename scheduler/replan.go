@@ -175,26 +175,46 @@ func (s *State) replanDate(now time.Time, date string, hit []*Booking, reason st
 // replanDateWith is replanDate with the planner's budget given (a step of a
 // stepped re-plan has a smaller one, stepped.go).
 func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reason string, iterations int) ([]Effect, ReplanCounts) {
+	// The instance lifts the hit bookings off its own copy of the day, so
+	// it is built before they are lifted off the day itself.
+	inst, err := s.replanInstance(now, date, hit)
+	var plan *PlanResult
+	if err == nil {
+		// An error means an instance the planner cannot take (a
+		// configuration changed under stored bookings): first come stands.
+		if res, err := PlanInstance(inst, PlanOptions{Iterations: iterations}); err == nil {
+			plan = &res
+		}
+	}
+	return s.replanDatePlan(now, date, hit, reason, plan)
+}
+
+// replanInstance is the planner's instance of a re-plan of the hit
+// bookings of date: each with the whole day as its window and its current
+// slot as the preferred start, lifted off the instance's copy of the day.
+func (s *State) replanInstance(now time.Time, date string, hit []*Booking) (Instance, error) {
 	d, _ := s.day(date)
 	reqs := make([]PlanRequest, len(hit))
 	for i, b := range hit {
 		reqs[i] = PlanRequest{ID: b.ID, Operator: b.Operator, Route: b.Route, PartySize: b.PartySize,
 			Window: Window{From: 0, To: 24 * 60}, Preferred: s.minuteOf(d, b.Slot)}
 	}
-	// The instance lifts the hit bookings off its own copy of the day, so
-	// it is built before they are lifted off the day itself.
-	inst, instErr := s.DayInstance(now, date, reqs)
+	return s.DayInstance(now, date, reqs)
+}
+
+// replanDatePlan is replanDate with the planner's plan given (nil: none,
+// first come stands), made on an instance of date with the hit bookings
+// lifted off, at this or an earlier state of the day: every placement is
+// checked again (fromPlan).
+func (s *State) replanDatePlan(now time.Time, date string, hit []*Booking, reason string, plan *PlanResult) ([]Effect, ReplanCounts) {
+	d, _ := s.day(date)
 	for _, b := range hit {
 		s.unplace(d, b)
 	}
 	best := s.firstCome(now, d, hit)
-	if instErr == nil {
-		// An error means an instance the planner cannot take (a
-		// configuration changed under stored bookings): first come stands.
-		if res, err := PlanInstance(inst, PlanOptions{Iterations: iterations}); err == nil {
-			if planned := s.fromPlan(now, d, hit, res); planned.better(best) {
-				best = planned
-			}
+	if plan != nil {
+		if planned := s.fromPlan(now, d, hit, *plan); planned.better(best) {
+			best = planned
 		}
 	}
 

@@ -35,6 +35,13 @@ import (
 // leaves the closure or cut recorded as applying: at start, reload queues
 // it again (resumeSteps) and the loop takes the jobs of what is left.
 
+// replanApplySteps is how many steps of bookings (Options.ReplanStep) one
+// ApplyReplan re-plans at most: without the planner, which runs off the
+// loop, a step's turn is short; with fewer bookings a command, a date's
+// plan is applied in more parts, and loses visitors (each part is checked
+// against first come alone).
+const replanApplySteps = 4
+
 // replanTries is how many off-loop runs a closure or cut gets before the
 // loop finishes it in steps.
 const replanTries = 3
@@ -97,6 +104,7 @@ func (e *Engine) startReplans(ctx context.Context) {
 // runReplan plans jobs one after another and sends each plan to the loop;
 // it runs on a goroutine of its own.
 func (e *Engine) runReplan(ctx context.Context, st scheduler.ApplyStep, jobs []scheduler.ReplanJob) {
+	lowerPriority() // the loop and the adapters first
 	start := time.Now()
 	// An ApplyReplan of no date drops what is no longer hit: it makes a
 	// closure or cut with nothing left to re-plan whole.
@@ -116,9 +124,10 @@ jobs:
 				e.log.Debug("re-plan: date planned", "date", j.Date, "groups", j.Groups, "iterations", j.Options.Iterations, "took", time.Since(t0).Round(time.Millisecond))
 			}
 		}
-		// At most ReplanStep bookings a turn: a date with more takes more
-		// commands with the same plan.
-		n, chunk := 1, max(e.opts.ReplanStep, 0)
+		// At most replanApplyMax steps of bookings a turn: a date with more
+		// takes more commands with the same plan, each checked against
+		// first come on its own (a date of a real site is one command).
+		n, chunk := 1, max(e.opts.ReplanStep*replanApplySteps, 0)
 		if chunk > 0 {
 			n = max((j.Groups+chunk-1)/chunk, 1)
 		}

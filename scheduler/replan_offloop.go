@@ -50,10 +50,11 @@ import (
 // what is left.
 
 // DefaultReplanBudget is the planner's budget of iterations for the whole
-// re-plan of one closure or cut, shared between its dates: about 0.7 s of
-// one core (some 1.7 µs an iteration), what seven dates got when each was
-// re-planned in the loop with replanMaxIterations.
-const DefaultReplanBudget = 7 * replanMaxIterations
+// re-plan of one closure or cut, shared between its dates: about 0.25 s of
+// an idle core (some 1.7 µs an iteration). A closure of one busy date gets
+// replanMaxIterations, as in the loop; a week of busy dates 20,000 each,
+// where the visitors kept stop growing (see replan.go).
+const DefaultReplanBudget = 7 * 20000
 
 // SetReplanOffLoop makes every closure or capacity cut that hits a booking
 // wait for ReplanJobs and ApplyReplan (or ApplyStep) to re-plan it,

@@ -199,6 +199,7 @@ func TestReplanJobsShareOneBudget(t *testing.T) {
 		{60000, []int{10000, 20000, 30000}},
 		{6000, []int{replanMinIterations, replanMinIterations, 3000}},
 		{6000000, []int{10000, 20000, 30000}}, // each date at most replanIterations(its groups)
+		{30000, []int{5000, 10000, 15000}},
 	} {
 		jobs, err := s.ReplanJobs(now, ApplyStep{Closure: "flood"}, tc.budget)
 		if err != nil {

@@ -12,6 +12,12 @@ import (
 // Big turns: a closure or capacity cut of any size, and turns too big for
 // one store transaction.
 //
+// By default (Options.ReplanBudget ≥ 0) a closure or cut is re-planned off
+// the loop (replan.go), in the same frame as below: in force at once,
+// recorded as applying, its callers held until whole, resumed after a
+// restart. The steps below are then its fallback, used if the off-loop
+// runs leave it applying.
+//
 // A closure (or cut) that hits more bookings than Options.ReplanStep is
 // applied in steps (scheduler/stepped.go). Its own command puts it in force
 // at once and records it as applying: that turn's write is the intent, and

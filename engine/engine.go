@@ -48,9 +48,10 @@ type Options struct {
 	// nil refuses none.
 	Space SpaceGate
 	// ReplanStep is the most bookings a closure or capacity cut re-plans in
-	// one turn; one that hits more is applied in steps between other
-	// commands (bigturn.go). Zero means scheduler.DefaultReplanStep;
-	// negative, never in steps.
+	// one turn in the loop; one that hits more is applied in steps between
+	// other commands (bigturn.go). Re-planned off the loop, a date's plan
+	// is applied up to 4 steps at a time (replan.go). Zero means
+	// scheduler.DefaultReplanStep; negative, never in steps.
 	ReplanStep int
 	// ReplanBudget is the planner's budget (iterations) for the re-plan of
 	// one closure or capacity cut, shared between its dates; the re-plan

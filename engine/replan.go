@@ -65,6 +65,11 @@ func (e *Engine) replanBusy(st scheduler.ApplyStep) bool {
 // startReplans starts the off-loop re-plan of every closure or cut being
 // applied that has none running (after each turn).
 func (e *Engine) startReplans(ctx context.Context) {
+	for st := range e.replans.tries {
+		if !e.replans.running[st] && !slices.Contains(e.steps.queue, st) {
+			delete(e.replans.tries, st) // whole
+		}
+	}
 	if !e.offLoop() || e.steps.paused || len(e.steps.queue) == 0 {
 		return
 	}
@@ -104,7 +109,6 @@ func (e *Engine) startReplans(ctx context.Context) {
 // runReplan plans jobs one after another and sends each plan to the loop;
 // it runs on a goroutine of its own.
 func (e *Engine) runReplan(ctx context.Context, st scheduler.ApplyStep, jobs []scheduler.ReplanJob) {
-	lowerPriority() // the loop and the adapters first
 	start := time.Now()
 	// An ApplyReplan of no date drops what is no longer hit: it makes a
 	// closure or cut with nothing left to re-plan whole.

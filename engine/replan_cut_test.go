@@ -98,46 +98,55 @@ func quantile(lat []time.Duration, p float64) time.Duration {
 }
 
 // TestSevenDayCutScanLatency measures (TAFWEEJ_BIG_CUT=1) the scans
-// answered while a cut of the Siq to half its capacity over seven full
-// days re-plans.
+// answered through the owner loop while a cut of the Siq to half its
+// capacity over seven full days re-plans, in the loop (steps, as before)
+// and off it, one after the other on the same data; it logs the figures
+// and the time each step or plan took in the loop. `tafweej bench` has the
+// same over NATS ("scans during a 7-day cut").
 func TestSevenDayCutScanLatency(t *testing.T) {
 	if os.Getenv("TAFWEEJ_BIG_CUT") == "" {
 		t.Skip("set TAFWEEJ_BIG_CUT=1 for the 7-day cut on full days")
 	}
 	cfg := petra(t)
-	st := openStore(t, t.TempDir())
-	t.Cleanup(func() { st.Close() })
-	first, n := seedFullDays(t, cfg, st, 7)
-	t.Logf("seeded %d records", n)
-	budget := -1
-	if os.Getenv("TAFWEEJ_BIG_CUT") == "new" {
-		budget = 0
+	for _, tc := range []struct {
+		name   string
+		budget int
+	}{{"in the loop", -1}, {"off the loop", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t, t.TempDir())
+			t.Cleanup(func() { st.Close() })
+			first, n := seedFullDays(t, cfg, st, 7)
+			e, _ := runEngine(t, cfg, st, Options{ReplanBudget: tc.budget})
+			var mu sync.Mutex // guards turns
+			var turns []time.Duration
+			e.applyFn = func(s *scheduler.State, now time.Time, c scheduler.Command) (scheduler.Result, []scheduler.Effect) {
+				t0 := time.Now()
+				r, ef := s.Apply(now, c)
+				if _, ok := stepOf(c); ok {
+					mu.Lock()
+					turns = append(turns, time.Since(t0).Round(time.Millisecond))
+					mu.Unlock()
+				}
+				return r, ef
+			}
+			l := startScanLoad(t, e, 4)
+			time.Sleep(200 * time.Millisecond)
+			l.measuring.Store(true)
+			start := time.Now()
+			res, err := e.Do(context.Background(), scheduler.CutCapacity{ID: "rain", Zone: "siq", Capacity: 600, From: first,
+				Until: first.AddDate(0, 0, 7), Reason: "rain", Source: "ops"})
+			took := time.Since(start)
+			lat := l.finish()
+			if err != nil || res.Err != nil {
+				t.Fatal(err, res.Err)
+			}
+			if res.Cut.Applying || res.Cut.Replanned.Moved+res.Cut.Replanned.Cancelled == 0 {
+				t.Fatalf("cut answered as %+v", res.Cut)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("%d bookings; cut %+v in %v; apply in the loop: %v", n, res.Cut.Replanned, took.Round(time.Millisecond), turns)
+			t.Logf("scans: %d, p50 %v, p99 %v, max %v", len(lat), quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 1))
+		})
 	}
-	e, _ := runEngine(t, cfg, st, Options{ReplanBudget: budget})
-	var applyMu sync.Mutex
-	var applyTimes []time.Duration
-	e.applyFn = func(s *scheduler.State, now time.Time, c scheduler.Command) (scheduler.Result, []scheduler.Effect) {
-		t0 := time.Now()
-		r, ef := s.Apply(now, c)
-		if _, ok := stepOf(c); ok {
-			applyMu.Lock()
-			applyTimes = append(applyTimes, time.Since(t0))
-			applyMu.Unlock()
-		}
-		return r, ef
-	}
-	defer func() { t.Logf("step/replan applies: %v", applyTimes) }()
-	l := startScanLoad(t, e, 4)
-	time.Sleep(200 * time.Millisecond)
-	l.measuring.Store(true)
-	start := time.Now()
-	res, err := e.Do(context.Background(), scheduler.CutCapacity{ID: "rain", Zone: "siq", Capacity: 600, From: first,
-		Until: first.AddDate(0, 0, 7), Reason: "rain", Source: "ops"})
-	took := time.Since(start)
-	lat := l.finish()
-	if err != nil || res.Err != nil {
-		t.Fatal(err, res.Err)
-	}
-	t.Logf("cut: %+v in %v", res.Cut.Replanned, took.Round(time.Millisecond))
-	t.Logf("scans: %d, p50 %v, p99 %v, max %v", len(lat), quantile(lat, 0.5), quantile(lat, 0.99), quantile(lat, 1))
 }

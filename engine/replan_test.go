@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ func (p *blockingPlanner) plan(inst scheduler.Instance, opts scheduler.PlanOptio
 	default:
 	}
 	<-p.release
+	opts.Iterations = min(opts.Iterations, 5000) // quick under -race
 	return scheduler.PlanInstance(inst, opts)
 }
 
@@ -190,7 +192,7 @@ func TestCutReplanResumesAfterCrash(t *testing.T) {
 	if len(before.Cuts) != 1 || !before.Cuts[0].Applying {
 		t.Fatalf("stored cuts after the crash: %+v, want rain applying", before.Cuts)
 	}
-	e2, _ := runEngine(t, cfg, st, Options{})
+	e2, _ := runEngine(t, cfg, st, Options{ReplanBudget: 10000})
 	checkCutInForce(t, e2, first)
 	if !pollUntil(60*time.Second, func() bool {
 		var n int
@@ -220,6 +222,39 @@ func TestCutReplanResumesAfterCrash(t *testing.T) {
 		}
 	}
 	e2.Read(context.Background(), func(s *scheduler.State, now time.Time) {
+		if over := s.OverCapacity(now); len(over) > 0 {
+			t.Errorf("over capacity after the re-plan: %+v", over[0])
+		}
+	})
+}
+
+// TestCutReplanWithoutPlanIsFirstCome: a planner that panics leaves no
+// plan; the cut is still re-planned whole, first come, and nothing is left
+// over capacity.
+func TestCutReplanWithoutPlanIsFirstCome(t *testing.T) {
+	cfg := petra(t)
+	st := openStore(t, t.TempDir())
+	t.Cleanup(func() { st.Close() })
+	first, _ := seedFullDays(t, cfg, st, 2)
+	e, _ := runEngine(t, cfg, st, Options{})
+	var calls atomic.Int64
+	e.planFn = func(scheduler.Instance, scheduler.PlanOptions) (scheduler.PlanResult, error) {
+		calls.Add(1)
+		panic("planner broken")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := e.Do(ctx, cutOverFullDays(first))
+	if err != nil || res.Err != nil {
+		t.Fatal(err, res.Err)
+	}
+	if calls.Load() == 0 {
+		t.Fatal("the planner was never called")
+	}
+	if res.Cut.Applying || res.Cut.Replanned.Moved+res.Cut.Replanned.Cancelled == 0 {
+		t.Fatalf("cut answered as %+v, want whole, with bookings moved or cancelled", res.Cut)
+	}
+	e.Read(ctx, func(s *scheduler.State, now time.Time) {
 		if over := s.OverCapacity(now); len(over) > 0 {
 			t.Errorf("over capacity after the re-plan: %+v", over[0])
 		}

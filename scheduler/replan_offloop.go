@@ -50,11 +50,16 @@ import (
 // what is left.
 
 // DefaultReplanBudget is the planner's budget of iterations for the whole
-// re-plan of one closure or cut, shared between its dates: about 0.25 s of
-// an idle core (some 1.7 µs an iteration). A closure of one busy date gets
-// replanMaxIterations, as in the loop; a week of busy dates 20,000 each,
-// where the visitors kept stop growing (see replan.go).
-const DefaultReplanBudget = 7 * 20000
+// re-plan of one closure or cut, shared between its dates: about 35 ms of
+// an idle core (some 1.7 µs an iteration). One date gets what the visitors
+// kept need (they stop growing at about 20,000 iterations on a closure of
+// a full day, see replan.go); a week of full dates some 3,000 each, more
+// than a step in the loop had (replanStepIterations). The planner runs off
+// the loop but on the same cores: on a 2-core machine a bigger budget
+// costs the scans answered meanwhile (tafweej bench, "scans during a 7-day
+// cut": with 140,000, the cut took 6-9 s and scan p99 was 230-250 ms on a
+// loaded machine; with 20,000, 0.7 s and 58 ms).
+const DefaultReplanBudget = 20000
 
 // SetReplanOffLoop makes every closure or capacity cut that hits a booking
 // wait for ReplanJobs and ApplyReplan (or ApplyStep) to re-plan it,

@@ -21,7 +21,7 @@ func TestCutScansRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %.0f scans/s, p50 %.1f ms, p99 %.1f ms; extra %v", row.Name, row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, row.Extra)
+	t.Logf("%s: %.0f scans/s, p50 %.1f ms, p99 %.1f ms; without a cut p50 %.1f ms, p99 %.1f ms; extra %v", row.Name, row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, row.Raw.P50Ms, row.Raw.P99Ms, row.Extra)
 	rep := &Report{Rows: []Row{row}}
 	for _, p := range rep.Problems(1, false) {
 		if p[:4] != "rows" { // the report holds one row of many

@@ -12,6 +12,12 @@ import (
 // Big turns: a closure or capacity cut of any size, and turns too big for
 // one store transaction.
 //
+// By default (Options.ReplanBudget ≥ 0) a closure or cut is re-planned off
+// the loop (replan.go), in the same frame as below: in force at once,
+// recorded as applying, its callers held until whole, resumed after a
+// restart. The steps below are then its fallback, used if the off-loop
+// runs leave it applying.
+//
 // A closure (or cut) that hits more bookings than Options.ReplanStep is
 // applied in steps (scheduler/stepped.go). Its own command puts it in force
 // at once and records it as applying: that turn's write is the intent, and
@@ -45,7 +51,7 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 // stepReady is ready when a step is due: the loop then runs a turn even if
 // no call waits.
 func (e *Engine) stepReady() <-chan struct{} {
-	if len(e.steps.queue) == 0 || e.steps.paused {
+	if len(e.steppable()) == 0 || e.steps.paused {
 		return nil
 	}
 	return closedChan
@@ -58,7 +64,8 @@ func (e *Engine) addStep(batch []*call) []*call {
 			e.steps.paused = false
 		}
 	}
-	if len(e.steps.queue) == 0 || e.steps.paused {
+	due := e.steppable() // those re-planned off the loop are not stepped
+	if len(due) == 0 || e.steps.paused {
 		return batch
 	}
 	// Calls waiting after a step get a turn of their own: a scan waits
@@ -68,8 +75,8 @@ func (e *Engine) addStep(batch []*call) []*call {
 		return batch
 	}
 	e.steps.last = true
-	next := e.steps.queue[0]
-	e.steps.queue = append(e.steps.queue[1:], next)
+	next := due[0]
+	e.steps.queue = append(slices.DeleteFunc(e.steps.queue, func(q scheduler.ApplyStep) bool { return q == next }), next)
 	return append(batch, &call{cmd: next})
 }
 
@@ -140,7 +147,7 @@ func (e *Engine) hold(c *call, r reply) bool {
 // cut whole ends it and answers its callers.
 func (e *Engine) stepped(batch []*call, results []reply) {
 	for i, c := range batch {
-		st, ok := c.cmd.(scheduler.ApplyStep)
+		st, ok := stepOf(c.cmd)
 		if !ok {
 			continue
 		}

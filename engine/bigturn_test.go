@@ -241,7 +241,11 @@ func TestUnrelatedCommandsSurviveOversizedTurn(t *testing.T) {
 				// for one write, and one planner run (slow under -race).
 				until = first.AddDate(0, 0, 1)
 			}
-			e, _ := runEngine(t, cfg, st, Options{ReplanStep: tc.step})
+			opts := Options{ReplanStep: tc.step}
+			if tc.step < 0 {
+				opts.ReplanBudget = -1 // in the loop, in one command
+			}
+			e, _ := runEngine(t, cfg, st, opts)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 
@@ -332,7 +336,8 @@ func TestHalfAppliedClosureFinishedOnRecovery(t *testing.T) {
 	_, last := seedBookings(t, cfg, st, 2500)
 	fs := &crashingStore{Store: st}
 	fs.allow.Store(3) // the intent, then two steps
-	e, stop := runEngine(t, cfg, fs, Options{})
+	// A small planner budget: the re-plan's plans come quickly under -race.
+	e, stop := runEngine(t, cfg, fs, Options{ReplanBudget: 4000})
 	until := last.Add(12 * time.Hour)
 	closed := make(chan error, 1)
 	go func() {
@@ -367,7 +372,7 @@ func TestHalfAppliedClosureFinishedOnRecovery(t *testing.T) {
 	}
 	t.Logf("after the crash: %d bookings re-planned, %d still to do", len(movedBefore), len(left))
 
-	e2, _ := runEngine(t, cfg, st, Options{})
+	e2, _ := runEngine(t, cfg, st, Options{ReplanBudget: 4000})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// The zone is closed for admissions at once, before the re-plan is whole.

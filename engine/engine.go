@@ -48,10 +48,17 @@ type Options struct {
 	// nil refuses none.
 	Space SpaceGate
 	// ReplanStep is the most bookings a closure or capacity cut re-plans in
-	// one turn; one that hits more is applied in steps between other
-	// commands (bigturn.go). Zero means scheduler.DefaultReplanStep;
-	// negative, never in steps.
+	// one turn in the loop; one that hits more is applied in steps between
+	// other commands (bigturn.go). Re-planned off the loop, a date's plan
+	// is applied up to 4 steps at a time (replan.go). Zero means
+	// scheduler.DefaultReplanStep; negative, never in steps.
 	ReplanStep int
+	// ReplanBudget is the planner's budget (iterations) for the re-plan of
+	// one closure or capacity cut, shared between its dates; the re-plan
+	// runs off the owner loop (replan.go). Zero means
+	// scheduler.DefaultReplanBudget; negative, re-plan in the loop (in
+	// steps beyond ReplanStep bookings), as before.
+	ReplanBudget int
 	// Outbox, if set, adds each turn's webhook deliveries to its synced
 	// batch (see outbox.go); the Store must implement store.OutboxCommitter.
 	Outbox Outbox
@@ -73,8 +80,11 @@ type Engine struct {
 	planning map[string]bool
 	// steps are the closures and cuts being applied in steps, held their
 	// callers (both owned by the run goroutine; bigturn.go).
-	steps  stepper
-	panics *Panics
+	steps stepper
+	// replans are the closures and cuts being re-planned off the loop
+	// (owned by the run goroutine; replan.go).
+	replans replanner
+	panics  *Panics
 	// applyFn and planFn replace State.Apply and PlanInstance in tests
 	// (nil: those).
 	applyFn func(*scheduler.State, time.Time, scheduler.Command) (scheduler.Result, []scheduler.Effect)
@@ -158,6 +168,7 @@ func (e *Engine) reload() error {
 		return fmt.Errorf("engine: rebuild state: %w", err)
 	}
 	s.SetReplanStep(e.opts.ReplanStep)
+	s.SetReplanOffLoop(e.offLoop())
 	e.state = s
 	e.resumeSteps()
 	return nil
@@ -237,6 +248,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer ticker.Stop()
 	e.turn([]*call{{cmd: scheduler.Tick{}}})
 	e.allotDue(ctx)
+	e.startReplans(ctx)
 	batch := make([]*call, 0, e.opts.MaxBatch)
 	for {
 		select {
@@ -265,6 +277,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		if ticked {
 			e.allotDue(ctx)
 		}
+		e.startReplans(ctx)
 	}
 }
 

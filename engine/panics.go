@@ -164,15 +164,20 @@ func (e *Engine) publish(ev scheduler.Event) {
 // plan runs the day planner, turning a panic into an error (the caller
 // then allots first come).
 func (e *Engine) plan(inst scheduler.Instance) (res scheduler.PlanResult, err error) {
+	return e.planWith(inst, e.opts.Plan)
+}
+
+// planWith is plan with the planner's options given (a re-plan's budget).
+func (e *Engine) planWith(inst scheduler.Instance, opts scheduler.PlanOptions) (res scheduler.PlanResult, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &InternalError{ID: e.panics.Recovered("planner", v), Where: "the day planner"}
 		}
 	}()
 	if e.planFn != nil {
-		return e.planFn(inst, e.opts.Plan)
+		return e.planFn(inst, opts)
 	}
-	return scheduler.PlanInstance(inst, e.opts.Plan)
+	return scheduler.PlanInstance(inst, opts)
 }
 
 // recoverAllot recovers a panic while the owner loop looks for the planned

@@ -49,6 +49,8 @@ func (s *State) apply(now time.Time, cmd Command) (Result, []Effect) {
 		return s.liftCut(now, c)
 	case ApplyStep:
 		return s.applyStep(now, c)
+	case ApplyReplan:
+		return s.applyReplan(now, c)
 	case Replan:
 		return s.replanOver(now, c)
 	case TrustSensor:

@@ -175,26 +175,47 @@ func (s *State) replanDate(now time.Time, date string, hit []*Booking, reason st
 // replanDateWith is replanDate with the planner's budget given (a step of a
 // stepped re-plan has a smaller one, stepped.go).
 func (s *State) replanDateWith(now time.Time, date string, hit []*Booking, reason string, iterations int) ([]Effect, ReplanCounts) {
+	// The instance lifts the hit bookings off its own copy of the day, so
+	// it is built before they are lifted off the day itself.
+	inst, err := s.replanInstance(now, date, hit)
+	var plan *PlanResult
+	if err == nil {
+		// An error means an instance the planner cannot take (a
+		// configuration changed under stored bookings): first come stands.
+		if res, err := PlanInstance(inst, PlanOptions{Iterations: iterations}); err == nil {
+			plan = &res
+		}
+	}
+	return s.replanDatePlan(now, date, hit, reason, plan)
+}
+
+// replanInstance is the planner's instance of a re-plan of the hit
+// bookings of date: each with the whole day as its window and its current
+// slot as the preferred start, lifted off the instance's copy of the day.
+func (s *State) replanInstance(now time.Time, date string, hit []*Booking) (Instance, error) {
 	d, _ := s.day(date)
 	reqs := make([]PlanRequest, len(hit))
 	for i, b := range hit {
 		reqs[i] = PlanRequest{ID: b.ID, Operator: b.Operator, Route: b.Route, PartySize: b.PartySize,
 			Window: Window{From: 0, To: 24 * 60}, Preferred: s.minuteOf(d, b.Slot)}
 	}
-	// The instance lifts the hit bookings off its own copy of the day, so
-	// it is built before they are lifted off the day itself.
-	inst, instErr := s.DayInstance(now, date, reqs)
+	return s.DayInstance(now, date, reqs)
+}
+
+// replanDatePlan is replanDate with the planner's plan given (nil: none,
+// first come stands), made on an instance of date with the hit bookings
+// lifted off, at this or an earlier state of the day: every placement is
+// checked again (fromPlan).
+func (s *State) replanDatePlan(now time.Time, date string, hit []*Booking, reason string, plan *PlanResult) ([]Effect, ReplanCounts) {
+	d, _ := s.day(date)
 	for _, b := range hit {
 		s.unplace(d, b)
 	}
-	best := s.firstCome(now, d, hit)
-	if instErr == nil {
-		// An error means an instance the planner cannot take (a
-		// configuration changed under stored bookings): first come stands.
-		if res, err := PlanInstance(inst, PlanOptions{Iterations: iterations}); err == nil {
-			if planned := s.fromPlan(now, d, hit, res); planned.better(best) {
-				best = planned
-			}
+	c := &slotsMemo{}
+	best := s.firstCome(now, d, hit, c)
+	if plan != nil {
+		if planned := s.fromPlan(now, d, hit, *plan, c); planned.better(best) {
+			best = planned
 		}
 	}
 
@@ -316,21 +337,46 @@ func (s *State) settle(d *day, o *replanOutcome) *replanOutcome {
 // firstComeAt is where the first-come rule puts booking b on day d with
 // the current loads: the earliest wave in its window with room, else the
 // earliest later that day.
-func (s *State) firstComeAt(now time.Time, d *day, b *Booking) (placement, bool) {
+func (s *State) firstComeAt(now time.Time, d *day, b *Booking, c *slotsMemo) (placement, bool) {
 	r, _ := s.cfg.Route(b.Route)
-	if p, ok, _ := s.find(d, b.Operator, r, b.PartySize, s.candidates(d, r, b.Window, now)); ok {
+	if p, ok, _ := s.find(d, b.Operator, r, b.PartySize, c.candidates(s, d, r, b.Window, now)); ok {
 		return p, true
 	}
-	p, ok, _ := s.find(d, b.Operator, r, b.PartySize, s.candidates(d, r, Window{From: 0, To: dayMinutes}, now))
+	p, ok, _ := s.find(d, b.Operator, r, b.PartySize, c.candidates(s, d, r, Window{From: 0, To: dayMinutes}, now))
 	return p, ok
+}
+
+// slotsMemo keeps the candidate slots (State.candidates) of one re-plan of
+// one day at one time, by route and window: they do not change while the
+// re-plan tries its outcomes.
+type slotsMemo struct {
+	m map[slotsKey][]int
+}
+
+type slotsKey struct {
+	route string
+	w     Window
+}
+
+func (c *slotsMemo) candidates(s *State, d *day, r *Route, w Window, now time.Time) []int {
+	k := slotsKey{r.ID, w}
+	if out, ok := c.m[k]; ok {
+		return out
+	}
+	if c.m == nil {
+		c.m = map[slotsKey][]int{}
+	}
+	out := s.candidates(d, r, w, now)
+	c.m[k] = out
+	return out
 }
 
 // firstCome is the first-come outcome: the hit bookings in slot order,
 // each where firstComeAt puts it. Day d is left as it was.
-func (s *State) firstCome(now time.Time, d *day, hit []*Booking) *replanOutcome {
+func (s *State) firstCome(now time.Time, d *day, hit []*Booking, c *slotsMemo) *replanOutcome {
 	o := newOutcome(hit)
 	for i, b := range hit {
-		if p, ok := s.firstComeAt(now, d, b); ok {
+		if p, ok := s.firstComeAt(now, d, b, c); ok {
 			s.keep(d, o, i, p)
 		}
 	}
@@ -343,7 +389,7 @@ func (s *State) firstCome(now time.Time, d *day, hit []*Booking) *replanOutcome 
 // fit gets the first-come rule on what is left; then a group kept outside
 // its window moves to the earliest wave in its window with room. Day d is
 // left as it was.
-func (s *State) fromPlan(now time.Time, d *day, hit []*Booking, res PlanResult) *replanOutcome {
+func (s *State) fromPlan(now time.Time, d *day, hit []*Booking, res PlanResult, c *slotsMemo) *replanOutcome {
 	o := newOutcome(hit)
 	index := make(map[string]int, len(hit))
 	for i, b := range hit {
@@ -357,7 +403,7 @@ func (s *State) fromPlan(now time.Time, d *day, hit []*Booking, res PlanResult) 
 		b := hit[i]
 		r, _ := s.cfg.Route(b.Route)
 		g, ok := s.cfg.Gate(p.Gate)
-		if !ok || !slices.Contains(r.Gates, p.Gate) || !slices.Contains(s.candidates(d, r, Window{From: 0, To: dayMinutes}, now), p.Minute) {
+		if !ok || !slices.Contains(r.Gates, p.Gate) || !slices.Contains(c.candidates(s, d, r, Window{From: 0, To: dayMinutes}, now), p.Minute) {
 			continue
 		}
 		if room, _ := s.room(d, b.Operator, r, g, p.Minute); room >= b.PartySize {
@@ -368,7 +414,7 @@ func (s *State) fromPlan(now time.Time, d *day, hit []*Booking, res PlanResult) 
 		if o.kept[i] {
 			continue
 		}
-		if p, ok := s.firstComeAt(now, d, b); ok {
+		if p, ok := s.firstComeAt(now, d, b, c); ok {
 			s.keep(d, o, i, p)
 		}
 	}
@@ -379,7 +425,7 @@ func (s *State) fromPlan(now time.Time, d *day, hit []*Booking, res PlanResult) 
 		was := o.at[i]
 		s.drop(d, o, i)
 		r, _ := s.cfg.Route(b.Route)
-		if p, ok, _ := s.find(d, b.Operator, r, b.PartySize, s.candidates(d, r, b.Window, now)); ok {
+		if p, ok, _ := s.find(d, b.Operator, r, b.PartySize, c.candidates(s, d, r, b.Window, now)); ok {
 			s.keep(d, o, i, p)
 		} else {
 			s.keep(d, o, i, was)

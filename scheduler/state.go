@@ -38,6 +38,9 @@ type State struct {
 	// missing (after Restore).
 	stepSize int
 	steps    map[string]*stepQueue
+	// offLoop: every closure or cut that hits a booking is re-planned
+	// through ReplanJobs and ApplyReplan (replan_offloop.go).
+	offLoop bool
 
 	// off is the live picture of gate devices and offline reconciliation
 	// (offline_reconcile.go); not persisted.

@@ -89,7 +89,9 @@ func (s *State) Applying() (closures, cuts []string) {
 	return closures, cuts
 }
 
-func (s *State) stepped(hit []*Booking) bool { return s.stepSize > 0 && len(hit) > s.stepSize }
+func (s *State) stepped(hit []*Booking) bool {
+	return s.offLoop && len(hit) > 0 || s.stepSize > 0 && len(hit) > s.stepSize
+}
 
 func closureStepKey(id string) string { return "closure\x00" + id }
 func cutStepKey(id string) string     { return "cut\x00" + id }
@@ -109,43 +111,66 @@ func (s *State) queueClosure(cl *Closure, hit []*Booking) { s.queue(closureStepK
 func (s *State) queueCut(cu *CapacityCut, hit []*Booking) { s.queue(cutStepKey(cu.ID), hit) }
 
 func (s *State) applyStep(now time.Time, c ApplyStep) (Result, []Effect) {
+	t, res := s.replanTarget(c)
+	if t == nil {
+		return res, nil
+	}
+	effects, counts, done := s.step(now, t.key, t.reason, t.still)
+	// Each step records the closure or cut with its counts so far, in the
+	// same batch as the bookings it moved.
+	res, rec := t.progress(counts, done)
+	return res, append(effects, rec)
+}
+
+// replanTarget is a closure or capacity cut recorded as applying, as its
+// re-plan sees it: its queue (rebuilt from the bookings if missing), the
+// reason given to the bookings it moves, and which bookings it still hits.
+type replanTarget struct {
+	key, reason string
+	still       func(*day, *Booking) bool
+	// progress adds counts to the closure's or cut's, clears Applying if
+	// done, and returns it as the result and the record to write.
+	progress func(counts ReplanCounts, done bool) (Result, Effect)
+}
+
+// replanTarget is the target of c; nil if c names none being applied,
+// with the result to answer (a refusal, or the closure or cut as it is).
+func (s *State) replanTarget(c ApplyStep) (*replanTarget, Result) {
 	switch {
 	case (c.Closure == "") == (c.Cut == ""):
-		return Result{Err: errorf(CodeInvalid, "closure", "a step names exactly one of a closure and a capacity cut")}, nil
+		return nil, Result{Err: errorf(CodeInvalid, "closure", "a step names exactly one of a closure and a capacity cut")}
 	case c.Closure != "":
 		cl, ok := s.closures[c.Closure]
 		if !ok {
-			return Result{Err: errorf(CodeNotFound, "closure", "no closure %q", c.Closure)}, nil
+			return nil, Result{Err: errorf(CodeNotFound, "closure", "no closure %q", c.Closure)}
 		}
 		if !cl.Applying {
 			out := *cl
-			return Result{Closure: &out}, nil
+			return nil, Result{Closure: &out}
 		}
 		key := closureStepKey(cl.ID)
 		if s.steps[key] == nil {
 			s.queueClosure(cl, s.hitBy(cl))
 		}
 		from, until := s.blockSpan(cl)
-		effects, counts, done := s.step(now, key, closureReasonPrefix+cl.Reason, func(_ *day, b *Booking) bool {
-			return s.hits(cl, from, until, b)
-		})
-		cl.Replanned.add(counts)
-		if done {
-			cl.Applying = false
-		}
-		// Each step records the closure with its counts so far, in the
-		// same batch as the bookings it moved.
-		effects = append(effects, PutClosure{*cl})
-		out := *cl
-		return Result{Closure: &out}, effects
+		return &replanTarget{key: key, reason: closureReasonPrefix + cl.Reason,
+			still: func(_ *day, b *Booking) bool { return s.hits(cl, from, until, b) },
+			progress: func(counts ReplanCounts, done bool) (Result, Effect) {
+				cl.Replanned.add(counts)
+				if done {
+					cl.Applying = false
+				}
+				out := *cl
+				return Result{Closure: &out}, PutClosure{*cl}
+			}}, Result{}
 	default:
 		cu, ok := s.cuts[c.Cut]
 		if !ok {
-			return Result{Err: errorf(CodeNotFound, "cut", "no capacity cut %q", c.Cut)}, nil
+			return nil, Result{Err: errorf(CodeNotFound, "cut", "no capacity cut %q", c.Cut)}
 		}
 		if !cu.Applying {
 			out := *cu
-			return Result{Cut: &out}, nil
+			return nil, Result{Cut: &out}
 		}
 		key := cutStepKey(cu.ID)
 		if s.steps[key] == nil {
@@ -162,19 +187,21 @@ func (s *State) applyStep(now time.Time, c ApplyStep) (Result, []Effect) {
 			over map[int]bool
 			of   *day
 		)
-		effects, counts, done := s.step(now, key, cutReasonPrefix+cu.Reason, func(d *day, b *Booking) bool {
-			if of != d {
-				of, over = d, s.overBuckets(d, cu)
-			}
-			return s.overBy(d, cu, over, b)
-		})
-		cu.Replanned.add(counts)
-		if done {
-			cu.Applying = false
-		}
-		effects = append(effects, PutCut{*cu})
-		out := *cu
-		return Result{Cut: &out}, effects
+		return &replanTarget{key: key, reason: cutReasonPrefix + cu.Reason,
+			still: func(d *day, b *Booking) bool {
+				if of != d {
+					of, over = d, s.overBuckets(d, cu)
+				}
+				return s.overBy(d, cu, over, b)
+			},
+			progress: func(counts ReplanCounts, done bool) (Result, Effect) {
+				cu.Replanned.add(counts)
+				if done {
+					cu.Applying = false
+				}
+				out := *cu
+				return Result{Cut: &out}, PutCut{*cu}
+			}}, Result{}
 	}
 }
 

@@ -161,12 +161,17 @@ func benchBase(loc *time.Location) time.Time { return time.Date(2026, 12, 1, 0, 
 
 // startBenchEnv starts the service as `tafweej serve` assembles it
 // (internal/service) on loopback, with its data in dir, on a bench clock,
-// without the API's rate limit, and connects the devices.
-func startBenchEnv(ctx context.Context, cfg *scheduler.Config, dir string) (*benchEnv, error) {
+// without the API's rate limit, and connects the devices; tune, if any,
+// changes the service's options.
+func startBenchEnv(ctx context.Context, cfg *scheduler.Config, dir string, tune ...func(*service.Options)) (*benchEnv, error) {
 	e := &benchEnv{dir: dir, cfg: cfg}
 	e.clock = newBenchClock(benchBase(cfg.Location()).Add(7 * time.Hour))
-	svc, err := service.New(ctx, service.Options{Config: cfg, Data: dir, HTTPAddr: "127.0.0.1:0", NATSPort: -1,
-		Clock: e.clock, RatePerSecond: -1})
+	opts := service.Options{Config: cfg, Data: dir, HTTPAddr: "127.0.0.1:0", NATSPort: -1,
+		Clock: e.clock, RatePerSecond: -1}
+	for _, f := range tune {
+		f(&opts)
+	}
+	svc, err := service.New(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +271,12 @@ func Run(ctx context.Context, f Options, progress io.Writer) (*Report, error) {
 		return nil, err
 	}
 	rep.Rows = append(rep.Rows, row)
+
+	rows, err = benchReplan(ctx, cfg, sz, dir, logf)
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, rows...)
 
 	rows, err = benchPlanner(ctx, cfg, sz, reps, dir, logf)
 	if err != nil {

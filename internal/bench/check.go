@@ -25,7 +25,11 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 	want := []string{"counter messages", "gate scans, 1 gate(s)", "gate scans, 10 gate(s)", "gate scans, 100 gate(s)",
 		"counter messages, registered devices", "gate scans, 1 gate(s), registered devices", "gate scans, 10 gate(s), registered devices",
 		"bookings, 1 client(s)", "bookings, 64 client(s)", fmt.Sprintf("recovery, %d bookings", r.Sizes.Stored),
-		"day planner, Petra day", "planner quality, Petra day"}
+		"scans during a 7-day cut"}
+	if r.Sizes.Hajj {
+		want = append(want, "re-plan after a closure, Hajj-sized day")
+	}
+	want = append(want, "day planner, Petra day", "planner quality, Petra day")
 	if r.Sizes.Hajj {
 		want = append(want, "day planner, Hajj-sized day")
 		if r.Sizes.HajjQuality {
@@ -45,8 +49,8 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 	withRaw := map[string]bool{"counter messages": true, "gate scans, 1 gate(s)": true, "gate scans, 10 gate(s)": true,
 		"gate scans, 100 gate(s)": true, "bookings, 1 client(s)": true, "bookings, 64 client(s)": true,
 		"counter messages, registered devices": true, "gate scans, 1 gate(s), registered devices": true, "gate scans, 10 gate(s), registered devices": true,
-		"bookings, replicated R3, 64 clients": true,
-		"planner quality, Petra day":          haveCBC, "planner quality, Hajj-sized day": haveCBC,
+		"bookings, replicated R3, 64 clients": true, "scans during a 7-day cut": true,
+		"planner quality, Petra day": haveCBC, "planner quality, Hajj-sized day": haveCBC,
 		fmt.Sprintf("recovery, %d bookings", r.Sizes.Stored): true}
 	check := func(row string, f Figure, latency bool, reps int) {
 		if !(f.Value > 0) || math.IsInf(f.Value, 0) || f.N <= 0 || f.Reps != reps || f.Unit == "" || f.What == "" {
@@ -64,7 +68,7 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 			row.Name != "day planner, Petra day" {
 			rowReps = 1 // measured once: recovery, the Hajj-sized day, quality
 		}
-		check(row.Name, row.Tafweej, strings.HasPrefix(row.Name, "gate scans") || strings.HasPrefix(row.Name, "bookings"), rowReps)
+		check(row.Name, row.Tafweej, strings.HasPrefix(row.Name, "gate scans") || strings.HasPrefix(row.Name, "bookings") || strings.HasPrefix(row.Name, "scans during"), rowReps)
 		if withRaw[row.Name] != (row.Raw != nil) {
 			errorf("%s: raw limit present = %v, want %v", row.Name, row.Raw != nil, withRaw[row.Name])
 			continue
@@ -106,6 +110,16 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 	}
 	for _, row := range r.Rows {
 		switch {
+		case row.Name == "scans during a 7-day cut":
+			if !(row.Extra["in_loop_p99_ms"] > 0) || !(row.Extra["moved"]+row.Extra["cancelled"] > 0) || !(row.Extra["cut_seconds"] > 0) {
+				errorf("%s: in-loop p99 %v ms, moved %v, cancelled %v, cut %v s: want the cut re-planned both ways", row.Name,
+					row.Extra["in_loop_p99_ms"], row.Extra["moved"], row.Extra["cancelled"], row.Extra["cut_seconds"])
+			}
+		case row.Name == "re-plan after a closure, Hajj-sized day":
+			if !(row.Extra["hit_groups"] > 0) || row.Extra["visitors_kept"] < row.Extra["first_come_visitors_kept"] {
+				errorf("%s: %v groups hit, %v visitors kept against first come's %v: want some hit, never fewer than first come", row.Name,
+					row.Extra["hit_groups"], row.Extra["visitors_kept"], row.Extra["first_come_visitors_kept"])
+			}
 		case strings.HasPrefix(row.Name, "gate scans"):
 			if row.Extra["admitted"] != float64(row.Tafweej.N*reps) || row.Extra["decisions"] != float64(row.Tafweej.N*reps) {
 				errorf("%s: %v admitted of %v decisions, want all %d scans admitted (%s)", row.Name, row.Extra["admitted"], row.Extra["decisions"], row.Tafweej.N*reps, row.Note)

@@ -75,6 +75,10 @@ type Options struct {
 	// before today move to the store's archive (engine.Archiver); zero
 	// means engine.DefaultArchiveAfterDays, negative never archives.
 	ArchiveAfterDays int
+	// ReplanBudget is engine.Options.ReplanBudget: the planner's budget for
+	// a closure's or cut's re-plan, off the owner loop; zero means the
+	// default, -1 re-plans in the loop (the bench's comparison).
+	ReplanBudget int
 	// RatePerSecond is the API's request rate per key (api.Options); zero
 	// means the API's default, -1 no limit (the bench's load generator).
 	RatePerSecond float64
@@ -248,7 +252,7 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 		return nil, err
 	}
 	if s.eng, err = engine.New(engine.Options{Config: cfg, Store: st, Clock: s.clock, Publish: events.Publish, Logger: log, Registerer: reg,
-		Space: s.space, Outbox: s.hooks}); err != nil {
+		Space: s.space, Outbox: s.hooks, ReplanBudget: o.ReplanBudget}); err != nil {
 		return nil, err
 	}
 	spaceEv.set(events.Publish, s.eng.Now)

@@ -20,11 +20,18 @@ import (
 // the flood warning is timed against the admissions at the gates.
 
 // move applies a party's move to the truth; false when it did not happen
-// (the party skipped a closed zone, or already left it).
+// (the party skipped a closed zone, or already left it). The move happens
+// when the simulation plays it, on the service's clock: the counters count
+// it then too. At a high --speed that can be later than planned; the
+// report's event lag says how much.
 func (s *simulator) move(e *simEvent) bool {
 	p := e.party
 	if p == nil {
 		return true
+	}
+	at := simLater(e.at, s.now())
+	if lag := at.Sub(e.at); lag > s.lag {
+		s.lag = lag
 	}
 	st := &p.stops[e.stop]
 	if e.in {
@@ -38,14 +45,14 @@ func (s *simulator) move(e *simEvent) bool {
 			return false
 		}
 		st.entered = true
-		s.truth.enter(e.at, st.zone, p.n)
+		s.truth.enter(at, st.zone, p.n)
 		return true
 	}
 	if !st.entered || st.left {
 		return false
 	}
 	st.left = true
-	s.truth.leave(e.at, st.zone, p.n)
+	s.truth.leave(at, st.zone, p.n)
 	return true
 }
 

@@ -33,6 +33,10 @@ type Report struct {
 	Seed        uint64  `json:"seed"`
 	// Polls is how many times GET /v1/occupancy was read.
 	Polls int `json:"occupancy_polls"`
+	// MoveLagSeconds is the most, in simulated seconds, a visitor's move
+	// was played after its planned time (the simulation keeping up with
+	// --speed); the truth and the counters both have the played time.
+	MoveLagSeconds float64 `json:"move_lag_seconds"`
 }
 
 // ZoneReport is one zone's truth and estimate over the run.
@@ -78,7 +82,12 @@ type FigureReport struct {
 	// ReadingsOff counts the readings off the truth by more than 5% of
 	// it or 20 people, whichever is more.
 	ReadingsOff int `json:"readings_off"`
-	Readings    int `json:"readings"`
+	// MaxDrift is the largest distance of a reading from every true
+	// occupancy of the minute before it: the error that the counters'
+	// once-a-minute messages do not explain.
+	MaxDrift   int       `json:"max_drift"`
+	MaxDriftAt time.Time `json:"max_drift_at,omitzero"`
+	Readings   int       `json:"readings"`
 }
 
 // HoldReport is what the holds cost: groups a gate answered "held", the
@@ -133,7 +142,8 @@ func tolerance(truth int) int { return max(20, truth*5/100) }
 func (s *simulator) buildReport() Report {
 	s.finishAlert()
 	r := Report{Stats: s.st, Admitted: s.st.Admitted, Holds: s.holds(), Alert: s.alertRep,
-		DwellFactor: s.f.dwellFactor(), LateShare: s.f.lateShare(), Seed: s.f.Seed, Polls: len(s.readings)}
+		DwellFactor: s.f.dwellFactor(), LateShare: s.f.lateShare(), Seed: s.f.Seed, Polls: len(s.readings),
+		MoveLagSeconds: s.lag.Seconds()}
 	minutes := max(1, int((s.end.Sub(s.start)+time.Minute-1)/time.Minute))
 	series := s.truth.series(s.start, minutes)
 	for _, zc := range s.cfg.Zones {
@@ -193,6 +203,9 @@ func (s *simulator) figureReports(zone string, capacity, holdAt int, zs *zoneSer
 			}
 			if abs(v-tv) > tolerance(tv) {
 				fr.ReadingsOff++
+			}
+			if d := zs.distance(v, rd.at.Add(-time.Minute), rd.at); d > fr.MaxDrift {
+				fr.MaxDrift, fr.MaxDriftAt = d, rd.at
 			}
 			if m := int(rd.at.Sub(s.start) / time.Minute); m >= 0 && m < minutes {
 				if !seen[m] || v > perMin[m] {
@@ -270,9 +283,10 @@ func printZones(w io.Writer, r Report) {
 			fmt.Sprintf("%d (%d%%) %s", z.Estimate.Peak, pct(z.Estimate.Peak, z.Capacity), hhmm(z.Estimate.PeakAt)),
 			strconv.Itoa(z.Estimate.MinutesOverHold), strconv.Itoa(z.Estimate.MinutesOverCapacity),
 			fmt.Sprintf("%d %s", z.Estimate.MaxError, hhmm(z.Estimate.MaxErrorAt)),
+			fmt.Sprintf("%d %s", z.Estimate.MaxDrift, hhmm(z.Estimate.MaxDriftAt)),
 			fmt.Sprintf("%d/%d", z.Estimate.ReadingsOff, z.Estimate.Readings)})
 	}
-	table(w, "ZONE\tCAP\tTRUE PEAK\tTRUE MIN ≥HOLD\tTRUE MIN >CAP\tEST PEAK ("+EstimateField+")\tEST MIN ≥HOLD\tEST MIN >CAP\tEST MAX ERROR\tREADINGS OFF", rows)
+	table(w, "ZONE\tCAP\tTRUE PEAK\tTRUE MIN ≥HOLD\tTRUE MIN >CAP\tEST PEAK ("+EstimateField+")\tEST MIN ≥HOLD\tEST MIN >CAP\tEST MAX ERROR\tEST MAX DRIFT\tREADINGS OFF", rows)
 	fmt.Fprintln(w)
 	// The other figures of the service against the truth.
 	var others [][]string
@@ -293,6 +307,8 @@ func printZones(w io.Writer, r Report) {
 	h := r.Holds
 	table(w, "HOLDS AND ADMISSIONS\tCOUNT", [][]string{
 		{"visitors admitted", strconv.Itoa(r.Admitted)},
+		{"occupancy readings", strconv.Itoa(r.Polls)},
+		{"most a move was played late, simulated s", fmt.Sprintf("%.0f", r.MoveLagSeconds)},
 		{"groups held", strconv.Itoa(h.Groups)},
 		{"held scans", strconv.Itoa(h.Scans)},
 		{"minutes waited by held groups", strconv.Itoa(h.MinutesWaited)},

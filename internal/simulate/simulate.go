@@ -161,6 +161,7 @@ type simulator struct {
 	alertDone  chan alertAnswer
 	alertZones map[string]bool // zones the alert closed
 	postAlert  []admission     // admissions after the alert was sent
+	lag        time.Duration   // the most a move was played after its time
 }
 
 // alertAnswer is the service's answer to the flood warning.

@@ -158,3 +158,23 @@ func (zs *zoneSeries) at(t time.Time) int {
 	}
 	return zs.steps[i-1].delta
 }
+
+// distance is how far v is from every occupancy the zone had in
+// (from, to]: 0 when it had v at some moment (or v lies between two of
+// them), else the distance to the nearest.
+func (zs *zoneSeries) distance(v int, from, to time.Time) int {
+	lo, hi := zs.at(from), zs.at(from)
+	if zs != nil {
+		i := sort.Search(len(zs.steps), func(i int) bool { return zs.steps[i].at.After(from) })
+		for ; i < len(zs.steps) && !zs.steps[i].at.After(to); i++ {
+			lo, hi = min(lo, zs.steps[i].delta), max(hi, zs.steps[i].delta)
+		}
+	}
+	switch {
+	case v < lo:
+		return lo - v
+	case v > hi:
+		return v - hi
+	}
+	return 0
+}

@@ -230,6 +230,7 @@ func (s *simulator) finishAlert() {
 		return
 	}
 	a.ClosedZones = slices.Sorted(maps.Keys(s.alertZones))
+	a.AdmissionsIntoClosed, a.LastAdmissionSeconds, a.LastAdmissionMs = 0, nil, nil
 	a.EveryGateRejectsWithin1s = true
 	for _, ad := range s.postAlert {
 		r, ok := s.cfg.Route(ad.route)

@@ -91,7 +91,7 @@ func (s *simulator) poll(ctx context.Context, now time.Time) error {
 		At    time.Time        `json:"at"`
 		Zones []map[string]any `json:"zones"`
 	}
-	if err := s.ops.Do(ctx, "GET", "/v1/occupancy", nil, &occ); err != nil {
+	if err := s.doRetry(ctx, s.ops, "GET", "/v1/occupancy", nil, &occ); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -95,7 +95,7 @@ func TestProblemsWantsDurableLimitsAtTheSameConcurrency(t *testing.T) {
 		rep := &Report{Sizes: Sizes{Stored: 10}}
 		for _, name := range []string{"counter messages", "gate scans, 1 gate(s)", "gate scans, 10 gate(s)", "gate scans, 100 gate(s)",
 			"counter messages, registered devices", "gate scans, 1 gate(s), registered devices", "gate scans, 10 gate(s), registered devices",
-			"bookings, 1 client(s)", "bookings, 64 client(s)", "recovery, 10 bookings", "day planner, Petra day", "planner quality, Petra day"} {
+			"bookings, 1 client(s)", "bookings, 64 client(s)", "recovery, 10 bookings", "scans during a 7-day cut", "day planner, Petra day", "planner quality, Petra day"} {
 			row := Row{Name: name}
 			for _, r := range rows {
 				if r.Name == name {

@@ -15,8 +15,9 @@ const qualityFloor = 0.99
 
 // quickQualityDays are the days TestPlannerReachesKnownBounds plans in the
 // default run: the two that CBC proved optimal (so 99% of the bound is 99%
-// of the optimum) and are quick to plan, and a closure day.
-var quickQualityDays = []string{"prebooked-2", "closure-1", "closure-2"}
+// of the optimum), which are also the quickest to plan (about a second
+// each, under the race detector too).
+var quickQualityDays = []string{"prebooked-2", "closure-1"}
 
 // TestPlannerReachesKnownBounds plans the generated Petra days with the
 // default budget and checks that each places at least 99% of the best

@@ -12,7 +12,7 @@ SWEEP_OUT  ?= sweep-out
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 20s
 
-.PHONY: help build test test-cluster bench-cluster test-short race lint vet fmt demo bench bench-quick bench-go fuzz big-closure planner-quality e2e-prometheus screenshots sim-sweep clean
+.PHONY: help build test test-cluster bench-cluster test-short race lint vet fmt demo bench bench-quick bench-go fuzz big-closure planner-quality planner-bounds planner-cbc e2e-prometheus screenshots sim-sweep clean
 
 help: ## list the targets
 	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -75,7 +75,13 @@ e2e-prometheus: build ## every dashboard query and alert rule against a real Pro
 big-closure: ## 50,000 bookings, the Siq closed over all of them: closure time and scan p50/p99 while it applies (a minute or two)
 	TAFWEEJ_BIG_CLOSURE=1 $(GO) test -count=1 -v -timeout 20m -run '^TestBigClosureScanLatency$$' ./engine/
 
-planner-quality: ## day planner against CBC's proven bound on 20+ Petra days (Debian's coinor-cbc; minutes)
+planner-quality: ## day planner on all 22 Petra days against the best bounds known (internal/plantest/testdata/petra-bounds.json): each >= 99% (a few minutes, no solver)
+	TAFWEEJ_PLAN_QUALITY=all $(GO) test -count=1 -v -timeout 30m -run '^TestPlannerReachesKnownBounds$$' ./scheduler/
+
+planner-bounds: ## prove the Petra days' bounds again with CBC where a model changed (Debian's coinor-cbc, nice'd, one at a time; CBC_SECONDS, CBC_DAYS=day,...)
+	TAFWEEJ_CBC_REFRESH=1 TAFWEEJ_CBC_SECONDS=$(or $(CBC_SECONDS),60) TAFWEEJ_CBC_DAYS=$(CBC_DAYS) $(GO) test -count=1 -v -timeout 0 -run '^TestPlannerBoundsRefresh$$' ./scheduler/
+
+planner-cbc: ## day planner against CBC run live on the 22 Petra days, the table of docs/benchmarks.md (coinor-cbc; about 25 minutes)
 	$(GO) test -count=1 -v -timeout 60m -run TestPlannerVsCBC ./scheduler/
 
 screenshots: ## PNGs of /gate and /ops (also on a 1920x1080 wall screen) in Arabic and English into ./screenshots/ (needs chromium)

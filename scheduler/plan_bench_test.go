@@ -30,6 +30,7 @@ func benchPlan(b *testing.B, s *scheduler.State, now time.Time, date string, req
 	b.ReportAllocs()
 	var res scheduler.PlanResult
 	var peak uint64
+	cpu0 := cpuSeconds()
 	for b.Loop() {
 		var err error
 		runtime.GC()
@@ -43,6 +44,7 @@ func benchPlan(b *testing.B, s *scheduler.State, now time.Time, date string, req
 		runtime.ReadMemStats(&after)
 		peak = max(peak, after.HeapInuse)
 	}
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu_s/op")
 	b.ReportMetric(float64(len(reqs)), "groups")
 	b.ReportMetric(float64(res.Requested), "requested")
 	b.ReportMetric(float64(res.Visitors), "placed")

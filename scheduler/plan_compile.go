@@ -32,7 +32,11 @@ import (
 // relative to the entry bucket b0, where the route counts k times its
 // group; zoneRuns lists, per zone, the (route, run) pairs that cross it,
 // so that blockers finds the groups in one zone bucket by looking at the
-// slots that could reach it. The placed groups are listed in placedAt,
+// slots that could reach it. An option's footprint (foot) is the same runs
+// at its entry bucket, as absolute spans of the zone books, less the
+// buckets that can never bind (compileFootprints): fits, load and blockers
+// walk it, and fits keeps per footprint what it last found (footMemo)
+// until load changes the zone books. The placed groups are listed in placedAt,
 // indexed slot*len(routes) + route (cellOf); the unplaced groups that have
 // an option in free; pos[ri] is ri's index in whichever of those lists
 // holds it, so that removal is a swap with the last (removeFrom).
@@ -93,6 +97,18 @@ type planner struct {
 	stats    PlanStats
 	temp0    int64 // initial temperature of the visitors search, in 1/1024 visitor
 
+	// Footprints: the zone buckets an entry of a route at one bucket
+	// occupies and that can bind (compileFootprints), one list per (route,
+	// entry bucket) that some option uses.
+	spans   []planSpan
+	footAt  []int32 // footprint f is spans[footAt[f]:footAt[f+1]]
+	footHot []int32 // per footprint: the span that failed a fit last
+	// footMemo is, per footprint, what it is known to hold at version
+	// ver of the zone books, which load advances.
+	footMemo []footMemo
+	ver      int64
+	footed   bool // fits uses the footprints (after compilePlan)
+
 	scratch, scratch2, touched []int32
 	lack                       []int64
 	randomFit                  bool // placeBest starts at a random option
@@ -116,12 +132,18 @@ type planOpt struct {
 	gi     int32 // gate*nSlots + slot
 	cell   int32 // operator's wave cell, -1 for walk-ins
 	b0     int32 // entry bucket
+	foot   int32 // footprint: spans[footAt[foot]:footAt[foot+1]]
 }
 
 type planRoute struct {
 	runs []planRun
-	hot  int32 // the run that failed a fit last
+	hot  int32 // the run that failed a fit last (compilePlan's fits)
 }
+
+// planSpan is a stretch of zone buckets that can bind, as indexes into the
+// zone books (zone*nBuckets + bucket, lo <= i < hi), where a footprint
+// counts k times its group.
+type planSpan struct{ zone, lo, hi, k int32 }
 
 // planRun is a stretch of timeline buckets, relative to the entry bucket,
 // where a route counts k times its group against a zone.
@@ -367,6 +389,7 @@ func compilePlan(inst *Instance) (*planner, error) {
 			p.slotReqs[s] = append(p.slotReqs[s], int32(i))
 		}
 	}
+	p.compileFootprints()
 	p.stats.Groups = len(p.reqs)
 	p.stats.Options = len(p.opts)
 	p.at = make([]int32, len(p.reqs))

@@ -43,19 +43,18 @@ func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) 
 	if q.walkIn {
 		zones = p.zoneLeft
 	}
-	for _, r := range p.routes[q.route].runs {
-		lo, hi := p.clip(o.b0+r.from), p.clip(o.b0+r.to)
-		base := r.zone * p.nBuckets
-		kn := r.k * n
-		for b := lo; b < hi; b++ {
-			if zones[base+b] >= kn {
+	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
+		kn := sp.k * n
+		base := sp.zone * p.nBuckets
+		for i := sp.lo; i < sp.hi; i++ {
+			if zones[i] >= kn {
 				continue // the common case: one comparison
 			}
-			if p.zoneLeft[base+b] < kn {
-				lack = append(lack, resZone|int64(r.zone)<<8|int64(b)<<32)
+			if p.zoneLeft[i] < kn {
+				lack = append(lack, resZone|int64(sp.zone)<<8|int64(i-base)<<32)
 			}
-			if !q.walkIn && p.zoneOpLeft[base+b] < kn {
-				lack = append(lack, resZoneOp|int64(r.zone)<<8|int64(b)<<32)
+			if !q.walkIn && p.zoneOpLeft[i] < kn {
+				lack = append(lack, resZoneOp|int64(sp.zone)<<8|int64(i-base)<<32)
 			}
 		}
 	}

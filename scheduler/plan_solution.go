@@ -1,5 +1,7 @@
 package scheduler
 
+import "math"
+
 func (p *planner) clip(b int32) int32 { return min(max(b, 0), p.nBuckets) }
 
 // fits reports whether request ri fits at option oi with the current loads.
@@ -16,6 +18,76 @@ func (p *planner) fitsOpt(q *planReq, o *planOpt) bool {
 	} else if p.gateOpSlack[o.gi] < n || p.dayLeft[q.op] < n || p.cellLeft[o.cell] < n {
 		return false
 	}
+	if !p.footed {
+		return p.fitsRuns(q, o, zones)
+	}
+	f := o.foot
+	if q.walkIn {
+		return p.fitsFoot(f, n, zones)
+	}
+	// What the zones hold changes only when a group is placed or lifted
+	// (load): until then, a footprint that fails a group fails every
+	// larger one and holds every smaller one that it held, and the many
+	// fits of a repair on the same few footprints are answered from
+	// that.
+	m := &p.footMemo[f]
+	if m.ver != p.ver {
+		*m = footMemo{ver: p.ver, no: math.MaxInt32}
+	} else if n >= m.no {
+		return false
+	} else if n <= m.yes {
+		return true
+	}
+	if p.fitsFoot(f, n, zones) {
+		m.yes = n
+		return true
+	}
+	m.no = n
+	return false
+}
+
+// footMemo is what one footprint is known to hold at one version of the
+// zone books: every group of at most yes visitors, none of no or more
+// (operators' groups).
+type footMemo struct {
+	ver     int64
+	yes, no int32
+}
+
+// fitsFoot reports whether footprint f holds a group of n in zones. The
+// span that failed last is tried first: it is likely to fail again.
+func (p *planner) fitsFoot(f, n int32, zones []int32) bool {
+	f0, f1 := p.footAt[f], p.footAt[f+1]
+	if f0 == f1 {
+		return true
+	}
+	hot := p.footHot[f]
+	if sp := &p.spans[hot]; !fitsSpan(zones[sp.lo:sp.hi], sp.k*n) {
+		return false
+	}
+	for j := f0; j < f1; j++ {
+		sp := &p.spans[j]
+		if j != hot && !fitsSpan(zones[sp.lo:sp.hi], sp.k*n) {
+			p.footHot[f] = j
+			return false
+		}
+	}
+	return true
+}
+
+func fitsSpan(zs []int32, kn int32) bool {
+	for _, v := range zs {
+		if v < kn {
+			return false
+		}
+	}
+	return true
+}
+
+// fitsRuns is the zone part of fitsOpt over the route's runs, every bucket
+// of them: compilePlan's check, before the footprints are built.
+func (p *planner) fitsRuns(q *planReq, o *planOpt, zones []int32) bool {
+	n := q.n
 	// The run that failed last is tried first: it is likely to fail again.
 	rt := &p.routes[q.route]
 	start := -1
@@ -55,17 +127,24 @@ func (p *planner) load(ri, oi int32, sign int32) {
 		p.cellLeft[o.cell] -= n
 	}
 	p.gateOpSlack[o.gi] = min(p.gateLeft[o.gi], p.gateOpLeft[o.gi])
-	for _, r := range p.routes[q.route].runs {
-		lo, hi := p.clip(o.b0+r.from), p.clip(o.b0+r.to)
-		base := r.zone * p.nBuckets
-		kn := r.k * n
-		all, op, slack := p.zoneLeft[base+lo:base+hi], p.zoneOpLeft[base+lo:base+hi], p.zoneOpSlack[base+lo:base+hi]
+	p.ver++ // the zone books change: every footMemo is stale
+	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
+		kn := sp.k * n
+		all, op, slack := p.zoneLeft[sp.lo:sp.hi], p.zoneOpLeft[sp.lo:sp.hi], p.zoneOpSlack[sp.lo:sp.hi]
+		if q.walkIn {
+			for i := range all {
+				all[i] -= kn
+				slack[i] = min(all[i], op[i])
+			}
+			continue
+		}
+		// An operators' group takes the same from both books, so from
+		// their minimum too.
+		op, slack = op[:len(all)], slack[:len(all)]
 		for i := range all {
 			all[i] -= kn
-			if !q.walkIn {
-				op[i] -= kn
-			}
-			slack[i] = min(all[i], op[i])
+			op[i] -= kn
+			slack[i] -= kn
 		}
 	}
 }

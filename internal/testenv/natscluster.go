@@ -21,14 +21,38 @@ type NATSCluster struct {
 }
 
 // StartNATSCluster starts n routed servers and waits until each accepts
-// connections; they are shut down at the end of the test.
+// connections; they are shut down at the end of the test. The route ports
+// are found free and then let go before the servers listen on them, so
+// another process can take one in between: a cluster that does not come
+// up is shut down and started again on new ports (three tries).
 func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 	t.Helper()
+	var why error
+	for range 3 {
+		c, err := startNATSCluster(t, n)
+		if err == nil {
+			t.Cleanup(func() {
+				for _, s := range c.Servers {
+					if s != nil {
+						s.Shutdown()
+					}
+				}
+			})
+			return c
+		}
+		why = err
+		t.Logf("nats cluster: %v; starting again on new ports", err)
+	}
+	t.Fatalf("nats cluster: %v", why)
+	return nil
+}
+
+func startNATSCluster(t testing.TB, n int) (*NATSCluster, error) {
 	ports := make([]int, n)
 	for i := range ports {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatalf("find a free port: %v", err)
+			return nil, fmt.Errorf("find a free port: %v", err)
 		}
 		ports[i] = ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
@@ -47,32 +71,42 @@ func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 		})
 	}
 	for i := range n {
-		c.Start(i)
-	}
-	t.Cleanup(func() {
-		for _, s := range c.Servers {
-			if s != nil {
-				s.Shutdown()
+		if err := c.start(i); err != nil {
+			for _, s := range c.Servers {
+				if s != nil {
+					s.Shutdown()
+				}
 			}
+			return nil, err
 		}
-	})
-	return c
+	}
+	return c, nil
 }
 
 // Start starts node i (again, on its first client port and store).
 func (c *NATSCluster) Start(i int) {
 	c.t.Helper()
+	if err := c.start(i); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// start starts node i and waits (30 s: a loaded machine under -race is
+// slow to open JetStream) until it accepts connections.
+func (c *NATSCluster) start(i int) error {
 	s, err := server.NewServer(c.opts[i])
 	if err != nil {
-		c.t.Fatalf("nats server %d: %v", i+1, err)
+		return fmt.Errorf("nats server %d: %v", i+1, err)
 	}
 	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		c.t.Fatalf("nats server %d not ready", i+1)
+	if !s.ReadyForConnections(30 * time.Second) {
+		s.Shutdown()
+		return fmt.Errorf("nats server %d not ready in 30 s", i+1)
 	}
 	// Keep the client port across restarts.
 	c.opts[i].Port = s.Addr().(*net.TCPAddr).Port
 	c.Servers[i] = s
+	return nil
 }
 
 // Stop shuts node i down, as a lost machine.

@@ -1,0 +1,143 @@
+package scheduler
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// The zone model
+//
+// Where an admitted visitor is at any time is worked out from the route's
+// stops, one after the other: a group reaches its first stop Arrive minutes
+// after entry; it leaves a stop Stay × factor minutes after reaching it (the
+// factor is the zone's learned dwell factor, 1 when nothing is learned), and
+// reaches the next stop after the same walk the configuration has between
+// the two (the next stop's Arrive less the previous stop's Arrive + Stay).
+// With every factor 1 this is exactly the plan's timeline (span): the plan,
+// the live picture, the forecast and the admission check share one model.
+// Time starts at the admission, not at the wave's slot: a group let in 40
+// minutes late is 40 minutes behind its wave all the way.
+
+// stopSpan is when a group is in one zone of its route, in minutes after
+// its entry.
+type stopSpan struct {
+	Zone          string
+	Arrive, Leave float64
+	Stay          int // the configured stay
+}
+
+// routeSpans are the stops of route r under the zone model, with each
+// zone's dwell factor (missing or nil: 1).
+func routeSpans(r *Route, factor map[string]float64) []stopSpan {
+	out := make([]stopSpan, 0, len(r.Stops))
+	var leave float64
+	prevEnd := 0
+	for k, st := range r.Stops {
+		walk := st.Arrive
+		if k > 0 {
+			walk = st.Arrive - prevEnd
+		}
+		f := 1.0
+		if v, ok := factor[st.Zone]; ok && v > 0 {
+			f = v
+		}
+		arrive := leave + float64(walk)
+		if k == 0 {
+			arrive = float64(walk)
+		}
+		leave = arrive + float64(st.Stay)*f
+		out = append(out, stopSpan{Zone: st.Zone, Arrive: arrive, Leave: leave, Stay: st.Stay})
+		prevEnd = st.Arrive + st.Stay
+	}
+	return out
+}
+
+// admitRec is one admission: n visitors of a booking entered at At.
+type admitRec struct {
+	Booking string
+	Route   string
+	N       int
+	At      time.Time
+}
+
+// admitsKeep is how long an admission stays in the log: longer than any
+// route takes, at any dwell factor the learner accepts.
+const admitsKeep = 16 * time.Hour
+
+// logAdmission notes n visitors of booking b let in at at.
+func (s *State) logAdmission(b *Booking, n int, at time.Time) {
+	if n <= 0 {
+		return
+	}
+	s.admits = append(s.admits, admitRec{Booking: b.ID, Route: b.Route, N: n, At: at})
+}
+
+// rebuildAdmits rebuilds the admission log from the scan records after a
+// Restore: each recorded admission at its time, and any admitted visitor
+// no record accounts for (a scan without a scan id) at the wave's slot.
+func (s *State) rebuildAdmits() {
+	s.admits = nil
+	seen := map[string]int{}
+	for _, id := range slices.Sorted(maps.Keys(s.scans)) {
+		rec := s.scans[id]
+		b, ok := s.bookings[rec.Booking]
+		if !ok {
+			continue
+		}
+		switch {
+		case rec.Offline != nil && rec.Offline.Admitted > 0:
+			s.admits = append(s.admits, admitRec{Booking: b.ID, Route: b.Route, N: rec.Offline.Admitted, At: rec.Offline.At})
+			seen[b.ID] += rec.Offline.Admitted
+		case rec.Offline == nil && rec.Result.Admitted > 0:
+			s.admits = append(s.admits, admitRec{Booking: b.ID, Route: b.Route, N: rec.Result.Admitted, At: rec.At})
+			seen[b.ID] += rec.Result.Admitted
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.bookings)) {
+		b := s.bookings[id]
+		if left := b.Admitted - seen[id]; left > 0 {
+			s.admits = append(s.admits, admitRec{Booking: b.ID, Route: b.Route, N: left, At: b.Slot})
+		}
+	}
+	slices.SortStableFunc(s.admits, func(a, b admitRec) int { return a.At.Compare(b.At) })
+}
+
+// pruneAdmits drops admissions older than admitsKeep.
+func (s *State) pruneAdmits(now time.Time) {
+	i := 0
+	for i < len(s.admits) && now.Sub(s.admits[i].At) > admitsKeep {
+		i++
+	}
+	if i > 0 {
+		s.admits = slices.Delete(s.admits, 0, i)
+	}
+}
+
+// modelAt is the zone model's occupancy of every zone at now: the admitted
+// visitors placed along their routes by the time since their admission,
+// with the learned dwell factors.
+func (s *State) modelAt(now time.Time) map[string]int {
+	out := map[string]int{}
+	f := s.dwellFactors()
+	spans := map[string][]stopSpan{}
+	for _, a := range s.admits {
+		sp, ok := spans[a.Route]
+		if !ok {
+			r, found := s.cfg.Route(a.Route)
+			if !found {
+				continue
+			}
+			sp = routeSpans(r, f)
+			spans[a.Route] = sp
+		}
+		el := now.Sub(a.At).Minutes()
+		for _, st := range sp {
+			if el >= st.Arrive && el < st.Leave {
+				out[st.Zone] += a.N
+				break
+			}
+		}
+	}
+	return out
+}

@@ -109,6 +109,8 @@ func (s *State) projection(now time.Time, h int, expected bool) map[string][]flo
 		diff[zc.ID] = make([]float64, h+1)
 	}
 	spans := map[string][]stopSpan{}
+	cl := s.closedSpans()
+	exact := map[string][]float64{} // stops closures touch, minute by minute
 	place := func(route string, n int, el float64) {
 		sp, ok := spans[route]
 		if !ok {
@@ -123,6 +125,19 @@ func (s *State) projection(now time.Time, h int, expected bool) map[string][]flo
 			k0 := max(int(math.Ceil(st.Arrive-el)), 0)
 			k1 := min(int(math.Ceil(st.Leave-el)), h)
 			if k0 >= k1 {
+				continue
+			}
+			at := now.Add(-minutes(el))
+			in, out := at.Add(minutes(st.Arrive)), at.Add(minutes(st.Leave))
+			if touches(cl[st.Zone], in, out) {
+				v := exact[st.Zone]
+				if v == nil {
+					v = make([]float64, h)
+					exact[st.Zone] = v
+				}
+				for k := k0; k < k1; k++ {
+					v[k] += float64(n) * presence(cl[st.Zone], in, out, st.Stay, now.Add(time.Duration(k)*time.Minute))
+				}
 				continue
 			}
 			d := diff[st.Zone]
@@ -141,6 +156,12 @@ func (s *State) projection(now time.Time, h int, expected bool) map[string][]flo
 		for k := range h {
 			acc += d[k]
 			v[k] = acc
+		}
+		if e := exact[zc.ID]; e != nil {
+			for k := range h {
+				v[k] += e[k]
+			}
+			clear(e)
 		}
 		out[zc.ID] = v
 	}
@@ -191,6 +212,11 @@ func (s *State) projection(now time.Time, h int, expected bool) map[string][]flo
 		for k := range h {
 			acc += d[k]
 			v[k] += acc
+		}
+		if e := exact[zc.ID]; e != nil {
+			for k := range h {
+				v[k] += e[k]
+			}
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"time"
 )
@@ -51,6 +52,72 @@ func routeSpans(r *Route, factor map[string]float64) []stopSpan {
 		prevEnd = st.Arrive + st.Stay
 	}
 	return out
+}
+
+// Closures in the zone model: a group that reaches a zone while a closure
+// covers it is turned away and skips it (its later stops keep their
+// times); a group inside a zone when a closure covers it is walked out,
+// each visitor within the stop's configured stay (the time to walk it) —
+// so the model's figure falls evenly over that time. This is the standard
+// response to a flood warning: stop admissions, evacuate (docs/PETRA.md).
+
+// closedSpan is when a closure covered a zone: [from, to).
+type closedSpan struct{ from, to time.Time }
+
+// closedSpans are the spans, past or present, in which closures covered
+// each zone.
+func (s *State) closedSpans() map[string][]closedSpan {
+	out := map[string][]closedSpan{}
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, id := range slices.Sorted(maps.Keys(s.closures)) {
+		c := s.closures[id]
+		to := far
+		if !c.Until.IsZero() {
+			to = c.Until
+		}
+		if !c.Lifted.IsZero() && c.Lifted.Before(to) {
+			to = c.Lifted
+		}
+		if !to.After(c.From) {
+			continue
+		}
+		for _, zc := range s.cfg.Zones {
+			if c.Covers(zc.ID) {
+				out[zc.ID] = append(out[zc.ID], closedSpan{c.From, to})
+			}
+		}
+	}
+	return out
+}
+
+// presence is the share of a group present at t in a stop it reaches at
+// in and would leave at out, under the closures cl of the stop's zone.
+func presence(cl []closedSpan, in, out time.Time, stay int, t time.Time) float64 {
+	if t.Before(in) || !t.Before(out) {
+		return 0
+	}
+	share := 1.0
+	for _, c := range cl {
+		if !in.Before(c.from) && in.Before(c.to) {
+			return 0 // turned away
+		}
+		if c.from.After(in) && !c.from.After(t) {
+			walk := time.Duration(max(stay, 1)) * time.Minute
+			share = min(share, max(0, 1-float64(t.Sub(c.from))/float64(walk)))
+		}
+	}
+	return share
+}
+
+// touches reports whether any closure of cl begins before out and ends
+// after in.
+func touches(cl []closedSpan, in, out time.Time) bool {
+	for _, c := range cl {
+		if c.from.Before(out) && c.to.After(in) {
+			return true
+		}
+	}
+	return false
 }
 
 // admitRec is one admission: n visitors of a booking entered at At.
@@ -116,10 +183,11 @@ func (s *State) pruneAdmits(now time.Time) {
 
 // modelAt is the zone model's occupancy of every zone at now: the admitted
 // visitors placed along their routes by the time since their admission,
-// with the learned dwell factors.
+// with the learned dwell factors and the closures.
 func (s *State) modelAt(now time.Time) map[string]int {
-	out := map[string]int{}
+	acc := map[string]float64{}
 	f := s.dwellFactors()
+	cl := s.closedSpans()
 	spans := map[string][]stopSpan{}
 	for _, a := range s.admits {
 		sp, ok := spans[a.Route]
@@ -134,10 +202,17 @@ func (s *State) modelAt(now time.Time) map[string]int {
 		el := now.Sub(a.At).Minutes()
 		for _, st := range sp {
 			if el >= st.Arrive && el < st.Leave {
-				out[st.Zone] += a.N
-				break
+				in, out := a.At.Add(minutes(st.Arrive)), a.At.Add(minutes(st.Leave))
+				acc[st.Zone] += float64(a.N) * presence(cl[st.Zone], in, out, st.Stay, now)
 			}
 		}
 	}
+	out := map[string]int{}
+	for z, v := range acc {
+		out[z] = int(math.Round(v))
+	}
 	return out
 }
+
+// minutes is m minutes as a duration.
+func minutes(m float64) time.Duration { return time.Duration(m * float64(time.Minute)) }

@@ -5,10 +5,14 @@ PKGS     := ./...
 # The demo runs tomorrow's morning in Amman (UTC+3) at 30x speed.
 DEMO_CLOCK ?= $(shell date -d 'tomorrow' +%Y-%m-%dT07:45:00+03:00)
 DEMO_SPEED ?= 30
+# `make sim-sweep`: the settings played (docs/closed-loop.md) and where
+# each run's report goes; an interrupted sweep resumes from SWEEP_OUT.
+SWEEP_ARGS ?= --groups 220,450 --seeds 10 --dwell 1.0,1.3
+SWEEP_OUT  ?= sweep-out
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 20s
 
-.PHONY: help build test test-short race lint vet fmt demo bench bench-quick bench-go fuzz big-closure planner-quality e2e-prometheus screenshots clean
+.PHONY: help build test test-short race lint vet fmt demo bench bench-quick bench-go fuzz big-closure planner-quality e2e-prometheus screenshots sim-sweep clean
 
 help: ## list the targets
 	@grep -E '^[A-Za-z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -52,6 +56,9 @@ fuzz: ## run every fuzz target of every package for FUZZTIME each (default 20s; 
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+sim-sweep: build ## tafweej simulate at 1x and 2x the record day, 10 seeds, dwell 1.0 and 1.3, a fresh service each run, one at a time (an hour or more); Markdown tables of truth against estimate (docs/closed-loop.md)
+	nice $(GO) run ./internal/simulate/sweep --bin $(BIN) --out $(SWEEP_OUT) $(SWEEP_ARGS)
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

@@ -28,6 +28,12 @@ type simFlags struct {
 	groups    int
 	duration  time.Duration
 	quick     bool
+	// the world deviating from the model, and the devices' mishaps
+	dwellFactor  float64
+	lateShare    float64
+	counterNoise float64
+	lostBurst    int
+	reboot       bool
 }
 
 func newSimulateCmd(g *globals) *cobra.Command {
@@ -42,7 +48,17 @@ never come, some pass the gate in several batches, some devices retry a scan),
 the gates scan their tickets over NATS, every people counter of the
 configuration publishes cumulative totals to JetStream as the admitted groups
 walk their routes (with miscounts, one burst of lost messages and one counter
-reboot), and a flood warning comes in the afternoon.
+reboot), and a flood warning comes in the afternoon: the closed zones are
+evacuated.
+
+The simulator keeps its own truth: where each admitted visitor really is. The
+report gives, per zone, the true peak occupancy against capacity and the
+minutes over the hold threshold and over capacity, the same for the service's
+estimate (GET /v1/occupancy read every simulated minute) and its largest error
+against the truth; the flood warning's effect at the gates (admissions into
+closed zones after it); the groups held and the minutes they waited; the
+visitors admitted. --dwell-factor and --late-share make the world deviate from
+the model the service plans with.
 
 The simulation follows the service's clock (GET /healthz). Run the service on a
 simulated clock at the speed given here, or the day takes a day. The plan is
@@ -50,7 +66,8 @@ deterministic for a --seed; the service's answers decide the rest.`,
 		Example: `  tafweej serve --clock-start 2026-12-01T06:00:00+03:00 --clock-speed 120
   tafweej simulate --speed 120                       # the whole day in about five minutes
   tafweej simulate --speed 120 --seed 7 --groups 200 --operators 8 --alert-at 13:30
-  tafweej simulate --quick --speed 600               # a short day for a smoke test`,
+  tafweej simulate --quick --speed 600               # a short day for a smoke test
+  tafweej simulate --speed 1000 --groups 450 --operators 12 --dwell-factor 1.3 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -70,13 +87,23 @@ deterministic for a --seed; the service's answers decide the rest.`,
 	fl.IntVar(&f.groups, "groups", 0, "groups in the day, walk-ins included (default 150, 36 with --quick)")
 	fl.DurationVar(&f.duration, "duration", 0, "simulated time to play (default: until the site closes, 2h with --quick)")
 	fl.BoolVar(&f.quick, "quick", false, "a short day for smoke tests: few groups arriving within the hour, 2 simulated hours")
+	fl.Float64Var(&f.dwellFactor, "dwell-factor", 1, "visitors stay this many times the configured time in each zone (with spread of a third either way)")
+	fl.Float64Var(&f.lateShare, "late-share", simulate.DefaultLateShare, "share of groups that come late within their grace (0 to 0.8)")
+	fl.Float64Var(&f.counterNoise, "counter-noise", simulate.DefaultCounterNoise, "share of passages a people counter miscounts by one (0 to 0.5)")
+	fl.IntVar(&f.lostBurst, "lost-burst", simulate.DefaultLostBurst, "counter messages lost in the one burst of lost messages (0: none)")
+	fl.BoolVar(&f.reboot, "counter-reboot", true, "reboot one Treasury counter at midday (--counter-reboot=false: none)")
 	return cmd
 }
 
 // runSimulation turns the flags into simulate.Options and plays the day.
 func runSimulation(ctx context.Context, g *globals, f *simFlags, out, errw io.Writer) error {
 	o := simulate.Options{NATSURL: f.natsURL, Date: f.date, AlertAt: f.alertAt, Seed: f.seed, Speed: f.speed,
-		Operators: f.operators, Groups: f.groups, Duration: f.duration, Quick: f.quick, JSON: g.json}
+		Operators: f.operators, Groups: f.groups, Duration: f.duration, Quick: f.quick, JSON: g.json,
+		DwellFactor: f.dwellFactor, LateShare: &f.lateShare, CounterNoise: &f.counterNoise, LostBurst: &f.lostBurst, NoReboot: !f.reboot}
+	if f.dwellFactor == 0 {
+		// 0 is the Options' default (1): refuse it on the command line.
+		return usagef("e.g. --dwell-factor 1.3: visitors stay 30% longer than configured", "--dwell-factor 0 must be above 0 and at most 5")
+	}
 	if err := simUsage(o.Check()); err != nil {
 		return err
 	}

@@ -48,6 +48,20 @@ type Options struct {
 	Quick bool
 	// JSON prints the summary as JSON.
 	JSON bool
+	// DwellFactor: visitors stay DwellFactor times the configured time
+	// in each zone, with spread; 0 means 1.
+	DwellFactor float64
+	// LateShare is the share of groups that come late within their
+	// grace; nil means DefaultLateShare.
+	LateShare *float64
+	// CounterNoise is the share of passages a counter miscounts by one;
+	// nil means DefaultCounterNoise.
+	CounterNoise *float64
+	// LostBurst is how many counter messages the one burst of lost
+	// messages loses (0: no burst); nil means DefaultLostBurst.
+	LostBurst *int
+	// NoReboot plays the day without the counter reboot.
+	NoReboot bool
 	// Connect connects one NATS device of the simulation: kind "gate",
 	// "sensor" or "alerts" and its target (the gate, the sensor, the alert
 	// source's name). It returns the connection and what ends it (for a
@@ -115,4 +129,61 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// The world's deviations from the model and the devices' mishaps, with
+// their defaults (Options' zero values).
+const (
+	// DefaultLateShare: 12% of the groups come late within their grace.
+	DefaultLateShare = 0.12
+	// DefaultCounterNoise: 6% of the passages a counter sees are
+	// miscounted by one, half missed, half counted twice.
+	DefaultCounterNoise = 0.06
+	// DefaultLostBurst: one burst of 5 lost counter messages.
+	DefaultLostBurst = 5
+)
+
+func (o *Options) dwellFactor() float64 {
+	if o.DwellFactor == 0 {
+		return 1
+	}
+	return o.DwellFactor
+}
+
+func (o *Options) lateShare() float64 {
+	if o.LateShare == nil {
+		return DefaultLateShare
+	}
+	return *o.LateShare
+}
+
+func (o *Options) counterNoise() float64 {
+	if o.CounterNoise == nil {
+		return DefaultCounterNoise
+	}
+	return *o.CounterNoise
+}
+
+func (o *Options) lostBurst() int {
+	if o.LostBurst == nil {
+		return DefaultLostBurst
+	}
+	return *o.LostBurst
+}
+
+// checkWorld checks the figures of the simulated world.
+func (o *Options) checkWorld() error {
+	if f := o.DwellFactor; f != 0 && !(f > 0 && f <= 5) {
+		return usagef("e.g. --dwell-factor 1.3: visitors stay 30% longer than configured", "--dwell-factor %v must be above 0 and at most 5", f)
+	}
+	if l := o.lateShare(); !(l >= 0 && l <= 0.8) {
+		return usagef("e.g. --late-share 0.3; 5% never come, 7% come too early and 8% too late, so at most 0.8", "--late-share %v must be between 0 and 0.8", l)
+	}
+	if n := o.counterNoise(); !(n >= 0 && n <= 0.5) {
+		return usagef("e.g. --counter-noise 0.06: 6% of passages miscounted by one", "--counter-noise %v must be between 0 and 0.5", n)
+	}
+	if b := o.lostBurst(); b < 0 || b > 1000 {
+		return usagef("e.g. --lost-burst 5, or 0 for none", "--lost-burst %d must be between 0 and 1000", b)
+	}
+	return nil
 }

@@ -47,6 +47,9 @@ type simEvent struct {
 	in     bool // move: entering (else leaving)
 	sensor string
 	n      int // lose: messages lost
+	// move: the party moving and the index of its stop
+	party *party
+	stop  int
 }
 
 type eventQueue []*simEvent
@@ -85,10 +88,15 @@ type simGroup struct {
 	admitted int
 	scans    int // scans sent, retries excluded
 	rescans  int
+	walks    int // parties admitted
+	// heldAt is the first answer "held", firstAdmit the first admission.
+	heldAt     time.Time
+	firstAdmit time.Time
+	heldScans  int
 }
 
-// simStats are the figures of the summary.
-type simStats struct {
+// Stats are the figures of the run: bookings, scans, counters, alerts.
+type Stats struct {
 	Groups        int            `json:"groups"`
 	Bookings      map[string]int `json:"bookings"`
 	Visitors      int            `json:"visitors_booked"`
@@ -136,9 +144,30 @@ type simulator struct {
 	groups     []*simGroup
 	counters   map[string]*simCounter
 	byZone     map[string][]string
-	st         simStats
+	st         Stats
 	lastLine   time.Time
 	warnedRate bool
+
+	// The truth and the service's picture of it (truth.go, report.go).
+	truth    *truth
+	parties  []*party
+	readings []reading
+	nextPoll time.Time
+	closed   map[string]bool // zones closed, as GET /v1/occupancy says
+	// The flood warning: sent by its own goroutine while the gates go on
+	// scanning; its answer comes back on alertDone.
+	alertRep   *AlertReport
+	alertSent  time.Time // real time
+	alertDone  chan alertAnswer
+	alertZones map[string]bool // zones the alert closed
+	postAlert  []admission     // admissions after the alert was sent
+	lag        time.Duration   // the most a move was played after its time
+}
+
+// alertAnswer is the service's answer to the flood warning.
+type alertAnswer struct {
+	result string
+	took   time.Duration
 }
 
 func (s *simulator) now() time.Time { return time.Unix(0, s.nowNanos.Load()).In(s.cfg.Location()) }
@@ -171,7 +200,7 @@ func (o *Options) Check() error {
 	if o.Duration < 0 {
 		return usagef("e.g. --duration 3h", "--duration %v must not be negative", o.Duration)
 	}
-	return nil
+	return o.checkWorld()
 }
 
 // Run plays the day against the service behind o.API and o.NATSURL,
@@ -187,7 +216,8 @@ func Run(ctx context.Context, o Options, out, errw io.Writer) error {
 	}
 	f, cfg, c := &o, o.Config, o.API
 	s := &simulator{f: f, cfg: cfg, ops: c, opCli: map[string]API{}, out: out, errw: errw,
-		tty: simIsTerminal(errw), runID: randomKey()[:8], counters: map[string]*simCounter{}, byZone: map[string][]string{}}
+		tty: simIsTerminal(errw), runID: randomKey()[:8], counters: map[string]*simCounter{}, byZone: map[string][]string{},
+		truth: newTruth(), closed: map[string]bool{}}
 	s.st.Bookings, s.st.Scans, s.st.Alerts = map[string]int{}, map[string]int{}, map[string]int{}
 
 	var h api.Health
@@ -399,13 +429,15 @@ func (s *simulator) plan(open, lastEntry int, alertAt time.Time) {
 		if gr.route == "back-trail" {
 			gr.size = min(gr.size, 30) // the Little Petra waves are small
 		}
-		u := rng.Float64()
+		// 5% never come, 7% come too early, the late share late within
+		// their grace, 8% too late; the rest on time.
+		u, late := rng.Float64(), s.f.lateShare()
 		switch {
 		case u < 0.05:
 			gr.noShow = true
 		case u < 0.12:
 			gr.offset = -time.Duration(20+rng.IntN(11)) * time.Minute // too early
-		case u < 0.80:
+		case u < 0.92-late:
 			gr.offset = time.Duration(-10+rng.IntN(25)) * time.Minute
 		case u < 0.92:
 			gr.offset = time.Duration(15+rng.IntN(30)) * time.Minute // late, within grace
@@ -437,10 +469,10 @@ func (s *simulator) plan(open, lastEntry int, alertAt time.Time) {
 		}
 		return s.start.Add(time.Duration(float64(span) * frac))
 	}
-	if id := s.sensorOf("siq", rng); id != "" {
-		s.push(&simEvent{at: mid(0.35, 10*time.Hour+30*time.Minute), kind: evLose, sensor: id, n: 5})
+	if id := s.sensorOf("siq", rng); id != "" && s.f.lostBurst() > 0 {
+		s.push(&simEvent{at: mid(0.35, 10*time.Hour+30*time.Minute), kind: evLose, sensor: id, n: s.f.lostBurst()})
 	}
-	if id := s.sensorOf("treasury", rng); id != "" {
+	if id := s.sensorOf("treasury", rng); id != "" && !s.f.NoReboot {
 		s.push(&simEvent{at: mid(0.5, 12*time.Hour), kind: evReboot, sensor: id})
 	}
 	if !alertAt.IsZero() && alertAt.Before(s.end) {
@@ -625,6 +657,10 @@ func (s *simulator) play(ctx context.Context) error {
 		}
 		now := s.now()
 		s.checkRate(realStart, simStart, now)
+		s.alertAnswered(ctx, false)
+		if err := s.poll(ctx, now); err != nil {
+			return err
+		}
 		for s.queue.Len() > 0 && !s.queue[0].at.After(now) && now.Before(s.end) {
 			e := heap.Pop(&s.queue).(*simEvent)
 			if err := s.handle(ctx, e); err != nil {
@@ -638,10 +674,14 @@ func (s *simulator) play(ctx context.Context) error {
 		s.progress(false)
 		if !now.Before(s.end) {
 			s.publishCounters(ctx, now.Add(time.Hour)) // the last totals
+			s.alertAnswered(ctx, true)
 			s.progress(true)
 			return nil
 		}
 		wait := 250 * time.Millisecond
+		if d := time.Duration(float64(s.nextPoll.Sub(now)) / s.f.Speed); d < wait {
+			wait = max(d, 10*time.Millisecond)
+		}
 		if s.queue.Len() > 0 {
 			if d := time.Duration(float64(s.queue[0].at.Sub(now)) / s.f.Speed); d < wait {
 				wait = max(d, 10*time.Millisecond)
@@ -676,6 +716,9 @@ func (s *simulator) handle(ctx context.Context, e *simEvent) error {
 	case evScan:
 		return s.scan(ctx, e)
 	case evMove:
+		if !s.move(e) {
+			return nil
+		}
 		ids := s.byZone[e.zone]
 		if len(ids) == 0 {
 			return nil
@@ -687,10 +730,10 @@ func (s *simulator) handle(ctx context.Context, e *simEvent) error {
 			sc := s.counters[ids[rng.IntN(len(ids))]]
 			n := 1 + rng.IntN(e.count-i)
 			i += n
-			switch r := rng.Float64(); {
-			case r < 0.03:
+			switch r, noise := rng.Float64(), s.f.counterNoise(); {
+			case r < noise/2:
 				n--
-			case r < 0.06:
+			case r < noise:
 				n++
 			}
 			if e.in {
@@ -717,7 +760,7 @@ func (s *simulator) handle(ctx context.Context, e *simEvent) error {
 			s.st.Reboots++
 		}
 	case evAlert:
-		s.alert(ctx)
+		s.sendAlert(ctx)
 	}
 	return nil
 }
@@ -749,6 +792,7 @@ func (s *simulator) scan(ctx context.Context, e *simEvent) error {
 	}
 	s.st.Scans[res.Decision+" / "+res.Reason]++
 	now := s.now()
+	s.scanned(gr, res, now)
 	if res.Admitted > 0 {
 		gr.admitted += res.Admitted
 		s.st.Admitted += res.Admitted
@@ -806,18 +850,22 @@ func (s *simulator) request(ctx context.Context, subject string, data []byte) (s
 	}
 }
 
-// walk puts n admitted visitors on the group's route: they enter and leave
-// each zone as the route's stops say.
+// walk puts n admitted visitors on the group's route as a party: they
+// enter and leave each zone in turn, staying the dwell factor times the
+// configured time with spread (truth.go). The walk is drawn from the seed,
+// the group and its admission, not from the service's answers.
 func (s *simulator) walk(gr *simGroup, n int, at time.Time) {
 	r, ok := s.cfg.Route(gr.route)
 	if !ok {
 		return
 	}
-	for _, st := range r.Stops {
-		jitter := time.Duration(gr.rng.IntN(5)) * time.Minute
-		in := at.Add(time.Duration(st.Arrive)*time.Minute + jitter)
-		s.push(&simEvent{at: in, kind: evMove, group: gr, zone: st.Zone, in: true, count: n})
-		s.push(&simEvent{at: in.Add(time.Duration(st.Stay) * time.Minute), kind: evMove, group: gr, zone: st.Zone, count: n})
+	gr.walks++
+	rng := rand.New(rand.NewPCG(s.f.Seed^0x5eed, uint64(gr.index)<<8|uint64(gr.walks)))
+	p := &party{gr: gr, n: n, stops: planWalk(r, n, at, s.f.dwellFactor(), rng)}
+	s.parties = append(s.parties, p)
+	for i, st := range p.stops {
+		s.push(&simEvent{at: st.in, kind: evMove, group: gr, zone: st.zone, in: true, count: n, party: p, stop: i})
+		s.push(&simEvent{at: st.out, kind: evMove, group: gr, zone: st.zone, count: n, party: p, stop: i})
 	}
 }
 
@@ -858,31 +906,6 @@ func (s *simulator) publishCounters(ctx context.Context, now time.Time) {
 	wg.Wait()
 	s.st.CounterMsgs += int(sent.Load())
 	s.st.CounterErrors += int(failed.Load())
-}
-
-// alert sends the flood warning as a request and retries until answered.
-func (s *simulator) alert(ctx context.Context) {
-	body, _ := json.Marshal(map[string]any{"kind": "flood_warning", "zones": []string{"siq"}, "severity": "high",
-		"at": s.now().Format(time.RFC3339), "id": "sim-" + s.runID + "-flood"})
-	subject := subjects.For(s.cfg.Site).Alert()
-	s.clearLine()
-	fmt.Fprintf(s.errw, "%s flood warning on %s\n", s.now().Format("15:04"), subject)
-	for attempt := 0; attempt < 3; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		msg, err := s.devs.alerts.RequestWithContext(rctx, subject, body)
-		cancel()
-		if err != nil {
-			continue
-		}
-		var rep sensors.AlertReply
-		if json.Unmarshal(msg.Data, &rep) != nil || rep.Result == "" {
-			s.st.Alerts["flood_warning: unreadable reply"]++
-			return
-		}
-		s.st.Alerts["flood_warning: "+rep.Result]++
-		return
-	}
-	s.st.Alerts["flood_warning: no reply"]++
 }
 
 func (s *simulator) clearLine() {
@@ -930,8 +953,9 @@ func (s *simulator) progress(final bool) {
 
 // summary prints the figures of the run.
 func (s *simulator) summary(asJSON bool) error {
+	r := s.buildReport()
 	if asJSON {
-		return printJSON(s.out, s.st)
+		return printJSON(s.out, r)
 	}
 	w := s.out
 	title := fmt.Sprintf("Simulated %s %s, %s to %s", s.cfg.Site, s.day.Format(time.DateOnly), s.st.From.Format("15:04"), s.st.To.Format("15:04"))
@@ -968,5 +992,7 @@ func (s *simulator) summary(asJSON bool) error {
 		alerts = [][]string{{"none", "0"}}
 	}
 	table(w, "ALERTS\tCOUNT", alerts)
+	fmt.Fprintln(w)
+	printZones(w, r)
 	return nil
 }

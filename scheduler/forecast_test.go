@@ -150,7 +150,7 @@ type absurdReading struct {
 // feedTreasury sends the Treasury's two counters' totals each minute from
 // 07:15 until end (each person counted by one of them), ticking the state,
 // with absurd (if set) in the reading of minute absurdAt.
-func feedTreasury(t *testing.T, s *State, ins, outs []time.Time, end time.Time, absurdAt time.Time, absurd *absurdReading) {
+func feedTreasury(t *testing.T, s *State, ins, outs []time.Time, end time.Time, absurdAt time.Time, absurd *absurdReading) (events []Event) {
 	t.Helper()
 	loc := s.cfg.Location()
 	start := time.Date(2026, 12, 1, 7, 15, 0, 0, loc)
@@ -181,8 +181,14 @@ func feedTreasury(t *testing.T, s *State, ins, outs []time.Time, end time.Time, 
 				t.Fatalf("reading %s at %s: %v", id, now.Format("15:04"), res.Err)
 			}
 		}
-		s.Apply(now, Tick{})
+		_, eff := s.Apply(now, Tick{})
+		for _, e := range eff {
+			if ev, ok := e.(Event); ok {
+				events = append(events, ev)
+			}
+		}
 	}
+	return events
 }
 
 func treasuryDwell(s *State, now time.Time) ZoneDwell {
@@ -258,4 +264,59 @@ func TestLearnedDwellUnmovedByOneAbsurdReading(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFusionCorrectsCounterDrift: a counter that once counted 40 people
+// who never came in keeps its zone's count 40 too high; within two hours
+// the live estimate has taken back at least 15 of them, the counters'
+// own figure none.
+func TestFusionCorrectsCounterDrift(t *testing.T) {
+	s, ins, outs := dwellDay(t, 3, 30)
+	loc := s.cfg.Location()
+	end := time.Date(2026, 12, 1, 9, 30, 0, 0, loc)
+	feedTreasury(t, s, ins, outs, end, time.Date(2026, 12, 1, 7, 40, 0, 0, loc),
+		&absurdReading{func(in, out int64) (int64, int64) { return in + 40, out }, true})
+	truth := 0
+	for i := range ins {
+		if !ins[i].After(end) && outs[i].After(end) {
+			truth++
+		}
+	}
+	counted, live := s.Counted("treasury"), s.Live("treasury")
+	if counted-truth < 35 {
+		t.Fatalf("the counters are %d off the truth (%d): the miscount is not in them", counted-truth, truth)
+	}
+	if math.Abs(float64(live-truth)) > float64(counted-truth-15) {
+		t.Fatalf("live %d, counted %d, truth %d: the drift was not corrected", live, counted, truth)
+	}
+	t.Logf("truth %d, counted %d, live %d", truth, counted, live)
+}
+
+// TestCountersDisagreeingWithTheModelAreNoticed: the Treasury's counters
+// stop counting people out while the zone model sees visitors leave; once
+// the gap is beyond what drift explains for 15 minutes the zone is marked
+// and zone.counters_disagree is published.
+func TestCountersDisagreeingWithTheModelAreNoticed(t *testing.T) {
+	s, ins, outs := dwellDay(t, 4, 30)
+	loc := s.cfg.Location()
+	for i := range outs {
+		outs[i] = outs[i].Add(12 * time.Hour) // nobody counted out
+	}
+	end := time.Date(2026, 12, 1, 11, 15, 0, 0, loc)
+	var got []Event
+	for _, ev := range feedTreasury(t, s, ins, outs, end, time.Time{}, nil) {
+		if ev.Kind == EventCountersDisagree {
+			got = append(got, ev)
+		}
+	}
+	if len(got) != 1 {
+		t.Fatalf("counters %d against the model's %d: %d zone.counters_disagree events, want 1", s.Counted("treasury"), s.modelAt(end)["treasury"], len(got))
+	}
+	seen := got[0].At
+	for _, z := range s.Occupancy(end) {
+		if z.Zone == "treasury" && !z.CountersDisagree {
+			t.Fatalf("the occupancy does not say so: %+v", z)
+		}
+	}
+	t.Logf("noticed at %s: %+v", seen.Format("15:04"), got[0].Data)
 }

@@ -25,9 +25,11 @@ import (
 //     not learned yet) cannot drag the estimate far from the counters;
 //   - when counters and model still disagree by more than
 //     max(disagreeFloor, disagreeShare × capacity) for disagreeFor, the zone
-//     is marked counters_disagree (event zone.counters_disagree) and Live
-//     is the larger of the two: a dead or stuck counter cannot hide a
-//     crowd, and a forged count errs on the side of holding.
+//     is marked counters_disagree (event zone.counters_disagree) for
+//     operations to look at. Live stays the counters' figure: measured in
+//     the simulator (docs/closed-loop.md), taking the larger of the two
+//     made the estimate worse, the model being further from the truth
+//     than the counters while the long stays are not learned yet.
 //
 // Holds, status, metrics and the console use Live. The drift and the
 // disagreement are derived (not persisted): after a restart they are
@@ -35,7 +37,7 @@ import (
 
 const (
 	driftTau      = 60 * time.Minute
-	driftShare    = 0.02
+	driftShare    = 0.005
 	driftFloor    = 10
 	disagreeFloor = 50
 	disagreeShare = 0.15
@@ -78,8 +80,7 @@ func (s *State) Counted(zone string) int {
 }
 
 // Live is a zone's best estimate of live occupancy: the counters less
-// their estimated drift, or the model's figure if larger while the two
-// disagree (see above).
+// their estimated drift (see above).
 func (s *State) Live(zone string) int {
 	if _, ok := s.zones[zone]; !ok {
 		return 0
@@ -88,11 +89,7 @@ func (s *State) Live(zone string) int {
 	if f == nil {
 		return s.Counted(zone)
 	}
-	est := int(math.Round(float64(s.net(zone)) - f.drift))
-	if f.disagree {
-		est = max(est, f.model)
-	}
-	return max(est, 0)
+	return max(int(math.Round(float64(s.net(zone))-f.drift)), 0)
 }
 
 // traffic is the people a zone's counters counted in and out since they

@@ -7,7 +7,7 @@ DEMO_CLOCK ?= $(shell date -d 'tomorrow' +%Y-%m-%dT07:45:00+03:00)
 DEMO_SPEED ?= 30
 # `make sim-sweep`: the settings played (docs/closed-loop.md) and where
 # each run's report goes; an interrupted sweep resumes from SWEEP_OUT.
-SWEEP_ARGS ?= --groups 220,450 --seeds 10 --dwell 1.0,1.3
+SWEEP_ARGS ?= --groups 220,450 --seeds 10 --dwell 1.0,1.3 --speed 400
 SWEEP_OUT  ?= sweep-out
 # How long `make fuzz` runs each fuzz target.
 FUZZTIME ?= 20s

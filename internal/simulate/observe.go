@@ -91,7 +91,7 @@ func (s *simulator) poll(ctx context.Context, now time.Time) error {
 		At    time.Time        `json:"at"`
 		Zones []map[string]any `json:"zones"`
 	}
-	if err := s.ops.Do(ctx, "GET", "/v1/occupancy", nil, &occ); err != nil {
+	if err := s.doRetry(ctx, s.ops, "GET", "/v1/occupancy", nil, &occ); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -230,6 +230,7 @@ func (s *simulator) finishAlert() {
 		return
 	}
 	a.ClosedZones = slices.Sorted(maps.Keys(s.alertZones))
+	a.AdmissionsIntoClosed, a.LastAdmissionSeconds, a.LastAdmissionMs = 0, nil, nil
 	a.EveryGateRejectsWithin1s = true
 	for _, ad := range s.postAlert {
 		r, ok := s.cfg.Route(ad.route)

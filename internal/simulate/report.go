@@ -31,6 +31,7 @@ type Report struct {
 	DwellFactor float64 `json:"dwell_factor"`
 	LateShare   float64 `json:"late_share"`
 	Seed        uint64  `json:"seed"`
+	Speed       float64 `json:"speed"`
 	// Polls is how many times GET /v1/occupancy was read.
 	Polls int `json:"occupancy_polls"`
 	// MoveLagSeconds is the most, in simulated seconds, a visitor's move
@@ -142,7 +143,7 @@ func tolerance(truth int) int { return max(20, truth*5/100) }
 func (s *simulator) buildReport() Report {
 	s.finishAlert()
 	r := Report{Stats: s.st, Admitted: s.st.Admitted, Holds: s.holds(), Alert: s.alertRep,
-		DwellFactor: s.f.dwellFactor(), LateShare: s.f.lateShare(), Seed: s.f.Seed, Polls: len(s.readings),
+		DwellFactor: s.f.dwellFactor(), LateShare: s.f.lateShare(), Seed: s.f.Seed, Speed: s.f.Speed, Polls: len(s.readings),
 		MoveLagSeconds: s.lag.Seconds()}
 	minutes := max(1, int((s.end.Sub(s.start)+time.Minute-1)/time.Minute))
 	series := s.truth.series(s.start, minutes)

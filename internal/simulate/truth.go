@@ -134,7 +134,12 @@ func (t *truth) series(start time.Time, minutes int) map[string]*zoneSeries {
 	for _, zs := range out {
 		cur, k := 0, 0
 		for m := range minutes {
-			end := start.Add(time.Duration(m+1) * time.Minute)
+			from, end := start.Add(time.Duration(m)*time.Minute), start.Add(time.Duration(m+1)*time.Minute)
+			// The level as the minute begins, then every change within it.
+			for k < len(zs.steps) && !zs.steps[k].at.After(from) {
+				cur = zs.steps[k].delta
+				k++
+			}
 			peak := cur
 			for k < len(zs.steps) && zs.steps[k].at.Before(end) {
 				cur = zs.steps[k].delta

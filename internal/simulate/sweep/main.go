@@ -5,7 +5,7 @@
 //
 //	go run ./internal/simulate/sweep --bin bin/tafweej --groups 220,450 --seeds 10 --dwell 1.0,1.3 --out sweep
 //
-// Each run's report is kept in --out as <groups>-<dwell>-<late>-<seed>.json;
+// Each run's report is kept in --out as <groups>-<dwell>-<late>-x<speed>-<seed>.json;
 // a run whose report is there already is not played again, so an
 // interrupted sweep resumes. --aggregate only prints the tables of the
 // reports in --out.
@@ -60,7 +60,7 @@ func run() error {
 	flag.StringVar(&late, "late", "0.12", "late shares, comma-separated")
 	flag.IntVar(&o.seeds, "seeds", 10, "seeds per setting")
 	flag.IntVar(&o.firstSeed, "first-seed", 1, "first seed")
-	flag.Float64Var(&o.speed, "speed", 1000, "simulated seconds per real second")
+	flag.Float64Var(&o.speed, "speed", 400, "simulated seconds per real second (on a loaded machine a high speed makes the simulation play moves and scans late: see move_lag_seconds)")
 	flag.BoolVar(&o.aggregate, "aggregate", false, "only print the tables of the reports already in --out")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the aggregate as JSON")
 	flag.Parse()
@@ -84,11 +84,13 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var reports []simulate.Report
-	for _, g := range o.groups {
-		for _, d := range o.dwell {
-			for _, l := range o.late {
-				for seed := o.firstSeed; seed < o.firstSeed+o.seeds; seed++ {
-					name := filepath.Join(o.out, fmt.Sprintf("%d-%.2f-%.2f-%d.json", g, d, l, seed))
+	// Seeds outermost: a sweep cut short has as many seeds of every
+	// setting.
+	for seed := o.firstSeed; seed < o.firstSeed+o.seeds; seed++ {
+		for _, g := range o.groups {
+			for _, d := range o.dwell {
+				for _, l := range o.late {
+					name := filepath.Join(o.out, fmt.Sprintf("%d-%.2f-%.2f-x%g-%d.json", g, d, l, o.speed, seed))
 					if _, err := os.Stat(name); err != nil && !o.aggregate {
 						start := time.Now()
 						fmt.Fprintf(os.Stderr, "run --groups %d --dwell-factor %.2f --late-share %.2f --seed %d ... ", g, d, l, seed)

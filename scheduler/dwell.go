@@ -153,10 +153,13 @@ type ZoneDwell struct {
 	// visitors (the stays of its routes' stops, weighted by the visitors
 	// the model sends to each).
 	ConfiguredMinutes float64 `json:"configured_minutes"`
-	// Factor is the learned stay over the configured one (1 until learned);
+	// Factor is the learned stay over the configured one, the one the
+	// zone model uses: the zone's own fit once Learned, before that the
+	// site's (the median of the zones learned, FromSite), else 1.
 	// LearnedMinutes is ConfiguredMinutes × Factor, set once learned.
 	Factor         float64 `json:"factor"`
 	Learned        bool    `json:"learned"`
+	FromSite       bool    `json:"from_site,omitempty"`
 	LearnedMinutes float64 `json:"learned_minutes,omitempty"`
 	// At is the time of the last fit.
 	At time.Time `json:"at,omitzero"`
@@ -177,14 +180,48 @@ type dwellState struct {
 	hours  map[int]float64
 }
 
-// dwellFactors are the learned factors of the zones learned so far.
+// dwellFactors are the factors the zone model uses: each zone's learned
+// factor, and for a zone not learned yet the site's (sitePrior).
 func (s *State) dwellFactors() map[string]float64 {
 	out := map[string]float64{}
-	for z, d := range s.dwell {
-		out[z] = d.factor
+	prior, ok := s.sitePrior()
+	for _, zc := range s.cfg.Zones {
+		if d := s.dwell[zc.ID]; d != nil {
+			out[zc.ID] = d.factor
+		} else if ok {
+			out[zc.ID] = prior
+		}
 	}
 	return out
 }
+
+// sitePrior is the median of the factors learned so far, once at least
+// minPriorZones zones are learned. Visitors who linger in the zones
+// learned first (the short stays near the gate) tend to linger further
+// in (heat, crowding, a slow day): until a zone with long stays has seen
+// its first visitors leave, which for the Monastery or the High Place
+// takes three hours or more, the site's figure is a better guess than
+// the configured one. A zone's own fit replaces it as soon as there is one.
+func (s *State) sitePrior() (float64, bool) {
+	var fs []float64
+	for _, zc := range s.cfg.Zones {
+		if d := s.dwell[zc.ID]; d != nil {
+			fs = append(fs, d.factor)
+		}
+	}
+	if len(fs) < minPriorZones {
+		return 1, false
+	}
+	slices.Sort(fs)
+	if len(fs)%2 == 1 {
+		return fs[len(fs)/2], true
+	}
+	return (fs[len(fs)/2-1] + fs[len(fs)/2]) / 2, true
+}
+
+// minPriorZones is how many zones must be learned before the others
+// borrow the site's factor.
+const minPriorZones = 2
 
 // zoneStays are the configured stays of zone's stops, weighted by the
 // admitted visitors the model brings to each between from and to (every
@@ -289,6 +326,9 @@ func (s *State) Dwell(now time.Time) []ZoneDwell {
 			zd.ConfiguredMinutes += w.Stay * w.Weight
 		}
 		zd.ConfiguredMinutes = math.Round(zd.ConfiguredMinutes*10) / 10
+		if prior, ok := s.sitePrior(); ok && s.dwell[zc.ID] == nil {
+			zd.Factor, zd.FromSite = prior, true
+		}
 		if d := s.dwell[zc.ID]; d != nil {
 			zd.Factor, zd.Learned, zd.At = d.factor, true, d.at
 			zd.LearnedMinutes = math.Round(zd.ConfiguredMinutes*d.factor*10) / 10

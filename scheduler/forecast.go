@@ -263,22 +263,43 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 	if prev := s.meters[b.ID]; prev != nil {
 		m.Since = prev.Since
 	}
+	// over[z][k] counts the minutes before k at which n more visitors
+	// would take zone z over its threshold: a stop [a, l) is clear if
+	// over[z][l] == over[z][a].
+	over := map[string][]int32{}
+	for _, st := range sp {
+		if _, ok := over[st.Zone]; ok {
+			continue
+		}
+		v, t := p[st.Zone], thr[st.Zone]
+		c := make([]int32, len(v)+1)
+		for k, x := range v {
+			c[k+1] = c[k]
+			if x+float64(n) > t {
+				c[k+1]++
+			}
+		}
+		over[st.Zone] = c
+	}
 	for d := 0; d <= meterMaxDelay; d++ {
 		ok := true
 		for _, st := range sp {
-			v := p[st.Zone]
-			for k := int(math.Ceil(float64(d) + st.Arrive)); k < int(math.Ceil(float64(d)+st.Leave)) && k < len(v); k++ {
-				if v[k]+float64(n) > thr[st.Zone] {
-					if d == 0 {
-						m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = st.Zone, now.Add(time.Duration(k)*time.Minute), int(math.Round(v[k])), int(thr[st.Zone])
-					}
-					ok = false
-					break
+			c := over[st.Zone]
+			a := min(int(math.Ceil(float64(d)+st.Arrive)), len(c)-1)
+			l := min(int(math.Ceil(float64(d)+st.Leave)), len(c)-1)
+			if a >= l || c[l] == c[a] {
+				continue
+			}
+			ok = false
+			if d == 0 {
+				k := a
+				for c[k+1] == c[k] {
+					k++
 				}
+				v := p[st.Zone]
+				m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = st.Zone, now.Add(time.Duration(k)*time.Minute), int(math.Round(v[k])), int(thr[st.Zone])
 			}
-			if !ok {
-				break
-			}
+			break
 		}
 		if ok {
 			if d == 0 {

@@ -94,6 +94,7 @@ Start the service with 'tafweej serve'; the other commands talk to it.`,
 		newWebhooksCmd(g),
 		newTicketCmd(g),
 		newConsoleLinkCmd(g),
+		newDwellCmd(g),
 	)
 	usageErrors(root)
 	return root

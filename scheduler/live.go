@@ -343,7 +343,7 @@ func (s *State) tick(now time.Time) (Result, []Effect) {
 	s.pruneAdmits(now)
 	s.pruneMeters(now)
 	s.learnDwell(now)
-	effects = append(effects, s.fuseTick(prev, now)...)
+	effects = append(effects, s.fuseTick(now)...)
 	today := s.today(now)
 	if _, _, closeAt, ok := s.cfg.HoursOn(today); ok {
 		closeAt = max(closeAt, s.eveningClose(today))

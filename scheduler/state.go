@@ -52,6 +52,7 @@ type State struct {
 	flows     map[string]*zoneFlow
 	dwell     map[string]*dwellState
 	lastLearn time.Time
+	lastFuse  time.Time
 	meters    map[string]*MeteredGroup
 }
 

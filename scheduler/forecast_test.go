@@ -372,3 +372,47 @@ func TestUnlearnedZonesBorrowTheSiteDwell(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldBackGroupKeepsItsPlace: a group held back and told to come back
+// at T has its place kept: another group scanning at T whose party would
+// take the room it needs is held back too, and the first one is let in
+// when it comes back.
+func TestHeldBackGroupKeepsItsPlace(t *testing.T) {
+	cfg := petraWith(t, func(c *Config) {
+		c.Policy.RequestWindow = nil
+		for i := range c.Zones {
+			if c.Zones[i].ID == "treasury" {
+				c.Zones[i].HoldAt, c.Zones[i].ReleaseAt = 60, 30
+			}
+		}
+	})
+	s := New(cfg)
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
+	book := func(id, op string, n int) *Booking {
+		res, _ := s.Apply(day.Add(-time.Hour), Book{ID: id, Operator: op, Request: BookingRequest{
+			Date: "2026-12-01", Route: "main", PartySize: n, Window: Window{From: hm(8, 0), To: hm(8, 15)}}})
+		if res.Err != nil {
+			t.Fatalf("booking %s: %v", id, res.Err)
+		}
+		return s.bookings[id]
+	}
+	x, a, b := book("x", "op-x", 40), book("a", "op-a", 30), book("b", "op-b", 31)
+	scan := func(at time.Time, bk *Booking) ScanResult {
+		res, _ := s.Apply(at, Scan{Gate: bk.Gate, Ticket: Ticket{Booking: bk.ID}, Count: bk.PartySize})
+		return *res.Scan
+	}
+	if r := scan(day.Add(8*time.Hour), x); r.Admitted != 40 {
+		t.Fatalf("x: %+v", r)
+	}
+	ra := scan(day.Add(8*time.Hour+5*time.Minute), a)
+	if ra.Reason != ReasonHeld || ra.RetryAt == nil {
+		t.Fatalf("a would share the Treasury with x (70 of 60): %+v", ra)
+	}
+	T := *ra.RetryAt
+	if rb := scan(T, b); rb.Reason != ReasonHeld {
+		t.Fatalf("b at %s took the place kept for a (30 + 31 of 60): %+v", T.Format("15:04"), rb)
+	}
+	if r := scan(T, a); r.Admitted != 30 {
+		t.Fatalf("a back at %s as told: %+v", T.Format("15:04"), r)
+	}
+}

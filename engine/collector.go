@@ -31,8 +31,8 @@ var (
 		"Groups held back at their gates because their arrival would take this zone over its hold threshold.", []string{"zone"}, nil)
 	descHeldBackVisitors = prometheus.NewDesc("tafweej_zone_held_back_visitors",
 		"Visitors of the groups held back at their gates because of this zone.", []string{"zone"}, nil)
-	descDwell = prometheus.NewDesc("tafweej_zone_dwell_minutes",
-		"Mean stay in the zone in minutes: configured (the routes' stops) and learned (from the counters; absent until learned).", []string{"zone", "source"}, nil)
+	descDwell = prometheus.NewDesc("tafweej_zone_dwell_seconds",
+		"Mean stay in the zone: configured (the routes' stops) and learned (from the counters; absent until learned).", []string{"zone", "source"}, nil)
 	descDwellFactor = prometheus.NewDesc("tafweej_zone_dwell_factor",
 		"Learned stay over the configured one (1 until learned); the zone model and the forecast use it.", []string{"zone"}, nil)
 	descPlanned = prometheus.NewDesc("tafweej_zone_planned_occupancy_visitors",
@@ -148,9 +148,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descHeldBackVisitors, prometheus.GaugeValue, float64(heldVisitors[z.Zone]), z.Zone)
 	}
 	for _, d := range dwell {
-		ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, d.ConfiguredMinutes, d.Zone, "configured")
+		ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, 60*d.ConfiguredMinutes, d.Zone, "configured")
 		if d.Learned {
-			ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, d.LearnedMinutes, d.Zone, "learned")
+			ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, 60*d.LearnedMinutes, d.Zone, "learned")
 		}
 		ch <- prometheus.MustNewConstMetric(descDwellFactor, prometheus.GaugeValue, d.Factor, d.Zone)
 	}

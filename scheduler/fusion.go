@@ -17,7 +17,7 @@ import (
 // the counters' figure less their estimated drift:
 //
 //   - the drift is learned while the model says no admitted visitor can
-//     be in the zone (before the first arrivals, between groups in a quiet
+//     be in a zone its visitors have reached (between groups in a quiet
 //     zone, after the last ones left, at any time of the day): what the
 //     counters still count then is their drift (a miscount, a lost burst,
 //     a reboot that lost totals), taken off with a time constant of
@@ -122,7 +122,7 @@ func (s *State) fuseTick(now time.Time) []Effect {
 	prev := s.lastFuse
 	s.lastFuse = now
 	model := s.modelAt(now)
-	busy := s.busyZones(now)
+	busy, reached := s.busyZones(now)
 	dt := 0.0
 	if !prev.IsZero() && now.After(prev) {
 		dt = min(now.Sub(prev), 10*time.Minute).Minutes()
@@ -135,7 +135,7 @@ func (s *State) fuseTick(now time.Time) []Effect {
 			continue // no counter has reported: nothing to fuse
 		}
 		gap := float64(s.net(zc.ID) - int64(f.model))
-		if dt > 0 && f.model == 0 && !busy[zc.ID] {
+		if dt > 0 && f.model == 0 && reached[zc.ID] && !busy[zc.ID] {
 			f.drift += (gap - f.drift) * (1 - math.Exp(-dt/driftTau.Minutes()))
 		}
 		bound := driftShare*float64(s.traffic(zc.ID)) + driftFloor
@@ -166,9 +166,11 @@ func (s *State) fuseTick(now time.Time) []Effect {
 
 // busyZones are the zones in which the zone model has an admitted
 // visitor within quietMargin of now (arriving soon or just left): only
-// away from them is a count the counters' drift.
-func (s *State) busyZones(now time.Time) map[string]bool {
-	out := map[string]bool{}
+// away from them is a count the counters' drift; reached are the zones
+// the model's visitors have reached at all (the last 16 hours): in a zone
+// no admitted visitor reached, the model has nothing to say.
+func (s *State) busyZones(now time.Time) (out, reached map[string]bool) {
+	out, reached = map[string]bool{}, map[string]bool{}
 	f := s.dwellFactors()
 	m := quietMargin.Minutes()
 	spans := map[string][]stopSpan{}
@@ -187,9 +189,12 @@ func (s *State) busyZones(now time.Time) map[string]bool {
 			if el >= st.Arrive-m && el < st.Leave+m {
 				out[st.Zone] = true
 			}
+			if el >= st.Arrive {
+				reached[st.Zone] = true
+			}
 		}
 	}
-	return out
+	return out, reached
 }
 
 // quietMargin is how far from the model's visitors a zone must be for its

@@ -25,20 +25,17 @@ import (
 // admitted now but told to come back at the first minute (within
 // meterMaxDelay) at which it would not, and it keeps its right to enter
 // past its late grace. With no such minute it is moved to the next wave
-// with room, as a held group is. The check counts the visitors already
-// admitted and the groups already held back, each at the time it was
-// told to come back (its place is kept for it, up to keepPlaceFor after
-// that time), never the groups that have not come yet; and
+// with room, as a held group is. The check counts only visitors already
+// admitted, so a group is never kept out for one that may not come (a
+// version that kept each held group's place at the time it was told to
+// come back cut the visitors admitted by a third in the simulator:
+// docs/closed-loop.md); and
 // as every admission passes it, no admission the forecast allows takes a
 // zone over its hold threshold while visitors move as the model says
 // (TestForecastAdmissionsNeverOverCapacity).
 
 // ForecastMinutes is how far the published forecast reaches.
 const ForecastMinutes = 60
-
-// keepPlaceFor is how long after the time it was told to come back a
-// group held back keeps its place in the admission check.
-const keepPlaceFor = 10 * time.Minute
 
 // meterMaxDelay is the longest a group is told to wait, in minutes.
 const meterMaxDelay = 180
@@ -107,10 +104,8 @@ func (s *State) meanStay(now time.Time, zone string) float64 {
 }
 
 // projection forecasts every zone's occupancy for minutes 0 to h-1 from
-// now; with expected, the groups still to come are added; else the groups
-// held back are added at the time they were told to come back (their
-// place is kept), all but the booking skip.
-func (s *State) projection(now time.Time, h int, expected bool, skip string) map[string][]float64 {
+// now; with expected, the groups still to come are added.
+func (s *State) projection(now time.Time, h int, expected bool) map[string][]float64 {
 	f := s.dwellFactors()
 	diff := map[string][]float64{}
 	for _, zc := range s.cfg.Zones {
@@ -189,20 +184,6 @@ func (s *State) projection(now time.Time, h int, expected bool, skip string) map
 	for _, zc := range s.cfg.Zones {
 		clear(diff[zc.ID])
 	}
-	if !expected {
-		for _, id := range slices.Sorted(maps.Keys(s.meters)) {
-			m := s.meters[id]
-			b, ok := s.bookings[id]
-			if id == skip || !ok || !b.Active() || b.Admitted > 0 || now.Sub(m.RetryAt) > keepPlaceFor {
-				continue // not coming back when told: its place is not kept longer
-			}
-			at := m.RetryAt
-			if at.Before(now) {
-				at = now
-			}
-			place(b.Route, b.PartySize, -at.Sub(now).Minutes())
-		}
-	}
 	if expected {
 		date := s.today(now).Format(time.DateOnly)
 		late := time.Duration(s.cfg.Policy.LateGraceMinutes) * time.Minute
@@ -246,7 +227,7 @@ func (s *State) projection(now time.Time, h int, expected bool, skip string) map
 // Forecast is every zone's forecast occupancy for the next
 // ForecastMinutes, minute by minute, and the groups held back by it.
 func (s *State) Forecast(now time.Time) Forecast {
-	p := s.projection(now, ForecastMinutes+1, true, "")
+	p := s.projection(now, ForecastMinutes+1, true)
 	out := Forecast{At: now, Minutes: ForecastMinutes, Zones: []ZoneForecast{}, Held: []MeteredGroup{}}
 	for _, zc := range s.cfg.Zones {
 		zf := ZoneForecast{Zone: zc.ID, Capacity: s.zoneCapacity(zc, now), HoldAt: s.holdThreshold(zc, now), PeakAt: now}
@@ -275,7 +256,7 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 		return MeteredGroup{}, true
 	}
 	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
-	p := s.projection(now, h, false, b.ID)
+	p := s.projection(now, h, false)
 	thr := map[string]float64{}
 	for _, zc := range s.cfg.Zones {
 		thr[zc.ID] = float64(s.holdThreshold(zc, now))

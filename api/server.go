@@ -229,6 +229,7 @@ func (s *Server) table() []route {
 		{"GET", "/v1/requests/{id}", people, s.getRequest},
 		{"DELETE", "/v1/requests/{id}", people, s.withdrawRequest},
 		{"GET", "/v1/occupancy", people, s.occupancy},
+		{"GET", "/v1/forecast", people, s.forecast},
 		{"GET", "/v1/zones.geojson", people, s.zonesGeoJSON},
 		{"GET", "/v1/status", []string{auth.RoleOperator, auth.RoleOps, auth.RoleGate}, s.status},
 		{"GET", "/v1/closures", ops, s.listClosures},

@@ -94,6 +94,41 @@ func (s *Server) occupancy(w http.ResponseWriter, r *http.Request, _ *principal)
 	return nil
 }
 
+// forecast: GET /v1/forecast.
+func (s *Server) forecast(w http.ResponseWriter, r *http.Request, _ *principal) *apiError {
+	var out ForecastAnswer
+	err := s.eng.Read(r.Context(), func(st *scheduler.State, now time.Time) {
+		out = ForecastAnswer{Forecast: st.Forecast(now), Dwell: st.Dwell(now)}
+	})
+	if err != nil {
+		return engineError(err)
+	}
+	out.At = out.At.In(s.loc)
+	for i := range out.Zones {
+		out.Zones[i].PeakAt = out.Zones[i].PeakAt.In(s.loc)
+	}
+	out.Held = s.heldIn(out.Held)
+	for i := range out.Dwell {
+		if !out.Dwell[i].At.IsZero() {
+			out.Dwell[i].At = out.Dwell[i].At.In(s.loc)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// heldIn shows the groups held back in the site's time zone.
+func (s *Server) heldIn(hs []scheduler.MeteredGroup) []scheduler.MeteredGroup {
+	for i := range hs {
+		h := &hs[i]
+		h.Slot, h.ZoneAt, h.RetryAt, h.Since = h.Slot.In(s.loc), h.ZoneAt.In(s.loc), h.RetryAt.In(s.loc), h.Since.In(s.loc)
+	}
+	if hs == nil {
+		hs = []scheduler.MeteredGroup{}
+	}
+	return hs
+}
+
 // status: GET /v1/status.
 func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *apiError {
 	var out Status
@@ -107,6 +142,8 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 		}
 		out.Cuts = st.Cuts(now)
 		out.Offline = st.OfflineStatus()
+		out.Dwell = st.Dwell(now)
+		out.HeldBack = st.Forecast(now).Held
 		over = st.OverCapacity(now)
 		all = st.Closures(now)
 		for _, c := range all {
@@ -121,6 +158,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 	out.Zones = s.zonesIn(out.Zones)
 	out.Overbooked = s.overbooked(out.Zones, over)
 	out.Closures = s.closuresIn(out.Closures)
+	out.HeldBack = s.heldIn(out.HeldBack)
+	for i := range out.Dwell {
+		if !out.Dwell[i].At.IsZero() {
+			out.Dwell[i].At = out.Dwell[i].At.In(s.loc)
+		}
+	}
 	for i, c := range out.Cuts {
 		out.Cuts[i] = s.cutIn(c)
 	}

@@ -141,6 +141,20 @@ type Status struct {
 	// Offline is each gate device's state (online, offline since, scans
 	// waiting) and the conflicts found reconciling offline scans.
 	Offline scheduler.OfflineStatus `json:"offline"`
+	// Dwell is each zone's configured and learned stay.
+	Dwell []scheduler.ZoneDwell `json:"dwell"`
+	// HeldBack are the groups the forecast holds back at their gates, and
+	// why.
+	HeldBack []scheduler.MeteredGroup `json:"held_back"`
+}
+
+// ForecastAnswer is the answer of GET /v1/forecast: every zone's forecast
+// occupancy minute by minute for the next hour against its capacity, the
+// groups held back at their gates by it and why, and each zone's
+// configured and learned dwell.
+type ForecastAnswer struct {
+	scheduler.Forecast
+	Dwell []scheduler.ZoneDwell `json:"dwell"`
 }
 
 // Evacuation is how many people are in the reserve now, by the counters

@@ -100,6 +100,54 @@ func overview() *dashboard.DashboardBuilder {
 			OverrideByName("planned", solid("blue")).
 			OverrideByName("hold at", dashed("orange")).
 			OverrideByName("capacity", dashed("red"))).
+		WithRow(dashboard.NewRowBuilder("Forecast — the next hour against capacity, and the groups held back")).
+		WithPanel(newBarGauge("Forecast peak of the next hour, % of capacity", 8, 9,
+			"The most visitors forecast in each zone over the next hour (visitors inside moving along their routes, groups admitted "+
+				"and not yet there, groups still to come), as a share of its capacity. Orange from 85% (about the hold threshold): "+
+				"the gates hold back the groups whose arrival would take a zone past it.").
+			Unit("percent").
+			Min(0).
+			Max(120).
+			Thresholds(occupancySteps()).
+			Targets(targets(
+				ts(`100 * tafweej_zone_forecast_peak_visitors{`+selZone+`} / tafweej_zone_capacity_visitors{`+selZone+`}`, "{{zone}}"),
+			))).
+		WithPanel(newTimeseries("Forecast in 30 minutes against capacity ($zone)", 8, 9,
+			"Visitors forecast 30 and 60 minutes ahead (each point is the forecast made then) against the hold threshold and the capacity. "+
+				"The learned dwell is in the forecast.").
+			Targets(targets(
+				ts(`sum(tafweej_zone_forecast_visitors{minutes_ahead="30",`+selZone+`})`, "in 30 min"),
+				ts(`sum(tafweej_zone_forecast_visitors{minutes_ahead="60",`+selZone+`})`, "in 60 min"),
+				ts(`sum(tafweej_zone_hold_threshold_visitors{`+selZone+`})`, "hold at"),
+				ts(`sum(tafweej_zone_capacity_visitors{`+selZone+`})`, "capacity"),
+			)).
+			OverrideByName("in 30 min", solid("purple")).
+			OverrideByName("in 60 min", dashed("purple")).
+			OverrideByName("hold at", dashed("orange")).
+			OverrideByName("capacity", dashed("red"))).
+		WithPanel(newTimeseries("Groups held back at the gates, by the zone they would overfill", 8, 9,
+			"Groups told to come back later because their arrival would take this zone over its hold threshold at the time they "+
+				"would reach it (GET /v1/forecast lists each group, when and why).").
+			Targets(targets(
+				ts(`sum by (zone) (tafweej_zone_held_back_groups{`+selZone+`})`, "{{zone}}"),
+			))).
+		WithPanel(newBarGauge("Dwell: learned over configured", 12, 7,
+			"How long visitors really stay in each zone (learned from the counters) over the configured stays: 1 until learned. "+
+				"Above 1, visitors stay longer than the plan assumes (`tafweej dwell` shows the figures and the stays to adopt).").
+			Min(0.5).
+			Max(2).
+			Decimals(2).
+			Thresholds(steps(base("blue"), at(0.9, "green"), at(1.15, "orange"), at(1.4, "red"))).
+			Targets(targets(
+				ts(`tafweej_zone_dwell_factor{`+selZone+`}`, "{{zone}}"),
+			))).
+		WithPanel(newBarGauge("Counters against the zone model", 12, 7,
+			"Counted occupancy less the zone model's, per zone: the live figure fuses the two; a zone whose counters disagree "+
+				"with everything else is marked (tafweej_zone_counters_disagree).").
+			Thresholds(steps(base("green"))).
+			Targets(targets(
+				ts(`tafweej_zone_counted_occupancy_visitors{`+selZone+`} - tafweej_zone_model_occupancy_visitors{`+selZone+`}`, "{{zone}}"),
+			))).
 		WithRow(dashboard.NewRowBuilder("Holds and closures — where is the flow stopped?")).
 		WithPanel(newStateTimeline("Waves held, by zone", 12, 8,
 			"When waves whose route reaches a zone were held because its live occupancy passed the hold threshold.").

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,7 +16,25 @@ type stateCollector struct{ e *Engine }
 
 var (
 	descLive = prometheus.NewDesc("tafweej_zone_live_occupancy_visitors",
-		"Visitors in the zone now, from the people counters.", []string{"zone"}, nil)
+		"Visitors in the zone now: the best estimate, from the people counters and the zone model (GET /v1/occupancy live).", []string{"zone"}, nil)
+	descCounted = prometheus.NewDesc("tafweej_zone_counted_occupancy_visitors",
+		"Visitors in the zone now by its people counters alone (GET /v1/occupancy counted).", []string{"zone"}, nil)
+	descModel = prometheus.NewDesc("tafweej_zone_model_occupancy_visitors",
+		"Visitors in the zone now by the zone model: admissions along their routes by the time since admission, with the learned dwell (GET /v1/occupancy model).", []string{"zone"}, nil)
+	descDisagree = prometheus.NewDesc("tafweej_zone_counters_disagree",
+		"1 while the zone's counters and the zone model disagree by more than the counters' drift explains.", []string{"zone"}, nil)
+	descForecast = prometheus.NewDesc("tafweej_zone_forecast_visitors",
+		"Visitors forecast in the zone minutes_ahead minutes from now (0 to 60, every 5), with the groups still to come (GET /v1/forecast).", []string{"zone", "minutes_ahead"}, nil)
+	descForecastPeak = prometheus.NewDesc("tafweej_zone_forecast_peak_visitors",
+		"The most visitors forecast in the zone over the next hour.", []string{"zone"}, nil)
+	descHeldBack = prometheus.NewDesc("tafweej_zone_held_back_groups",
+		"Groups held back at their gates because their arrival would take this zone over its hold threshold.", []string{"zone"}, nil)
+	descHeldBackVisitors = prometheus.NewDesc("tafweej_zone_held_back_visitors",
+		"Visitors of the groups held back at their gates because of this zone.", []string{"zone"}, nil)
+	descDwell = prometheus.NewDesc("tafweej_zone_dwell_seconds",
+		"Mean stay in the zone: configured (the routes' stops) and learned (from the counters; absent until learned).", []string{"zone", "source"}, nil)
+	descDwellFactor = prometheus.NewDesc("tafweej_zone_dwell_factor",
+		"Learned stay over the configured one (1 until learned); the zone model and the forecast use it.", []string{"zone"}, nil)
 	descPlanned = prometheus.NewDesc("tafweej_zone_planned_occupancy_visitors",
 		"Visitors the plan puts in the zone now.", []string{"zone"}, nil)
 	descCapacity = prometheus.NewDesc("tafweej_zone_capacity_visitors",
@@ -53,7 +72,8 @@ var (
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLive, descPlanned, descCapacity, descHoldAt, descReleaseAt, descHeld, descClosed,
 		descClosures, descWaveBooked, descWaveAdmitted, descWaveNoShow, descSiteOpen, descSensorAge, descGateCapacity,
-		descCuts, descPending, descSensorSuspect} {
+		descCuts, descPending, descSensorSuspect, descCounted, descModel, descDisagree, descForecast, descForecastPeak,
+		descHeldBack, descHeldBackVisitors, descDwell, descDwellFactor} {
 		ch <- d
 	}
 }
@@ -68,8 +88,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	var open bool
 	var sensors []scheduler.SensorState
 	var at time.Time
+	var fc scheduler.Forecast
+	var dwell []scheduler.ZoneDwell
 	err := c.e.Read(ctx, func(s *scheduler.State, now time.Time) {
 		at = now
+		fc = s.Forecast(now)
+		dwell = s.Dwell(now)
 		open = s.Open(now)
 		sensors = s.Sensors()
 		occ = s.Occupancy(now)
@@ -106,6 +130,29 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descReleaseAt, prometheus.GaugeValue, float64(o.ReleaseAt), o.Zone)
 		ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, b(o.Held), o.Zone)
 		ch <- prometheus.MustNewConstMetric(descClosed, prometheus.GaugeValue, b(o.Closed), o.Zone)
+		ch <- prometheus.MustNewConstMetric(descCounted, prometheus.GaugeValue, float64(o.Counted), o.Zone)
+		ch <- prometheus.MustNewConstMetric(descModel, prometheus.GaugeValue, float64(o.Model), o.Zone)
+		ch <- prometheus.MustNewConstMetric(descDisagree, prometheus.GaugeValue, b(o.CountersDisagree), o.Zone)
+	}
+	heldGroups, heldVisitors := map[string]int{}, map[string]int{}
+	for _, h := range fc.Held {
+		heldGroups[h.Zone]++
+		heldVisitors[h.Zone] += h.Visitors
+	}
+	for _, z := range fc.Zones {
+		for k := 0; k < len(z.Visitors); k += 5 {
+			ch <- prometheus.MustNewConstMetric(descForecast, prometheus.GaugeValue, float64(z.Visitors[k]), z.Zone, strconv.Itoa(k))
+		}
+		ch <- prometheus.MustNewConstMetric(descForecastPeak, prometheus.GaugeValue, float64(z.Peak), z.Zone)
+		ch <- prometheus.MustNewConstMetric(descHeldBack, prometheus.GaugeValue, float64(heldGroups[z.Zone]), z.Zone)
+		ch <- prometheus.MustNewConstMetric(descHeldBackVisitors, prometheus.GaugeValue, float64(heldVisitors[z.Zone]), z.Zone)
+	}
+	for _, d := range dwell {
+		ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, 60*d.ConfiguredMinutes, d.Zone, "configured")
+		if d.Learned {
+			ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, 60*d.LearnedMinutes, d.Zone, "learned")
+		}
+		ch <- prometheus.MustNewConstMetric(descDwellFactor, prometheus.GaugeValue, d.Factor, d.Zone)
 	}
 	ch <- prometheus.MustNewConstMetric(descClosures, prometheus.GaugeValue, float64(closures))
 	ch <- prometheus.MustNewConstMetric(descCuts, prometheus.GaugeValue, float64(cuts))

@@ -91,7 +91,7 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 	if now.Before(opens) {
 		return res(DecisionReject, ReasonTooEarly, &opens), nil
 	}
-	if b.Admitted == 0 && now.After(late) {
+	if b.Admitted == 0 && now.After(late) && s.meters[b.ID] == nil {
 		if !p.RebookLate {
 			return res(DecisionReject, ReasonTooLate, nil), nil
 		}
@@ -110,7 +110,26 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 		retry := now.Add(time.Duration(s.cfg.SlotMinutes) * time.Minute).Truncate(time.Minute)
 		return res(DecisionReject, ReasonHeld, &retry), nil
 	}
+	if b.Admitted == 0 {
+		// The forecast meters the group: its whole party must fit on its
+		// route at the times it would be there (forecast.go).
+		if m, ok := s.meterCheck(now, b, r, b.PartySize); !ok {
+			if m.RetryAt.IsZero() {
+				delete(s.meters, b.ID)
+				if e, ok := s.move(now, d, b, r, "forecast: "+m.Zone); ok {
+					retry := b.Slot
+					return res(DecisionReject, ReasonHeld, &retry), e
+				}
+				m.RetryAt = now.Add(meterMaxDelay * time.Minute).Truncate(time.Minute)
+			}
+			s.meters[b.ID] = &m
+			retry := m.RetryAt
+			return res(DecisionReject, ReasonHeld, &retry), nil
+		}
+		delete(s.meters, b.ID)
+	}
 	n := min(c.Count, b.PartySize-b.Admitted)
+	s.logAdmission(b, n, now)
 	b.Admitted += n
 	if b.Admitted == b.PartySize {
 		b.Status = StatusCompleted

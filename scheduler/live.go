@@ -69,7 +69,9 @@ func (s *State) counter(now time.Time, c CounterReading) (Result, []Effect) {
 		next.Boot = c.Boot
 	}
 	next.Seq, next.In, next.Out, next.At, next.Applied = c.Seq, c.In, c.Out, c.At, now
+	prevNet := s.net(c.Zone)
 	s.sensors[c.Sensor] = &next
+	s.recordFlow(now, c.Zone, prevNet)
 	effects := []Effect{PutSensor{next}}
 	effects = append(effects, s.evalZoneBy(now, c.Zone, c.Sensor)...)
 	return Result{Counter: CounterApplied}, effects
@@ -85,14 +87,6 @@ func (s *State) net(zone string) int64 {
 		}
 	}
 	return n + s.zones[zone].Offset
-}
-
-// Live is a zone's live occupancy, from the counters.
-func (s *State) Live(zone string) int {
-	if _, ok := s.zones[zone]; !ok {
-		return 0
-	}
-	return int(max(s.net(zone), 0))
 }
 
 // evalZone corrects negative drift and applies the hold hysteresis.
@@ -211,6 +205,9 @@ func (s *State) resetZone(now time.Time, c ResetZone) (Result, []Effect) {
 func (s *State) reset(now time.Time, zone string) []Effect {
 	z := s.zones[zone]
 	z.Offset -= s.net(zone)
+	if f := s.fusion[zone]; f != nil {
+		f.drift, f.disagree, f.disagreeSince = 0, false, time.Time{}
+	}
 	return append([]Effect{PutZone{*z}}, s.evalZone(now, zone)...)
 }
 
@@ -343,6 +340,10 @@ func (s *State) tick(now time.Time) (Result, []Effect) {
 		}
 	}
 	effects = append(effects, s.offlineTick(now)...)
+	s.pruneAdmits(now)
+	s.pruneMeters(now)
+	s.learnDwell(now)
+	effects = append(effects, s.fuseTick(now)...)
 	today := s.today(now)
 	if _, _, closeAt, ok := s.cfg.HoursOn(today); ok {
 		closeAt = max(closeAt, s.eveningClose(today))

@@ -311,6 +311,7 @@ func (s *State) offlineScan(now time.Time, c OfflineScans, sc OfflineScan) (Offl
 	out.At = at
 	r, _ := s.cfg.Route(b.Route)
 	before := b.Admitted
+	s.logAdmission(b, sc.Count, at)
 	b.Admitted += sc.Count
 	if b.Active() && b.Admitted >= b.PartySize {
 		b.Status = StatusCompleted

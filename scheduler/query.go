@@ -22,6 +22,14 @@ type ZoneOccupancy struct {
 	// Inside is the number of admitted visitors the plan puts in the zone
 	// now (from admissions, not counters).
 	Inside int `json:"inside"`
+	// Counted is the counters' own figure, Model the zone model's
+	// (admissions along their routes by the time since admission, with
+	// the learned dwell); Live is the best estimate from both (fusion.go).
+	Counted int `json:"counted"`
+	Model   int `json:"model"`
+	// CountersDisagree is set while the counters and the model disagree
+	// by more than the fusion explains.
+	CountersDisagree bool `json:"counters_disagree,omitempty"`
 	// Overbooked lists the dates, from today on, on which the plan puts
 	// the zone over the capacity in force (after a configuration lowered
 	// it), each at its worst; see OverCapacity. Set by the adapters that
@@ -34,11 +42,16 @@ func (s *State) Occupancy(now time.Time) []ZoneOccupancy {
 	date := s.today(now).Format(time.DateOnly)
 	d := s.days[date]
 	inside := s.insideByZone(now)
+	model := s.modelAt(now)
 	var out []ZoneOccupancy
 	for _, zc := range s.cfg.Zones {
 		z := s.zones[zc.ID]
 		o := ZoneOccupancy{Zone: zc.ID, Name: zc.Name, Capacity: s.zoneCapacity(zc, now), HoldAt: zc.HoldAt, ReleaseAt: zc.ReleaseAt,
-			Live: s.Live(zc.ID), Held: z.Held, HeldSince: z.HeldSince, Closed: s.zoneClosed(now, zc.ID), Inside: inside[zc.ID]}
+			Live: s.Live(zc.ID), Held: z.Held, HeldSince: z.HeldSince, Closed: s.zoneClosed(now, zc.ID), Inside: inside[zc.ID],
+			Counted: s.Counted(zc.ID), Model: model[zc.ID]}
+		if f := s.fusion[zc.ID]; f != nil {
+			o.CountersDisagree = f.disagree
+		}
 		if d != nil {
 			if i := s.minuteOf(d, now) / s.res; i >= 0 && i < len(d.zone[zc.ID]) {
 				o.Planned = int(d.zone[zc.ID][i]) - d.phantomZone(zc.ID, i) // not a cut's phantom load

@@ -77,11 +77,14 @@ func (s *State) Revert(effects []Effect, durable Snapshot, tick *TickMark) {
 		done[k] = true
 		return true
 	}
+	reverted := map[string]bool{} // bookings whose admissions the zone model counts again
+	defer func() { s.rebuildAdmitsOf(reverted) }()
 	for _, e := range effects {
 		switch e := derefEffect(e).(type) {
 		case PutBooking:
 			if once("b", e.Booking.ID) {
 				s.revertBooking(e.Booking.ID, bookings[e.Booking.ID])
+				reverted[e.Booking.ID] = true
 			}
 		case PutIdempotency:
 			revertIdem(s, idemKey{e.Record.Operator, e.Record.Key}, idem)

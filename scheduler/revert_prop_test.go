@@ -61,8 +61,22 @@ func TestRevertLeavesWhatTheStoreRestores(t *testing.T) {
 			if diff := dayDiff(s, fresh); diff != "" {
 				rt.Fatalf("%s\n%s", diff, joinLines(log))
 			}
+			if a, b := admitsOf(s), admitsOf(fresh); !reflect.DeepEqual(a, b) {
+				rt.Fatalf("the zone model's admissions are not the restored ones\nmemory:   %v\nrestored: %v\n%s", a, b, joinLines(log))
+			}
 		}
 	})
+}
+
+// admitsOf is the zone model's admission log as a sorted list (entries at
+// the same time may be in another order after a revert).
+func admitsOf(s *State) []string {
+	var out []string
+	for _, a := range s.admits {
+		out = append(out, fmt.Sprintf("%s %s %d %s", a.At.UTC().Format(time.RFC3339Nano), a.Booking, a.N, a.Route))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // dayDiff compares every day's loads of two states (a day one of them has

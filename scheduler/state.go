@@ -45,6 +45,19 @@ type State struct {
 	// off is the live picture of gate devices and offline reconciliation
 	// (offline_reconcile.go); not persisted.
 	off *offlineState
+
+	// The live picture, derived and not persisted (rebuilt from the scan
+	// records, or learned again, after a restart): the admission log of
+	// the zone model (zonemodel.go), each zone's fusion state (fusion.go),
+	// its counted flows and learned dwell (dwell.go), and the groups held
+	// back by the forecast (forecast.go).
+	admits    []admitRec
+	fusion    map[string]*zoneFusion
+	flows     map[string]*zoneFlow
+	dwell     map[string]*dwellState
+	lastLearn time.Time
+	lastFuse  time.Time
+	meters    map[string]*MeteredGroup
 }
 
 type idemKey struct{ operator, key string }
@@ -87,6 +100,10 @@ func New(cfg *Config) *State {
 		requests: map[string]*Request{},
 		pending:  map[string]map[string]*Request{},
 		cuts:     map[string]*CapacityCut{},
+		fusion:   map[string]*zoneFusion{},
+		flows:    map[string]*zoneFlow{},
+		dwell:    map[string]*dwellState{},
+		meters:   map[string]*MeteredGroup{},
 	}
 	for _, z := range cfg.Zones {
 		s.zones[z.ID] = &ZoneState{Zone: z.ID}
@@ -192,6 +209,7 @@ func Restore(cfg *Config, snap Snapshot) (*State, error) {
 			s.addPending(&q)
 		}
 	}
+	s.rebuildAdmits()
 	return s, nil
 }
 

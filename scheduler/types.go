@@ -263,4 +263,6 @@ const (
 	EventRequestsAllotted   = "requests.allotted"
 	EventSensorSuspect      = "sensor.suspect"
 	EventSensorTrusted      = "sensor.trusted"
+	EventCountersDisagree   = "zone.counters_disagree"
+	EventCountersAgree      = "zone.counters_agree"
 )

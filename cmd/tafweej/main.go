@@ -95,6 +95,7 @@ Start the service with 'tafweej serve'; the other commands talk to it.`,
 		newTicketCmd(g),
 		newConsoleLinkCmd(g),
 		newClusterCmd(g),
+		newDwellCmd(g),
 	)
 	usageErrors(root)
 	return root

@@ -269,6 +269,25 @@ func newStatusCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(w)
 				table(w, "CAPACITY CUT\tWHAT\tCAPACITY\tFROM\tUNTIL\tREASON", rows)
 			}
+			rows = nil
+			for _, d := range s.Dwell {
+				if d.Learned {
+					rows = append(rows, []string{d.Zone, fmt.Sprintf("%.1f", d.ConfiguredMinutes), fmt.Sprintf("%.1f", d.LearnedMinutes), fmt.Sprintf("%.2f", d.Factor)})
+				}
+			}
+			if len(rows) > 0 {
+				fmt.Fprintln(w)
+				table(w, "DWELL	CONFIGURED MIN	LEARNED MIN	FACTOR", rows)
+			}
+			rows = nil
+			for _, h := range s.HeldBack {
+				rows = append(rows, []string{h.Gate, h.Slot.Format("15:04"), strconv.Itoa(h.Visitors), h.Booking,
+					fmt.Sprintf("%s %d/%d at %s", h.Zone, h.Forecast, h.HoldAt, h.ZoneAt.Format("15:04")), h.RetryAt.Format("15:04")})
+			}
+			if len(rows) > 0 {
+				fmt.Fprintln(w)
+				table(w, "HELD BACK AT	WAVE	VISITORS	BOOKING	WOULD OVERFILL (FORECAST/HOLD AT)	BACK AT", rows)
+			}
 			printOverbooked(w, s.Overbooked)
 			printOffline(w, s.Offline)
 			return nil

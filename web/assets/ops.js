@@ -11,6 +11,7 @@
   const REQUESTS_MS = 30000; // requests change without an event when operators submit
   const PLANNED_DATES = 3;   // how many coming planned dates the panel shows
   let status = null;
+  let forecast = null; // the last GET /v1/forecast
   let stream = null;
   let poller = null;
   let reqPoller = null;
@@ -112,6 +113,58 @@
     status = r.body;
     render();
     TFMap.load(key);
+    loadForecast(key);
+  }
+
+  // loadForecast reads GET /v1/forecast and draws it.
+  async function loadForecast(key) {
+    let r;
+    try { r = await TF.api("GET", "/v1/forecast", key); } catch (e) { return; }
+    if (r.status !== 200 || !r.body) return;
+    forecast = r.body;
+    renderForecast();
+  }
+
+  const SVGNS = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    const n = document.createElementNS(SVGNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
+    return n;
+  }
+
+  // renderForecast draws each zone's forecast for the next hour: a line
+  // of the visitors forecast minute by minute, under the hold threshold
+  // (dashed orange) and the capacity (red), on a scale from 0 to 120% of
+  // the capacity; the dwell learned beside the configured one; and the
+  // groups held back at the gates, and why.
+  function renderForecast() {
+    if (!forecast) return;
+    const W = 240, H = 60;
+    const dwell = {};
+    for (const d of forecast.dwell || []) dwell[d.zone] = d;
+    const rows = (forecast.zones || []).map((z) => {
+      const top = Math.max(z.capacity * 1.2, 1);
+      const y = (v) => (H - (H * Math.min(v, top)) / top).toFixed(2);
+      const n = Math.max((z.visitors || []).length - 1, 1);
+      const pts = (z.visitors || []).map((v, k) => ((W * k) / n).toFixed(2) + "," + y(v)).join(" ");
+      const g = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, class: "fc", role: "img", "aria-label": zoneName(z.zone) });
+      g.append(svg("line", { class: "fc-cap", x1: 0, x2: W, y1: y(z.capacity), y2: y(z.capacity), stroke: "#c62828", "stroke-width": 1.5 }));
+      g.append(svg("line", { class: "fc-hold", x1: 0, x2: W, y1: y(z.hold_at), y2: y(z.hold_at), stroke: "#ef6c00", "stroke-width": 1.5, "stroke-dasharray": "4 3" }));
+      g.append(svg("polyline", { class: "fc-line", points: pts, fill: "none", stroke: z.peak > z.hold_at ? "#ef6c00" : "#1565c0", "stroke-width": 2 }));
+      const d = dwell[z.zone];
+      const dl = d && d.learned ? TF.t("dwell_line", { learned: d.learned_minutes, configured: d.configured_minutes })
+        : TF.t("dwell_unlearned", { configured: d ? d.configured_minutes : "?" });
+      return TF.el("div", { class: "fc-zone", "data-zone": z.zone, "data-peak": z.peak, "data-capacity": z.capacity, "data-hold": z.hold_at },
+        TF.el("strong", {}, zoneName(z.zone)), " ",
+        TF.el("span", { class: "small" }, TF.t("peak_line", { peak: z.peak, at: TF.time(z.peak_at) }) + " · " + dl),
+        TF.el("div", {}, g));
+    });
+    $("forecast").replaceChildren(...rows);
+    $("held-back").replaceChildren(...(forecast.held || []).map((h) => TF.el("tr", { "data-booking": h.booking },
+      TF.el("td", {}, gateName(h.gate)), TF.el("td", {}, TF.time(h.slot)), TF.el("td", { class: "n" }, String(h.visitors)),
+      TF.el("td", {}, zoneName(h.zone)),
+      TF.el("td", {}, TF.t("held_why_text", { zone: zoneName(h.zone), forecast: h.forecast, hold: h.hold_at, at: TF.time(h.zone_at) })),
+      TF.el("td", {}, TF.time(h.retry_at)))));
   }
 
   // loadRequests reads every operator's requests (an ops key sees them
@@ -497,7 +550,7 @@
     if (alertKey || alertText) showAlert(alertKey, alertText);
     const c = $("conn");
     if (c.dataset.state) c.textContent = TF.t(c.dataset.state === "live" ? "live" : c.dataset.state === "connecting" ? "connecting" : "offline");
-    if (TF.site) { fillCutTargets(); showCutError(); render(); renderScans(); renderProblems(); renderCutLog(); renderPlanned(); TFMap.render(); }
+    if (TF.site) { fillCutTargets(); showCutError(); render(); renderScans(); renderProblems(); renderCutLog(); renderPlanned(); renderForecast(); TFMap.render(); }
   }
 
   async function boot() {

@@ -1,0 +1,336 @@
+package scheduler
+
+import (
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Forecast and metering
+//
+// Every zone's occupancy is forecast minute by minute from what is known
+// now (projection): the admitted visitors moved along their routes by the
+// zone model (zonemodel.go, with the learned dwell), plus the gap between
+// the best estimate and the model now, fading over the zone's mean stay
+// (visitors the model does not explain leave as others do). The published
+// forecast (Forecast, ForecastMinutes ahead) adds the groups still to come:
+// each booking not yet (wholly) admitted and still admissible, entering at
+// its slot or now, whichever is later (or at the time it was told to come
+// back, if metered).
+//
+// Metering: before a group's first admission, its whole party is put on
+// its route as if admitted now; if that takes any zone on the route over
+// its hold threshold at the minute the group would be there, it is not
+// admitted now but told to come back at the first minute (within
+// meterMaxDelay) at which it would not, and it keeps its right to enter
+// past its late grace. With no such minute it is moved to the next wave
+// with room, as a held group is. The check counts only visitors already
+// admitted, so a group is never kept out for one that may not come (a
+// version that kept each held group's place at the time it was told to
+// come back cut the visitors admitted by a third in the simulator:
+// docs/closed-loop.md); and
+// as every admission passes it, no admission the forecast allows takes a
+// zone over its hold threshold while visitors move as the model says
+// (TestForecastAdmissionsNeverOverCapacity).
+
+// ForecastMinutes is how far the published forecast reaches.
+const ForecastMinutes = 60
+
+// meterMaxDelay is the longest a group is told to wait, in minutes.
+const meterMaxDelay = 180
+
+// ZoneForecast is one zone's forecast occupancy.
+type ZoneForecast struct {
+	Zone     string `json:"zone"`
+	Capacity int    `json:"capacity"`
+	HoldAt   int    `json:"hold_at"`
+	// Visitors[k] is the occupancy forecast k minutes from now, k = 0 to
+	// ForecastMinutes.
+	Visitors []int `json:"visitors"`
+	// Peak is the largest of Visitors, first reached at PeakAt.
+	Peak   int       `json:"peak"`
+	PeakAt time.Time `json:"peak_at"`
+}
+
+// MeteredGroup is a group held back at its gate by the forecast, and why.
+type MeteredGroup struct {
+	Booking  string    `json:"booking"`
+	Operator string    `json:"operator"`
+	Gate     string    `json:"gate"`
+	Slot     time.Time `json:"slot"`
+	Visitors int       `json:"visitors"`
+	// Zone is the zone the group would have taken over its hold
+	// threshold (HoldAt) at ZoneAt, where Forecast visitors were
+	// forecast without it.
+	Zone     string    `json:"zone"`
+	ZoneAt   time.Time `json:"zone_at"`
+	Forecast int       `json:"forecast"`
+	HoldAt   int       `json:"hold_at"`
+	// RetryAt is when it was told to come back; Since when it was first
+	// held.
+	RetryAt time.Time `json:"retry_at"`
+	Since   time.Time `json:"since"`
+}
+
+// Forecast is the forecast of every zone and the groups held back.
+type Forecast struct {
+	At      time.Time      `json:"at"`
+	Minutes int            `json:"minutes"`
+	Zones   []ZoneForecast `json:"zones"`
+	Held    []MeteredGroup `json:"held"`
+}
+
+// holdThreshold is a zone's hold threshold in force (scaled down with its
+// capacity while a capacity cut is in force).
+func (s *State) holdThreshold(zc Zone, now time.Time) int {
+	c := s.zoneCapacity(zc, now)
+	if c >= zc.Capacity || zc.Capacity <= 0 {
+		return zc.HoldAt
+	}
+	return zc.HoldAt * c / zc.Capacity
+}
+
+// meanStay is the zone's mean stay in minutes under the learned dwell.
+func (s *State) meanStay(now time.Time, zone string) float64 {
+	var m float64
+	for _, w := range s.zoneStays(zone, now.Add(-3*time.Hour), now) {
+		m += w.Stay * w.Weight
+	}
+	if d := s.dwell[zone]; d != nil {
+		m *= d.factor
+	}
+	return max(m, 5)
+}
+
+// projection forecasts every zone's occupancy for minutes 0 to h-1 from
+// now; with expected, the groups still to come are added.
+func (s *State) projection(now time.Time, h int, expected bool) map[string][]float64 {
+	f := s.dwellFactors()
+	diff := map[string][]float64{}
+	for _, zc := range s.cfg.Zones {
+		diff[zc.ID] = make([]float64, h+1)
+	}
+	spans := map[string][]stopSpan{}
+	cl := s.closedSpans()
+	exact := map[string][]float64{} // stops closures touch, minute by minute
+	place := func(route string, n int, el float64) {
+		sp, ok := spans[route]
+		if !ok {
+			r, found := s.cfg.Route(route)
+			if !found {
+				return
+			}
+			sp = routeSpans(r, f)
+			spans[route] = sp
+		}
+		for _, st := range sp {
+			k0 := max(int(math.Ceil(st.Arrive-el)), 0)
+			k1 := min(int(math.Ceil(st.Leave-el)), h)
+			if k0 >= k1 {
+				continue
+			}
+			at := now.Add(-minutes(el))
+			in, out := at.Add(minutes(st.Arrive)), at.Add(minutes(st.Leave))
+			if touches(cl[st.Zone], in, out) {
+				v := exact[st.Zone]
+				if v == nil {
+					v = make([]float64, h)
+					exact[st.Zone] = v
+				}
+				for k := k0; k < k1; k++ {
+					v[k] += float64(n) * presence(cl[st.Zone], in, out, st.Stay, now.Add(time.Duration(k)*time.Minute))
+				}
+				continue
+			}
+			d := diff[st.Zone]
+			d[k0] += float64(n)
+			d[k1] -= float64(n)
+		}
+	}
+	for _, a := range s.admits {
+		place(a.Route, a.N, now.Sub(a.At).Minutes())
+	}
+	out := map[string][]float64{}
+	for _, zc := range s.cfg.Zones {
+		d := diff[zc.ID]
+		v := make([]float64, h)
+		acc := 0.0
+		for k := range h {
+			acc += d[k]
+			v[k] = acc
+		}
+		if e := exact[zc.ID]; e != nil {
+			for k := range h {
+				v[k] += e[k]
+			}
+			clear(e)
+		}
+		out[zc.ID] = v
+	}
+	// The gap between the estimate and the model now fades over the
+	// zone's mean stay.
+	for _, zc := range s.cfg.Zones {
+		v := out[zc.ID]
+		if h == 0 || s.traffic(zc.ID) == 0 {
+			continue
+		}
+		gap := float64(s.Live(zc.ID)) - v[0]
+		w := s.meanStay(now, zc.ID)
+		for k := range h {
+			v[k] = max(v[k]+gap*math.Exp(-float64(k)/w), 0)
+		}
+	}
+	for _, zc := range s.cfg.Zones {
+		clear(diff[zc.ID])
+	}
+	if expected {
+		date := s.today(now).Format(time.DateOnly)
+		late := time.Duration(s.cfg.Policy.LateGraceMinutes) * time.Minute
+		// Today's bookings only (the per-date index), in id order (the
+		// sums are the same on every replica).
+		var todays []Booking
+		for b := range s.bookings.view(date, nil) {
+			todays = append(todays, *b)
+		}
+		slices.SortFunc(todays, func(a, b Booking) int { return strings.Compare(a.ID, b.ID) })
+		for i := range todays {
+			b := &todays[i]
+			left := b.PartySize - b.Admitted
+			if !b.Active() || b.Date != date || left <= 0 {
+				continue
+			}
+			at := b.Slot
+			if m := s.meters[b.ID]; m != nil {
+				at = m.RetryAt
+			} else if now.After(b.Slot.Add(late)) && b.Admitted == 0 {
+				continue // past its grace: it will not be let in
+			}
+			if at.Before(now) {
+				at = now
+			}
+			if r, ok := s.cfg.Route(b.Route); !ok || s.routeClosed(now, r) {
+				continue
+			}
+			place(b.Route, left, -at.Sub(now).Minutes())
+		}
+	}
+	for _, zc := range s.cfg.Zones {
+		d, v := diff[zc.ID], out[zc.ID]
+		acc := 0.0
+		for k := range h {
+			acc += d[k]
+			v[k] += acc
+		}
+		if e := exact[zc.ID]; e != nil {
+			for k := range h {
+				v[k] += e[k]
+			}
+		}
+	}
+	return out
+}
+
+// Forecast is every zone's forecast occupancy for the next
+// ForecastMinutes, minute by minute, and the groups held back by it.
+func (s *State) Forecast(now time.Time) Forecast {
+	p := s.projection(now, ForecastMinutes+1, true)
+	out := Forecast{At: now, Minutes: ForecastMinutes, Zones: []ZoneForecast{}, Held: []MeteredGroup{}}
+	for _, zc := range s.cfg.Zones {
+		zf := ZoneForecast{Zone: zc.ID, Capacity: s.zoneCapacity(zc, now), HoldAt: s.holdThreshold(zc, now), PeakAt: now}
+		for k, v := range p[zc.ID] {
+			n := int(math.Round(v))
+			zf.Visitors = append(zf.Visitors, n)
+			if n > zf.Peak {
+				zf.Peak, zf.PeakAt = n, now.Add(time.Duration(k)*time.Minute)
+			}
+		}
+		out.Zones = append(out.Zones, zf)
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.meters)) {
+		out.Held = append(out.Held, *s.meters[id])
+	}
+	slices.SortStableFunc(out.Held, func(a, b MeteredGroup) int { return a.RetryAt.Compare(b.RetryAt) })
+	return out
+}
+
+// meterCheck decides whether n visitors of booking b may start route r
+// now. If not, it returns false with the record of why and the time to
+// come back (zero if no time within meterMaxDelay will do).
+func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
+	sp := routeSpans(r, s.dwellFactors())
+	if len(sp) == 0 {
+		return MeteredGroup{}, true
+	}
+	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
+	p := s.projection(now, h, false)
+	thr := map[string]float64{}
+	for _, zc := range s.cfg.Zones {
+		thr[zc.ID] = float64(s.holdThreshold(zc, now))
+	}
+	m := MeteredGroup{Booking: b.ID, Operator: b.Operator, Gate: b.Gate, Slot: b.Slot, Visitors: n, Since: now}
+	if prev := s.meters[b.ID]; prev != nil {
+		m.Since = prev.Since
+	}
+	// over[z][k] counts the minutes before k at which n more visitors
+	// would take zone z over its threshold: a stop [a, l) is clear if
+	// over[z][l] == over[z][a].
+	over := map[string][]int32{}
+	for _, st := range sp {
+		if _, ok := over[st.Zone]; ok {
+			continue
+		}
+		v, t := p[st.Zone], thr[st.Zone]
+		c := make([]int32, len(v)+1)
+		for k, x := range v {
+			c[k+1] = c[k]
+			if x+float64(n) > t {
+				c[k+1]++
+			}
+		}
+		over[st.Zone] = c
+	}
+	for d := 0; d <= meterMaxDelay; d++ {
+		ok := true
+		for _, st := range sp {
+			c := over[st.Zone]
+			a := min(int(math.Ceil(float64(d)+st.Arrive)), len(c)-1)
+			l := min(int(math.Ceil(float64(d)+st.Leave)), len(c)-1)
+			if a >= l || c[l] == c[a] {
+				continue
+			}
+			ok = false
+			if d == 0 {
+				k := a
+				for c[k+1] == c[k] {
+					k++
+				}
+				v := p[st.Zone]
+				m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = st.Zone, now.Add(time.Duration(k)*time.Minute), int(math.Round(v[k])), int(thr[st.Zone])
+			}
+			break
+		}
+		if ok {
+			if d == 0 {
+				return MeteredGroup{}, true
+			}
+			m.RetryAt = now.Add(time.Duration(d) * time.Minute).Truncate(time.Minute).Add(time.Minute)
+			return m, false
+		}
+	}
+	return m, false
+}
+
+// pruneMeters forgets the groups held back that were admitted, cancelled,
+// or did not come back within their late grace after the time given.
+func (s *State) pruneMeters(now time.Time) {
+	late := time.Duration(s.cfg.Policy.LateGraceMinutes) * time.Minute
+	for _, id := range slices.Sorted(maps.Keys(s.meters)) {
+		m := s.meters[id]
+		b, ok := s.bookings.peek(id)
+		if !ok || !b.Active() || b.Admitted > 0 || now.Sub(m.RetryAt) > late {
+			delete(s.meters, id)
+		}
+	}
+}

@@ -29,10 +29,10 @@ func (e *Engine) restore() (*scheduler.State, error) {
 		r    *scheduler.Restorer
 		rest scheduler.Snapshot
 	)
-	err := sl.LoadStream(func(snap scheduler.Snapshot) error {
+	err := sl.LoadStream(func(snap scheduler.Snapshot, bookings int) error {
 		rest = snap
 		var err error
-		r, err = scheduler.NewRestorer(e.cfg, snap.Cuts, 0)
+		r, err = scheduler.NewRestorer(e.cfg, snap.Cuts, bookings)
 		return rebuildError{err}.orNil()
 	}, func(bs []scheduler.Booking) error {
 		return rebuildError{r.AddBookings(bs)}.orNil()

@@ -78,6 +78,17 @@ func (t *bookTable) reserve(n int) {
 	t.byID.rehash(t.recs, t.byID.n+n)
 }
 
+// grow makes room for n more bookings when there is not: at least half
+// as many again as there are, so that bookings added a chunk at a time
+// (Restorer) are copied a few times, not at append's 1.25 for large
+// slices.
+func (t *bookTable) grow(n int) {
+	if cap(t.recs)-len(t.recs) >= n {
+		return
+	}
+	t.reserve(max(n, len(t.recs)/2))
+}
+
 // len is the number of bookings.
 func (t *bookTable) len() int { return t.byID.n }
 

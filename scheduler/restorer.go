@@ -17,8 +17,8 @@ type Restorer struct {
 
 // NewRestorer starts a state from the snapshot's capacity cuts (each day
 // gets their phantom load when it is made, so they come before bookings);
-// expect is how many bookings are expected (0 if unknown), to size the
-// table once.
+// expect is how many bookings are expected (0 if unknown; an estimate
+// will do), to size the table once.
 func NewRestorer(cfg *Config, cuts []CapacityCut, expect int) (*Restorer, error) {
 	s := New(cfg)
 	for i := range cuts {
@@ -45,6 +45,7 @@ func NewRestorer(cfg *Config, cuts []CapacityCut, expect int) (*Restorer, error)
 func (r *Restorer) AddBookings(bs []Booking) error {
 	s, cfg := r.s, r.cfg
 	loc := cfg.Location()
+	s.bookings.grow(len(bs))
 	for i := range bs {
 		b := bs[i]
 		if s.bookings.has(b.ID) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -17,16 +18,17 @@ import (
 type StreamLoader interface {
 	// LoadStream reads, in one read transaction, every record Load returns
 	// but the bookings into rest (rest.Bookings is nil) and calls start with
-	// it; then it calls each with the bookings in key order (by id), a chunk
+	// it and an estimate of the number of bookings (from the database's
+	// tables: it may be off either way, 0 if unknown); then it calls each with the bookings in key order (by id), a chunk
 	// at a time, archived dates' bookings left out as Load does. A chunk is
 	// reused once each returns. An error from start or each stops the load
 	// and is returned as is; other errors are Load's.
-	LoadStream(start func(rest scheduler.Snapshot) error, each func([]scheduler.Booking) error) error
+	LoadStream(start func(rest scheduler.Snapshot, bookings int) error, each func([]scheduler.Booking) error) error
 }
 
 var _ StreamLoader = (*Badger)(nil)
 
-func (s *Badger) LoadStream(start func(rest scheduler.Snapshot) error, each func([]scheduler.Booking) error) error {
+func (s *Badger) LoadStream(start func(rest scheduler.Snapshot, bookings int) error, each func([]scheduler.Booking) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -60,7 +62,7 @@ func (s *Badger) LoadStream(start func(rest scheduler.Snapshot) error, each func
 		if err != nil {
 			return err
 		}
-		if err := start(rest); err != nil {
+		if err := start(rest, s.estimateKeys(prefixBooking)); err != nil {
 			return err
 		}
 		return streamPrefix(txn, prefixBooking, s.loadWorkers, func(bs []scheduler.Booking) error {
@@ -101,6 +103,8 @@ func pendingArchived(txn *badger.Txn) (map[string]string, error) {
 // does not decode (the first in key order) or each's.
 func streamPrefix[T any](txn *badger.Txn, prefix string, workers int, each func([]T) error) error {
 	workers = max(workers, 1)
+	var zero T
+	_, bookings := any(&zero).(*scheduler.Booking)
 	type decoded struct {
 		seq  int
 		recs []T
@@ -126,6 +130,10 @@ func streamPrefix[T any](txn *badger.Txn, prefix string, workers int, each func(
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			var nm *names // bookings: the worker's interned strings
+			if bookings {
+				nm = newNames()
+			}
 			for c := range chunks {
 				var recs []T
 				select {
@@ -136,6 +144,9 @@ func streamPrefix[T any](txn *badger.Txn, prefix string, workers int, each func(
 				recs = recs[:c.len()]
 				d := decoded{seq: c.seq, recs: recs}
 				for i := range d.recs {
+					if bookings && decodeBookingFastNames(c.value(i), any(&d.recs[i]).(*scheduler.Booking), nm) {
+						continue
+					}
 					if d.err = decode(c.key(i), c.value(i), &d.recs[i]); d.err != nil {
 						break
 					}
@@ -218,4 +229,17 @@ func streamPrefix[T any](txn *badger.Txn, prefix string, workers int, each func(
 	close(done)
 	<-consumed
 	return first
+}
+
+// estimateKeys is the number of keys of the tables that hold only keys
+// under prefix: the records of the memtables and of tables shared with
+// other prefixes are left out, and overwritten or deleted ones may count.
+func (s *Badger) estimateKeys(prefix string) int {
+	n := 0
+	for _, t := range s.db.Tables() {
+		if bytes.HasPrefix(t.Left, []byte(prefix)) && bytes.HasPrefix(t.Right, []byte(prefix)) {
+			n += int(t.KeyCount)
+		}
+	}
+	return n
 }

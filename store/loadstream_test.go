@@ -40,7 +40,7 @@ func TestLoadStreamGivesLoadsRecords(t *testing.T) {
 	var got []scheduler.Booking
 	var rest scheduler.Snapshot
 	chunks := 0
-	err = s.LoadStream(func(r scheduler.Snapshot) error {
+	err = s.LoadStream(func(r scheduler.Snapshot, _ int) error {
 		rest = r
 		if got != nil {
 			t.Error("start was called after a chunk of bookings")
@@ -82,7 +82,7 @@ func TestLoadStreamStopsAtCallersError(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err := s.LoadStream(func(scheduler.Snapshot) error { return nil }, func([]scheduler.Booking) error {
+	err := s.LoadStream(func(scheduler.Snapshot, int) error { return nil }, func([]scheduler.Booking) error {
 		calls++
 		return stop
 	})
@@ -92,7 +92,7 @@ func TestLoadStreamStopsAtCallersError(t *testing.T) {
 	if calls != 1 {
 		t.Errorf("each was called %d times after its error, want 1", calls)
 	}
-	if err := s.LoadStream(func(scheduler.Snapshot) error { return stop }, func([]scheduler.Booking) error {
+	if err := s.LoadStream(func(scheduler.Snapshot, int) error { return stop }, func([]scheduler.Booking) error {
 		t.Error("each was called after start failed")
 		return nil
 	}); err != stop {

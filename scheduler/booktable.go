@@ -89,6 +89,19 @@ func (t *bookTable) grow(n int) {
 	t.reserve(max(n, len(t.recs)/2))
 }
 
+// trim gives back the room reserved on too high an estimate (Restorer):
+// more than an eighth of the records' room or half the index unused.
+func (t *bookTable) trim() {
+	if n := len(t.recs); cap(t.recs)-n > n/8 {
+		t.recs = append(make([]bookRec, 0, n), t.recs...)
+	}
+	var fit idIndex
+	fit.rehash(nil, t.byID.n) // the index's size for its ids (none to place)
+	if len(t.byID.slots) > 2*len(fit.slots) {
+		t.byID.rehash(t.recs, t.byID.n)
+	}
+}
+
 // len is the number of bookings.
 func (t *bookTable) len() int { return t.byID.n }
 

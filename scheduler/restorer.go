@@ -73,6 +73,7 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 func (r *Restorer) Finish(snap Snapshot) (*State, error) {
 	s, cfg := r.s, r.cfg
 	r.s = nil
+	s.bookings.trim()
 	for i := range snap.Idempotency {
 		r := snap.Idempotency[i]
 		s.idem[idemKey{r.Operator, r.Key}] = &r

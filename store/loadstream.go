@@ -231,13 +231,16 @@ func streamPrefix[T any](txn *badger.Txn, prefix string, workers int, each func(
 	return first
 }
 
-// estimateKeys is the number of keys of the tables that hold only keys
-// under prefix: the records of the memtables and of tables shared with
-// other prefixes are left out, and overwritten or deleted ones may count.
+// estimateKeys is the number of keys of the tables that may hold keys
+// under prefix: keys of other prefixes in the same tables, and
+// overwritten or deleted ones, count too, and the memtables' are left
+// out.
 func (s *Badger) estimateKeys(prefix string) int {
+	lo := []byte(prefix)
+	hi := append([]byte(prefix[:len(prefix)-1]), prefix[len(prefix)-1]+1) // just past the prefix
 	n := 0
 	for _, t := range s.db.Tables() {
-		if bytes.HasPrefix(t.Left, []byte(prefix)) && bytes.HasPrefix(t.Right, []byte(prefix)) {
+		if bytes.Compare(t.Right, lo) >= 0 && bytes.Compare(t.Left, hi) < 0 {
 			n += int(t.KeyCount)
 		}
 	}

@@ -13,6 +13,18 @@ import (
 type Restorer struct {
 	cfg *Config
 	s   *State
+	// zones sums the groups entering a day by the same route at the same
+	// minute: their zone loads are added once each, in Finish, not once
+	// a booking.
+	zones map[zoneEntry]int
+}
+
+// zoneEntry is a day's groups entering by a route at a minute.
+type zoneEntry struct {
+	d      *day
+	r      *Route
+	m      int
+	walkIn bool
 }
 
 // NewRestorer starts a state from the snapshot's capacity cuts (each day
@@ -36,7 +48,7 @@ func NewRestorer(cfg *Config, cuts []CapacityCut, expect int) (*Restorer, error)
 	if expect > 0 {
 		s.bookings.reserve(expect)
 	}
-	return &Restorer{cfg: cfg, s: s}, nil
+	return &Restorer{cfg: cfg, s: s, zones: map[zoneEntry]int{}}, nil
 }
 
 // AddBookings places stored bookings as they are, without checking
@@ -60,7 +72,9 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 			if err != nil {
 				return fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
 			}
-			s.place(d, &b)
+			m := s.minuteOf(d, b.Slot)
+			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
+			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
 		}
 		s.bookings.load(&b)
 	}
@@ -72,7 +86,10 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 // state. The Restorer must not be used after.
 func (r *Restorer) Finish(snap Snapshot) (*State, error) {
 	s, cfg := r.s, r.cfg
-	r.s = nil
+	for e, n := range r.zones {
+		s.addZones(e.d, e.r, e.m, n, e.walkIn)
+	}
+	r.s, r.zones = nil, nil
 	s.bookings.trim()
 	for i := range snap.Idempotency {
 		r := snap.Idempotency[i]

@@ -263,6 +263,13 @@ func (s *State) unplace(d *day, b *Booking) {
 // add changes the load of a route's group of n visitors entering at minute
 // m through gate g.
 func (s *State) add(d *day, operator, route, gate string, m, n int) {
+	r, walkIn := s.addEntry(d, operator, route, gate, m, n)
+	s.addZones(d, r, m, n, walkIn)
+}
+
+// addEntry is add's change to the gate's wave and the operator's loads;
+// it returns the route and whether the group is walk-in.
+func (s *State) addEntry(d *day, operator, route, gate string, m, n int) (*Route, bool) {
 	r, _ := s.cfg.Route(route)
 	slot := m / s.cfg.SlotMinutes
 	d.over = nil
@@ -280,6 +287,11 @@ func (s *State) add(d *day, operator, route, gate string, m, n int) {
 			delete(d.opDay, operator)
 		}
 	}
+	return r, walkIn
+}
+
+// addZones is add's change to the zones' loads along the route.
+func (s *State) addZones(d *day, r *Route, m, n int, walkIn bool) {
 	for _, st := range r.Stops {
 		from, to := s.span(m, st)
 		z := d.zone[st.Zone]

@@ -159,13 +159,9 @@ func New(opts Options) (*Engine, error) {
 }
 
 func (e *Engine) reload() error {
-	snap, err := e.st.Load()
+	s, err := e.restore()
 	if err != nil {
-		return fmt.Errorf("engine: load state: %w", err)
-	}
-	s, err := scheduler.Restore(e.cfg, snap)
-	if err != nil {
-		return fmt.Errorf("engine: rebuild state: %w", err)
+		return err
 	}
 	s.SetReplanStep(e.opts.ReplanStep)
 	s.SetReplanOffLoop(e.offLoop())

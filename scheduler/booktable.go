@@ -78,6 +78,30 @@ func (t *bookTable) reserve(n int) {
 	t.byID.rehash(t.recs, t.byID.n+n)
 }
 
+// grow makes room for n more bookings when there is not: at least half
+// as many again as there are, so that bookings added a chunk at a time
+// (Restorer) are copied a few times, not at append's 1.25 for large
+// slices.
+func (t *bookTable) grow(n int) {
+	if cap(t.recs)-len(t.recs) >= n {
+		return
+	}
+	t.reserve(max(n, len(t.recs)/2))
+}
+
+// trim gives back the room reserved on too high an estimate (Restorer):
+// more than an eighth of the records' room or half the index unused.
+func (t *bookTable) trim() {
+	if n := len(t.recs); cap(t.recs)-n > n/8 {
+		t.recs = append(make([]bookRec, 0, n), t.recs...)
+	}
+	var fit idIndex
+	fit.rehash(nil, t.byID.n) // the index's size for its ids (none to place)
+	if len(t.byID.slots) > 2*len(fit.slots) {
+		t.byID.rehash(t.recs, t.byID.n)
+	}
+}
+
 // len is the number of bookings.
 func (t *bookTable) len() int { return t.byID.n }
 

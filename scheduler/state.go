@@ -137,80 +137,14 @@ func gcd(a, b int) int {
 // Restore rebuilds a state from a snapshot. Bookings are placed as stored,
 // without checking capacity (the configuration may have changed since).
 func Restore(cfg *Config, snap Snapshot) (*State, error) {
-	s := New(cfg)
-	// Cuts first: each day gets their phantom load when it is made.
-	for i := range snap.Cuts {
-		cu := snap.Cuts[i]
-		if _, dup := s.cuts[cu.ID]; dup {
-			return nil, fmt.Errorf("scheduler: restore: duplicate capacity cut %q", cu.ID)
-		}
-		_, zok := cfg.Zone(cu.Zone)
-		_, gok := cfg.Gate(cu.Gate)
-		if !zok && !gok {
-			continue // the zone or gate is gone from the configuration: nothing to lower
-		}
-		s.cuts[cu.ID] = &cu
+	r, err := NewRestorer(cfg, snap.Cuts, len(snap.Bookings))
+	if err != nil {
+		return nil, err
 	}
-	s.bookings.reserve(len(snap.Bookings))
-	for i := range snap.Bookings {
-		b := snap.Bookings[i]
-		if s.bookings.has(b.ID) {
-			return nil, fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
-		}
-		if _, ok := cfg.Route(b.Route); !ok {
-			return nil, fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
-		}
-		loc := cfg.Location()
-		b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
-		if b.Placed() {
-			d, err := s.day(b.Date)
-			if err != nil {
-				return nil, fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
-			}
-			s.place(d, &b)
-		}
-		s.bookings.load(&b)
+	if err := r.AddBookings(snap.Bookings); err != nil {
+		return nil, err
 	}
-	for i := range snap.Idempotency {
-		r := snap.Idempotency[i]
-		s.idem[idemKey{r.Operator, r.Key}] = &r
-	}
-	for i := range snap.Scans {
-		r := snap.Scans[i]
-		s.scans[r.ScanID] = &r
-	}
-	for i := range snap.Sensors {
-		r := snap.Sensors[i]
-		s.sensors[r.Sensor] = &r
-	}
-	for i := range snap.Zones {
-		r := snap.Zones[i]
-		if _, ok := cfg.Zone(r.Zone); ok {
-			s.zones[r.Zone] = &r
-		}
-	}
-	for i := range snap.Closures {
-		r := snap.Closures[i]
-		s.closures[r.ID] = &r
-	}
-	for i := range snap.Requests {
-		q := snap.Requests[i]
-		if _, dup := s.requests[q.ID]; dup {
-			return nil, fmt.Errorf("scheduler: restore: duplicate request %q", q.ID)
-		}
-		if _, err := time.ParseInLocation(time.DateOnly, q.Date, cfg.Location()); err != nil {
-			return nil, fmt.Errorf("scheduler: restore: request %q: date %q is not a date of the form YYYY-MM-DD", q.ID, q.Date)
-		}
-		if _, ok := cfg.Route(q.Route); !ok && q.Status == RequestPending {
-			return nil, fmt.Errorf("scheduler: restore: pending request %q has route %q, which the configuration no longer has", q.ID, q.Route)
-		}
-		s.requests[q.ID] = &q
-		if q.Status == RequestPending {
-			s.addPending(&q)
-		}
-	}
-	s.rebuildAdmits()
-	return s, nil
+	return r.Finish(snap)
 }
 
 // Snapshot returns a deep copy of everything durable, sorted for
@@ -346,6 +280,13 @@ func (s *State) unplace(d *day, b *Booking) {
 // add changes the load of a route's group of n visitors entering at minute
 // m through gate g.
 func (s *State) add(d *day, operator, route, gate string, m, n int) {
+	r, walkIn := s.addEntry(d, operator, route, gate, m, n)
+	s.addZones(d, r, m, n, walkIn)
+}
+
+// addEntry is add's change to the gate's wave and the operator's loads;
+// it returns the route and whether the group is walk-in.
+func (s *State) addEntry(d *day, operator, route, gate string, m, n int) (*Route, bool) {
 	r, _ := s.cfg.Route(route)
 	slot := m / s.cfg.SlotMinutes
 	d.over = nil
@@ -363,6 +304,11 @@ func (s *State) add(d *day, operator, route, gate string, m, n int) {
 			delete(d.opDay, operator)
 		}
 	}
+	return r, walkIn
+}
+
+// addZones is add's change to the zones' loads along the route.
+func (s *State) addZones(d *day, r *Route, m, n int, walkIn bool) {
 	for _, st := range r.Stops {
 		from, to := s.span(m, st)
 		z := d.zone[st.Zone]

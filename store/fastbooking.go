@@ -24,7 +24,13 @@ var bookingHead = append(append([]byte{}, envelopeHead...), '{')
 
 // decodeBookingFast decodes val into b and reports whether it could.
 func decodeBookingFast(val []byte, b *scheduler.Booking) bool {
-	p := fastParser{buf: val}
+	return decodeBookingFastNames(val, b, nil)
+}
+
+// decodeBookingFastNames is decodeBookingFast taking the strings many
+// bookings share from nm (nil: none).
+func decodeBookingFastNames(val []byte, b *scheduler.Booking, nm *names) bool {
+	p := fastParser{buf: val, names: nm}
 	if !bytes.HasPrefix(val, bookingHead) {
 		return false
 	}
@@ -41,8 +47,43 @@ func decodeBookingFast(val []byte, b *scheduler.Booking) bool {
 }
 
 type fastParser struct {
-	buf []byte
-	i   int
+	buf   []byte
+	i     int
+	names *names // interns shared strings; nil: none
+}
+
+// names interns the strings many bookings share (operators, dates,
+// routes, gates, statuses, languages, guides) for one decoding goroutine:
+// a restart allocates one copy of each, not one a booking. It stops
+// growing at maxNames strings.
+type names struct{ m map[string]string }
+
+const maxNames = 1 << 14
+
+func newNames() *names { return &names{m: map[string]string{}} }
+
+func (n *names) intern(b []byte) string {
+	if n == nil {
+		return string(b)
+	}
+	if s, ok := n.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(n.m) < maxNames {
+		n.m[s] = s
+	}
+	return s
+}
+
+// name is str for a string many bookings share.
+func (p *fastParser) name(out *string) bool {
+	s, ok := p.rawString()
+	if !ok || !utf8.Valid(s) {
+		return false
+	}
+	*out = p.names.intern(s)
+	return true
 }
 
 func (p *fastParser) byte(c byte) bool {
@@ -217,11 +258,11 @@ func (p *fastParser) bookingField(key []byte, b *scheduler.Booking) bool {
 	case "id":
 		return p.str(&b.ID)
 	case "operator":
-		return p.str(&b.Operator)
+		return p.name(&b.Operator)
 	case "date":
-		return p.str(&b.Date)
+		return p.name(&b.Date)
 	case "route":
-		return p.str(&b.Route)
+		return p.name(&b.Route)
 	case "party_size":
 		return p.int(&b.PartySize)
 	case "window":
@@ -238,18 +279,18 @@ func (p *fastParser) bookingField(key []byte, b *scheduler.Booking) bool {
 			return false
 		})
 	case "language":
-		return p.str(&b.Language)
+		return p.name(&b.Language)
 	case "guide":
-		return p.str(&b.Guide)
+		return p.name(&b.Guide)
 	case "reference":
 		return p.str(&b.Reference)
 	case "slot":
 		return p.timeField(&b.Slot)
 	case "gate":
-		return p.str(&b.Gate)
+		return p.name(&b.Gate)
 	case "status":
 		var s string
-		ok := p.str(&s)
+		ok := p.name(&s)
 		b.Status = scheduler.Status(s)
 		return ok
 	case "admitted":

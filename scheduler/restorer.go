@@ -1,0 +1,134 @@
+package scheduler
+
+import (
+	"fmt"
+	"time"
+)
+
+// Restorer is Restore in steps, for a store that reads its bookings in
+// chunks: the bookings go straight into the state as they are decoded,
+// never all in one slice. NewRestorer, then AddBookings any number of
+// times (in the store's key order, for the same state as Restore), then
+// Finish once. Restore is these three steps.
+type Restorer struct {
+	cfg *Config
+	s   *State
+	// zones sums the groups entering a day by the same route at the same
+	// minute: their zone loads are added once each, in Finish, not once
+	// a booking.
+	zones map[zoneEntry]int
+}
+
+// zoneEntry is a day's groups entering by a route at a minute.
+type zoneEntry struct {
+	d      *day
+	r      *Route
+	m      int
+	walkIn bool
+}
+
+// NewRestorer starts a state from the snapshot's capacity cuts (each day
+// gets their phantom load when it is made, so they come before bookings);
+// expect is how many bookings are expected (0 if unknown; an estimate
+// will do), to size the table once.
+func NewRestorer(cfg *Config, cuts []CapacityCut, expect int) (*Restorer, error) {
+	s := New(cfg)
+	for i := range cuts {
+		cu := cuts[i]
+		if _, dup := s.cuts[cu.ID]; dup {
+			return nil, fmt.Errorf("scheduler: restore: duplicate capacity cut %q", cu.ID)
+		}
+		_, zok := cfg.Zone(cu.Zone)
+		_, gok := cfg.Gate(cu.Gate)
+		if !zok && !gok {
+			continue // the zone or gate is gone from the configuration: nothing to lower
+		}
+		s.cuts[cu.ID] = &cu
+	}
+	if expect > 0 {
+		s.bookings.reserve(expect)
+	}
+	return &Restorer{cfg: cfg, s: s, zones: map[zoneEntry]int{}}, nil
+}
+
+// AddBookings places stored bookings as they are, without checking
+// capacity (the configuration may have changed since). The state keeps no
+// reference to bs: the caller may reuse it.
+func (r *Restorer) AddBookings(bs []Booking) error {
+	s, cfg := r.s, r.cfg
+	loc := cfg.Location()
+	s.bookings.grow(len(bs))
+	for i := range bs {
+		b := bs[i]
+		if s.bookings.has(b.ID) {
+			return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
+		}
+		if _, ok := cfg.Route(b.Route); !ok {
+			return fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
+		}
+		b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
+		if b.Placed() {
+			d, err := s.day(b.Date)
+			if err != nil {
+				return fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
+			}
+			m := s.minuteOf(d, b.Slot)
+			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
+			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
+		}
+		s.bookings.load(&b)
+	}
+	return nil
+}
+
+// Finish adds the snapshot's other records (its bookings and cuts are
+// ignored: they went to AddBookings and NewRestorer) and returns the
+// state. The Restorer must not be used after.
+func (r *Restorer) Finish(snap Snapshot) (*State, error) {
+	s, cfg := r.s, r.cfg
+	for e, n := range r.zones {
+		s.addZones(e.d, e.r, e.m, n, e.walkIn)
+	}
+	r.s, r.zones = nil, nil
+	s.bookings.trim()
+	for i := range snap.Idempotency {
+		r := snap.Idempotency[i]
+		s.idem[idemKey{r.Operator, r.Key}] = &r
+	}
+	for i := range snap.Scans {
+		r := snap.Scans[i]
+		s.scans[r.ScanID] = &r
+	}
+	for i := range snap.Sensors {
+		r := snap.Sensors[i]
+		s.sensors[r.Sensor] = &r
+	}
+	for i := range snap.Zones {
+		r := snap.Zones[i]
+		if _, ok := cfg.Zone(r.Zone); ok {
+			s.zones[r.Zone] = &r
+		}
+	}
+	for i := range snap.Closures {
+		r := snap.Closures[i]
+		s.closures[r.ID] = &r
+	}
+	for i := range snap.Requests {
+		q := snap.Requests[i]
+		if _, dup := s.requests[q.ID]; dup {
+			return nil, fmt.Errorf("scheduler: restore: duplicate request %q", q.ID)
+		}
+		if _, err := time.ParseInLocation(time.DateOnly, q.Date, cfg.Location()); err != nil {
+			return nil, fmt.Errorf("scheduler: restore: request %q: date %q is not a date of the form YYYY-MM-DD", q.ID, q.Date)
+		}
+		if _, ok := cfg.Route(q.Route); !ok && q.Status == RequestPending {
+			return nil, fmt.Errorf("scheduler: restore: pending request %q has route %q, which the configuration no longer has", q.ID, q.Route)
+		}
+		s.requests[q.ID] = &q
+		if q.Status == RequestPending {
+			s.addPending(&q)
+		}
+	}
+	s.rebuildAdmits()
+	return s, nil
+}

@@ -132,3 +132,38 @@ func dayDiff(a, b *State) string {
 	}
 	return ""
 }
+
+// TestRevertedAdmissionLeavesTheZoneModel: an admission whose commit
+// failed is taken out of the zone model with its booking, so the model
+// (and the forecast, the fused live figure) counts only admissions the
+// store has, as a Restore would.
+func TestRevertedAdmissionLeavesTheZoneModel(t *testing.T) {
+	cfg := petraWith(t, func(c *Config) { c.Policy.RequestWindow = nil })
+	s := New(cfg)
+	recs := newRecords()
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
+	res, eff := s.Apply(day.Add(-time.Hour), Book{ID: "g1", Operator: WalkInOperator, Request: BookingRequest{
+		Date: "2026-12-01", Route: "main", PartySize: 20, Window: Window{From: hm(8, 0), To: hm(8, 15)}}})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	recs.apply(eff)
+	b := s.bookings.at("g1")
+	at := b.Slot.Add(2 * time.Minute)
+	res, eff = s.Apply(at, Scan{Gate: b.Gate, Ticket: Ticket{Booking: "g1"}, Count: 20, ScanID: "s1"})
+	if res.Scan.Admitted != 20 {
+		t.Fatalf("scan: %+v", res.Scan)
+	}
+	s.Revert(eff, recs.snapshot(), nil) // the scan's commit failed
+	fresh, err := Restore(cfg, recs.snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := admitsOf(s, at), admitsOf(fresh, at); !reflect.DeepEqual(got, want) {
+		t.Fatalf("zone model's admissions after the revert: %v, want the store's %v", got, want)
+	}
+	later := at.Add(30 * time.Minute)
+	if got, want := s.modelAt(later), fresh.modelAt(later); !reflect.DeepEqual(got, want) {
+		t.Fatalf("zone model at %s after the revert: %v, want %v", later.Format(time.TimeOnly), got, want)
+	}
+}

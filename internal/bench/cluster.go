@@ -295,9 +295,9 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 	extra := ownerCommits(ctx, client, ins[0].url)
 	rows := []Row{ratioRow(fmt.Sprintf("bookings, replicated R3, %d clients", workers),
 		Figure{What: fmt.Sprintf("POST /v1/bookings answered 201 by the owner of a site replicated with --replicas 3 on a three-node loopback NATS cluster (each turn appended to the R3 log, then synced to Badger, before the answer), %d clients, 200 operators", workers),
-			Value: median(tf), Unit: "bookings/s", N: n, Reps: reps, P50Ms: quantileMs(lat, 0.5), P99Ms: quantileMs(lat, 0.99)},
+			Value: median(tf), Unit: "bookings/s", N: n, Reps: reps, Concurrency: workers, P50Ms: quantileMs(lat, 0.5), P99Ms: quantileMs(lat, 0.99)},
 		Figure{What: fmt.Sprintf("raw JetStream: 512-byte publishes to an R3 file stream of the same cluster, each awaiting its ack, %d clients", workers),
-			Value: median(raw), Unit: "msgs/s", N: n, Reps: reps})}
+			Value: median(raw), Unit: "msgs/s", N: n, Reps: reps, Concurrency: workers, Durable: true})}
 	rows[0].Extra = extra
 	if len(extra) > 0 {
 		logf("replicated owner: %.1f records per commit, %.2f ms per commit (log append and Badger write)", extra["records_per_commit"], extra["ms_per_commit"])

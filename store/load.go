@@ -1,9 +1,6 @@
 package store
 
 import (
-	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -77,97 +74,14 @@ func (c *rawChunk) add(k, v []byte) {
 }
 func (c *rawChunk) reset(seq int) { c.seq, c.data, c.offs = seq, c.data[:0], append(c.offs[:0], 0) }
 
-// loadPrefix decodes every record under prefix, in key order. JSON decoding
-// is most of the cost of Load, so the iterator only copies records out in
-// chunks, and workers (one per core) decode them.
+// loadPrefix decodes every record under prefix, in key order: the records
+// streamPrefix hands over (chunks copied out by the iterator, decoded by
+// one worker a core), collected.
 func loadPrefix[T any](txn *badger.Txn, prefix string, workers int) ([]T, error) {
-	type decoded struct {
-		recs []T
-		err  error
-	}
-	var (
-		mu      sync.Mutex // guards results
-		results []decoded  // by chunk seq
-		failed  atomic.Bool
-	)
-	chunks := make(chan *rawChunk, 2*workers)
-	free := make(chan *rawChunk, 3*workers) // chunks to reuse
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Go(func() {
-			for c := range chunks {
-				d := decoded{recs: make([]T, c.len())}
-				for i := range d.recs {
-					if d.err = decode(c.key(i), c.value(i), &d.recs[i]); d.err != nil {
-						failed.Store(true)
-						break
-					}
-				}
-				mu.Lock()
-				for len(results) <= c.seq {
-					results = append(results, decoded{})
-				}
-				results[c.seq] = d
-				mu.Unlock()
-				select { // decoded strings do not alias data: reuse it
-				case free <- c:
-				default:
-				}
-			}
-		})
-	}
-
-	// Values live in the LSM tree next to their keys: reading them in place
-	// is cheaper than letting the iterator prefetch copies.
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
-	seq := 0
-	next := func() *rawChunk {
-		select {
-		case c := <-free:
-			c.reset(seq)
-			return c
-		default:
-			c := &rawChunk{data: make([]byte, 0, 64<<10), offs: make([]int, 0, 2*loadChunk+1)}
-			c.reset(seq)
-			return c
-		}
-	}
-	c := next()
-	var err error
-	for it.Rewind(); it.Valid() && !failed.Load(); it.Next() {
-		item := it.Item()
-		if err = item.Value(func(v []byte) error { c.add(item.Key(), v); return nil }); err != nil {
-			err = fmt.Errorf("store: read record %q: %w", item.Key(), err)
-			break
-		}
-		if c.len() == loadChunk {
-			chunks <- c
-			seq++
-			c = next()
-		}
-	}
-	it.Close()
-	if c.len() > 0 {
-		chunks <- c
-	}
-	close(chunks)
-	wg.Wait()
-	if err != nil {
-		return nil, err
-	}
-	n := 0
-	for _, d := range results {
-		if d.err != nil {
-			return nil, d.err // the first failing record in key order
-		}
-		n += len(d.recs)
-	}
-	if n == 0 {
-		return nil, nil
-	}
-	out := make([]T, 0, n)
-	for _, d := range results {
-		out = append(out, d.recs...)
-	}
-	return out, nil
+	var out []T
+	err := streamPrefix(txn, prefix, workers, func(recs []T) error {
+		out = append(out, recs...)
+		return nil
+	})
+	return out, err
 }

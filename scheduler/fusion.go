@@ -173,16 +173,11 @@ func (s *State) busyZones(now time.Time) (out, reached map[string]bool) {
 	out, reached = map[string]bool{}, map[string]bool{}
 	f := s.dwellFactors()
 	m := quietMargin.Minutes()
-	spans := map[string][]stopSpan{}
+	spans := s.spansOf(f)
 	for _, a := range s.admits {
-		sp, ok := spans[a.Route]
+		sp, ok := spans(a.Route)
 		if !ok {
-			r, found := s.cfg.Route(a.Route)
-			if !found {
-				continue
-			}
-			sp = routeSpans(r, f)
-			spans[a.Route] = sp
+			continue
 		}
 		el := now.Sub(a.At).Minutes()
 		for _, st := range sp {

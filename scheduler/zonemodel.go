@@ -217,6 +217,25 @@ func (s *State) pruneAdmits(now time.Time) {
 	}
 }
 
+// spansOf returns the stop spans of a route under the dwell factors f,
+// each route's computed once per call of spansOf; false for a route the
+// configuration no longer has.
+func (s *State) spansOf(f map[string]float64) func(route string) ([]stopSpan, bool) {
+	cache := map[string][]stopSpan{}
+	return func(route string) ([]stopSpan, bool) {
+		if sp, ok := cache[route]; ok {
+			return sp, true
+		}
+		r, found := s.cfg.Route(route)
+		if !found {
+			return nil, false
+		}
+		sp := routeSpans(r, f)
+		cache[route] = sp
+		return sp, true
+	}
+}
+
 // modelAt is the zone model's occupancy of every zone at now: the admitted
 // visitors placed along their routes by the time since their admission,
 // with the learned dwell factors and the closures.
@@ -224,16 +243,11 @@ func (s *State) modelAt(now time.Time) map[string]int {
 	acc := map[string]float64{}
 	f := s.dwellFactors()
 	cl := s.closedSpans()
-	spans := map[string][]stopSpan{}
+	spans := s.spansOf(f)
 	for _, a := range s.admits {
-		sp, ok := spans[a.Route]
+		sp, ok := spans(a.Route)
 		if !ok {
-			r, found := s.cfg.Route(a.Route)
-			if !found {
-				continue
-			}
-			sp = routeSpans(r, f)
-			spans[a.Route] = sp
+			continue
 		}
 		el := now.Sub(a.At).Minutes()
 		for _, st := range sp {

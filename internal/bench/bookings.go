@@ -16,43 +16,11 @@ import (
 )
 
 func benchBookings(ctx context.Context, env *benchEnv, sz Sizes, reps int, logf func(string, ...any)) ([]Row, error) {
-	const operators = 100
-	keys := make([]string, operators)
-	for i := range keys {
-		secret, _, err := auth.CreateKey(env.st, auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil, "bench", env.eng.Now())
-		if err != nil {
-			return nil, err
-		}
-		keys[i] = secret
+	book, closeClient, err := newBooker(ctx, env)
+	if err != nil {
+		return nil, err
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}, Timeout: 30 * time.Second}
-	defer client.CloseIdleConnections()
-	// Single visitors, 1,000 a day from day 20 on (after the scan days), over the whole day:
-	// capacity never refuses, so every request makes a booking.
-	first := benchBase(env.cfg.Location()).AddDate(0, 0, 20)
-	var seq atomic.Int64
-	book := func(_ []byte) error {
-		i := seq.Add(1)
-		date := first.AddDate(0, 0, int(i/1000)).Format(time.DateOnly)
-		body, _ := json.Marshal(api.BookingRequest{Date: date, Route: "main", PartySize: 1, Window: api.Window{From: "06:00", To: "15:00"}})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.url+"/v1/bookings", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+keys[i%operators])
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("bench: booking %d on %s: %d %s", i, date, resp.StatusCode, b)
-		}
-		return nil
-	}
+	defer closeClient()
 	rawDB, err := store.OpenRaw(env.dir)
 	if err != nil {
 		return nil, err
@@ -109,4 +77,48 @@ func rounds(n, conc int) []int {
 	}
 	out[k-1] += n % k
 	return out
+}
+
+// newBooker makes the bench's 100 operator keys and returns book, which
+// makes one booking over HTTP as an operator's client does (a new
+// Idempotency-Key each) and fails unless it is answered 201; done closes
+// the client's connections.
+func newBooker(ctx context.Context, env *benchEnv) (book func([]byte) error, done func(), err error) {
+	const operators = 100
+	keys := make([]string, operators)
+	for i := range keys {
+		secret, _, err := auth.CreateKey(env.st, auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil, "bench", env.eng.Now())
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[i] = secret
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}, Timeout: 30 * time.Second}
+	// Single visitors, 1,000 a day from day 20 on (after the scan days), over the whole day:
+	// capacity never refuses, so every request makes a booking.
+	first := benchBase(env.cfg.Location()).AddDate(0, 0, 20)
+	var seq atomic.Int64
+	book = func(_ []byte) error {
+		i := seq.Add(1)
+		date := first.AddDate(0, 0, int(i/1000)).Format(time.DateOnly)
+		body, _ := json.Marshal(api.BookingRequest{Date: date, Route: "main", PartySize: 1, Window: api.Window{From: "06:00", To: "15:00"}})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.url+"/v1/bookings", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+keys[i%operators])
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("bench: booking %d on %s: %d %s", i, date, resp.StatusCode, b)
+		}
+		return nil
+	}
+	return book, client.CloseIdleConnections, nil
 }

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"runtime/trace"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tafweej/tafweej/internal/auth"
+	"github.com/tafweej/tafweej/internal/testenv"
+	"github.com/tafweej/tafweej/scheduler"
+	"github.com/tafweej/tafweej/store"
+)
+
+// A booking at one client is one synced write plus the service's own work
+// (HTTP, the owner loop's turn, the answer). The disk's fsync time varies a
+// lot on a shared machine, which hides that work in the bench's ratio; here
+// the fsync is replaced by a steady stand-in, a blocking system call of
+// fixed length (nanosleep, which like fsync holds its thread in the kernel),
+// and Badger runs in memory, so that what is left is the service's work and
+// its waits between goroutines:
+//
+//	go test -run X -bench BookingOneClientStandIn -count 6 ./api
+//
+// "limit" is the bench row's limit under the same stand-in: one in-memory
+// transaction of one record plus the stand-in, one after the other;
+// "booking" is POST /v1/bookings by one client, each waiting for its 201,
+// with the stand-in in every commit. Their ns/op differ by what a booking
+// costs beyond a synced write. TAFWEEJ_STANDIN_US sets the stand-in's
+// length (default 300 µs, a synced Badger write on the project machine).
+
+// standIn is the fsync stand-in's length.
+func standIn() time.Duration {
+	us, _ := strconv.Atoi(os.Getenv("TAFWEEJ_STANDIN_US"))
+	if us <= 0 {
+		us = 300
+	}
+	return time.Duration(us) * time.Microsecond
+}
+
+// blockFor holds the thread in the kernel for d, as an fsync does.
+func blockFor(d time.Duration) {
+	ts := syscall.NsecToTimespec(int64(d))
+	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+	}
+}
+
+// syncStandIn commits to an in-memory store after the fsync stand-in.
+type syncStandIn struct {
+	store.Store
+	d time.Duration
+}
+
+func (s *syncStandIn) Commit(effects []scheduler.Effect) error {
+	blockFor(s.d)
+	return s.Store.Commit(effects)
+}
+
+func BenchmarkBookingOneClientStandIn(b *testing.B) {
+	d := standIn()
+	b.Run("limit", func(b *testing.B) {
+		st, err := store.Open(b.TempDir(), store.Options{InMemory: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		rec := scheduler.PutScan{Record: scheduler.ScanRecord{Gate: "g", At: storyNow}}
+		b.ResetTimer()
+		for i := range b.N {
+			rec.Record.ScanID = "raw-" + strconv.Itoa(i)
+			blockFor(d)
+			if err := st.Commit([]scheduler.Effect{rec}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("booking", func(b *testing.B) {
+		st, err := store.Open(b.TempDir(), store.Options{InMemory: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := newBenchHarness(b, st, &syncStandIn{Store: st, d: d})
+		const operators = 100
+		keys := make([]string, operators)
+		for i := range keys {
+			keys[i] = h.key(auth.RoleOperator, fmt.Sprintf("op-%03d", i), nil)
+		}
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+		defer client.CloseIdleConnections()
+		first := time.Date(2026, 11, 30, 0, 0, 0, 0, testenv.Amman)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			date := first.AddDate(0, 0, (i/1000)%360).Format(time.DateOnly)
+			req := BookingRequest{Date: date, Route: "main", PartySize: 1, Window: Window{"06:00", "15:00"}}
+			var r response
+			trace.WithRegion(b.Context(), "booking", func() {
+				r, err = h.try(client, "POST", "/v1/bookings", keys[i%operators], req, fmt.Sprintf("Idempotency-Key: bench-%d", i))
+			})
+			if err != nil || r.code != http.StatusCreated {
+				b.Fatalf("booking %d: %v %d %s", i, err, r.code, r.body)
+			}
+		}
+	})
+}

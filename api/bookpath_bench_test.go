@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime/trace"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -78,6 +82,30 @@ func BenchmarkBookingOneClientStandIn(b *testing.B) {
 			}
 		}
 	})
+	b.Run("http-floor", func(b *testing.B) {
+		// The same client and request against a handler that reads the
+		// body and answers a canned 201 of a booking's size: HTTP alone.
+		answer := encodeAnswer(http.StatusCreated, Booking{ID: "bk_aaaaaaaaaaaaaaaa", Ticket: strings.Repeat("x", 160), Operator: "op-001", Date: "2026-12-01", Route: "main"})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.ReadAll(r.Body)
+			answer.write(w)
+		}))
+		defer srv.Close()
+		h := &harness{t: b, srv: srv}
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+		defer client.CloseIdleConnections()
+		first := time.Date(2026, 11, 30, 0, 0, 0, 0, testenv.Amman)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			date := first.AddDate(0, 0, (i/1000)%360).Format(time.DateOnly)
+			req := BookingRequest{Date: date, Route: "main", PartySize: 1, Window: Window{"06:00", "15:00"}}
+			r, err := h.try(client, "POST", "/v1/bookings", "tfw_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", req, fmt.Sprintf("Idempotency-Key: bench-%d", i))
+			if err != nil || r.code != http.StatusCreated {
+				b.Fatalf("request %d: %v %d %s", i, err, r.code, r.body)
+			}
+		}
+	})
 	b.Run("booking", func(b *testing.B) {
 		st, err := store.Open(b.TempDir(), store.Options{InMemory: true})
 		if err != nil {
@@ -106,4 +134,19 @@ func BenchmarkBookingOneClientStandIn(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecodeBooking is the strict decoding of a booking's body, as a
+// client sends it (plain ASCII, "Content-Type: application/json").
+func BenchmarkDecodeBooking(b *testing.B) {
+	body := []byte(`{"date":"2026-12-01","route":"main","party_size":1,"window":{"from":"06:00","to":"15:00"}}`)
+	b.ReportAllocs()
+	for range b.N {
+		r := httptest.NewRequest("POST", "/v1/bookings", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var in BookingRequest
+		if _, e := decode(r, bookingBody, &in); e != nil {
+			b.Fatal(e)
+		}
+	}
 }

@@ -82,12 +82,16 @@ func BenchmarkBookingOneClientStandIn(b *testing.B) {
 			}
 		}
 	})
-	b.Run("http-floor", func(b *testing.B) {
+	httpFloor := func(b *testing.B, wait time.Duration) {
 		// The same client and request against a handler that reads the
-		// body and answers a canned 201 of a booking's size: HTTP alone.
+		// body and answers a canned 201 of a booking's size: HTTP alone;
+		// with wait, the handler first blocks as long as the stand-in.
 		answer := encodeAnswer(http.StatusCreated, Booking{ID: "bk_aaaaaaaaaaaaaaaa", Ticket: strings.Repeat("x", 160), Operator: "op-001", Date: "2026-12-01", Route: "main"})
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.ReadAll(r.Body)
+			if wait > 0 {
+				blockFor(wait)
+			}
 			answer.write(w)
 		}))
 		defer srv.Close()
@@ -105,7 +109,9 @@ func BenchmarkBookingOneClientStandIn(b *testing.B) {
 				b.Fatalf("request %d: %v %d %s", i, err, r.code, r.body)
 			}
 		}
-	})
+	}
+	b.Run("http-floor", func(b *testing.B) { httpFloor(b, 0) })
+	b.Run("http-floor+stand-in", func(b *testing.B) { httpFloor(b, d) })
 	b.Run("booking", func(b *testing.B) {
 		st, err := store.Open(b.TempDir(), store.Options{InMemory: true})
 		if err != nil {

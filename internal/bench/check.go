@@ -124,6 +124,12 @@ func (r *Report) Problems(reps int, haveCBC bool) []string {
 			if row.Extra["admitted"] != float64(row.Tafweej.N*reps) || row.Extra["decisions"] != float64(row.Tafweej.N*reps) {
 				errorf("%s: %v admitted of %v decisions, want all %d scans admitted (%s)", row.Name, row.Extra["admitted"], row.Extra["decisions"], row.Tafweej.N*reps, row.Note)
 			}
+		case row.Name == "bookings, 1 client(s)" && row.Raw != nil:
+			// The durable HTTP floor, beside the limit (bookings.go).
+			if f := row.Extra["http_floor_per_s"]; !(f > 0) || math.Abs(row.Extra["http_floor_ratio"]-f/row.Raw.Value) > 1e-9*f/row.Raw.Value {
+				errorf("%s: http_floor_per_s %v, http_floor_ratio %v: want the durable HTTP floor measured and its ratio to the raw writes",
+					row.Name, f, row.Extra["http_floor_ratio"])
+			}
 		case strings.HasPrefix(row.Name, "recovery"):
 			for _, k := range []string{"rss_mb", "heap_mb", "heap_delta_mb"} {
 				if !(row.Extra[k] > 0) {

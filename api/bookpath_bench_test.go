@@ -34,8 +34,14 @@ import (
 // transaction of one record plus the stand-in, one after the other;
 // "booking" is POST /v1/bookings by one client, each waiting for its 201,
 // with the stand-in in every commit. Their ns/op differ by what a booking
-// costs beyond a synced write. TAFWEEJ_STANDIN_US sets the stand-in's
-// length (default 300 µs, a synced Badger write on the project machine).
+// costs beyond a synced write. "http-floor" is the same client against a
+// handler that only answers a canned 201 (HTTP alone), "http-floor+stand-in"
+// the same handler blocking in the stand-in first: the least an HTTP
+// service durable before its answer can take. TAFWEEJ_STANDIN_US sets the
+// stand-in's length (default 300 µs, a synced Badger write on the project
+// machine). On a shared machine run them under `chrt -f 10` (a few
+// seconds each) so that other processes' CPU time does not swamp the
+// microseconds compared here.
 
 // standIn is the fsync stand-in's length.
 func standIn() time.Duration {

@@ -125,12 +125,12 @@ func (s *State) projection(now time.Time, h int, expected bool, zones ...string)
 		s.projBuf = make([]float64, n)
 	}
 	buf := s.projBuf[:n]
-	clear(buf)
 	diff := make(map[string][]float64, len(ids))
 	out := make(map[string][]float64, len(ids))
 	for i, id := range ids {
 		b := buf[i*(2*h+1):]
 		diff[id], out[id] = b[:h+1:h+1], b[h+1:2*h+1:2*h+1]
+		clear(diff[id]) // the forecasts are written whole below
 	}
 	// A route's stops under the dwell factors, each with its zone's
 	// difference array (nil: not forecast) and closures, looked up once

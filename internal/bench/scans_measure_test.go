@@ -48,7 +48,8 @@ func TestMeasureScanRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%-28s %7.0f/s p50/p99 %6.2f/%7.2f ms | durable %7.0f/s %6.2f/%7.2f ms | ratio %.2f | bare %.0f/s | %s", row.Name,
-			row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, row.Raw.Value, row.Raw.P50Ms, row.Raw.P99Ms, row.Ratio, row.RawBare.Value, row.Note)
+		t.Logf("%-24s %5.0f/s p50/p99 %5.2f/%6.2f ms | durable %5.0f/s %5.2f/%6.2f ms | ratio %.2f | CPU µs a scan %.0f, a durable request %.0f | bare %.0f/s | %s", row.Name,
+			row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, row.Raw.Value, row.Raw.P50Ms, row.Raw.P99Ms, row.Ratio,
+			row.Extra["cpu_us_per_scan"], row.Extra["cpu_us_per_durable_request"], row.RawBare.Value, row.Note)
 	}
 }

@@ -300,7 +300,7 @@ func (s *Service) scan(m *nats.Msg, start time.Time) {
 		s.m.invalid.WithLabelValues("scan", reasonOf(err)).Inc()
 		s.log.Debug("gate scan refused", "gate", gate, "reason", res.Reason, "err", err)
 	}
-	data, jerr := json.Marshal(res)
+	data, jerr := encodeScanResult(res)
 	if jerr != nil {
 		s.log.Error("scan reply not encodable", "err", jerr)
 		return

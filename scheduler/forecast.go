@@ -104,47 +104,87 @@ func (s *State) meanStay(now time.Time, zone string) float64 {
 	return max(m, 5)
 }
 
-// projection forecasts every zone's occupancy for minutes 0 to h-1 from
-// now; with expected, the groups still to come are added.
-func (s *State) projection(now time.Time, h int, expected bool) map[string][]float64 {
+// projection forecasts every zone's occupancy (with zones, only those
+// zones') for minutes 0 to h-1 from now; with expected, the groups still
+// to come are added. The forecasts are in a buffer of the state's that
+// the next call reuses: read them before calling it again.
+func (s *State) projection(now time.Time, h int, expected bool, zones ...string) map[string][]float64 {
 	f := s.dwellFactors()
-	diff := map[string][]float64{}
+	// The zones forecast, in the configuration's order, and one buffer
+	// for their difference arrays and forecasts (the metering check
+	// needs only its route's zones; its cost was the largest part of a
+	// gate scan's in the owner loop).
+	var ids []string
 	for _, zc := range s.cfg.Zones {
-		diff[zc.ID] = make([]float64, h+1)
+		if zones == nil || slices.Contains(zones, zc.ID) {
+			ids = append(ids, zc.ID)
+		}
 	}
-	spans := map[string][]stopSpan{}
+	n := len(ids) * (2*h + 1)
+	if cap(s.projBuf) < n {
+		s.projBuf = make([]float64, n)
+	}
+	buf := s.projBuf[:n]
+	diff := make(map[string][]float64, len(ids))
+	out := make(map[string][]float64, len(ids))
+	for i, id := range ids {
+		b := buf[i*(2*h+1):]
+		diff[id], out[id] = b[:h+1:h+1], b[h+1:2*h+1:2*h+1]
+		clear(diff[id]) // the forecasts are written whole below
+	}
+	// A route's stops under the dwell factors, each with its zone's
+	// difference array (nil: not forecast) and closures, looked up once
+	// per route rather than once per admission and stop.
+	type track struct {
+		sp  []stopSpan
+		d   [][]float64
+		cl  [][]closedSpan
+		end float64 // the last stop's Leave
+	}
+	tracks := map[string]*track{}
 	cl := s.closedSpans()
 	exact := map[string][]float64{} // stops closures touch, minute by minute
 	place := func(route string, n int, el float64) {
-		sp, ok := spans[route]
+		t, ok := tracks[route]
 		if !ok {
-			r, found := s.cfg.Route(route)
-			if !found {
-				return
+			if r, found := s.cfg.Route(route); found {
+				t = &track{sp: routeSpans(r, f)}
+				for _, st := range t.sp {
+					t.d = append(t.d, diff[st.Zone])
+					t.cl = append(t.cl, cl[st.Zone])
+					t.end = max(t.end, st.Leave)
+				}
 			}
-			sp = routeSpans(r, f)
-			spans[route] = sp
+			tracks[route] = t
 		}
-		for _, st := range sp {
+		if t == nil || math.Ceil(t.end-el) <= 0 {
+			return // no such route, or the group has left it
+		}
+		for i, st := range t.sp {
+			d := t.d[i]
+			if d == nil {
+				continue
+			}
 			k0 := max(int(math.Ceil(st.Arrive-el)), 0)
 			k1 := min(int(math.Ceil(st.Leave-el)), h)
 			if k0 >= k1 {
 				continue
 			}
-			at := now.Add(-minutes(el))
-			in, out := at.Add(minutes(st.Arrive)), at.Add(minutes(st.Leave))
-			if touches(cl[st.Zone], in, out) {
-				v := exact[st.Zone]
-				if v == nil {
-					v = make([]float64, h)
-					exact[st.Zone] = v
+			if c := t.cl[i]; len(c) > 0 {
+				at := now.Add(-minutes(el))
+				in, out := at.Add(minutes(st.Arrive)), at.Add(minutes(st.Leave))
+				if touches(c, in, out) {
+					v := exact[st.Zone]
+					if v == nil {
+						v = make([]float64, h)
+						exact[st.Zone] = v
+					}
+					for k := k0; k < k1; k++ {
+						v[k] += float64(n) * presence(c, in, out, st.Stay, now.Add(time.Duration(k)*time.Minute))
+					}
+					continue
 				}
-				for k := k0; k < k1; k++ {
-					v[k] += float64(n) * presence(cl[st.Zone], in, out, st.Stay, now.Add(time.Duration(k)*time.Minute))
-				}
-				continue
 			}
-			d := diff[st.Zone]
 			d[k0] += float64(n)
 			d[k1] -= float64(n)
 		}
@@ -152,38 +192,35 @@ func (s *State) projection(now time.Time, h int, expected bool) map[string][]flo
 	for _, a := range s.admits {
 		place(a.Route, a.N, now.Sub(a.At).Minutes())
 	}
-	out := map[string][]float64{}
-	for _, zc := range s.cfg.Zones {
-		d := diff[zc.ID]
-		v := make([]float64, h)
+	for _, id := range ids {
+		d, v := diff[id], out[id]
 		acc := 0.0
 		for k := range h {
 			acc += d[k]
 			v[k] = acc
 		}
-		if e := exact[zc.ID]; e != nil {
+		if e := exact[id]; e != nil {
 			for k := range h {
 				v[k] += e[k]
 			}
 			clear(e)
 		}
-		out[zc.ID] = v
 	}
 	// The gap between the estimate and the model now fades over the
 	// zone's mean stay.
-	for _, zc := range s.cfg.Zones {
-		v := out[zc.ID]
-		if h == 0 || s.traffic(zc.ID) == 0 {
+	for _, id := range ids {
+		v := out[id]
+		if h == 0 || s.traffic(id) == 0 {
 			continue
 		}
-		gap := float64(s.Live(zc.ID)) - v[0]
-		w := s.meanStay(now, zc.ID)
+		gap := float64(s.Live(id)) - v[0]
+		w := s.meanStay(now, id)
 		for k := range h {
 			v[k] = max(v[k]+gap*math.Exp(-float64(k)/w), 0)
 		}
 	}
-	for _, zc := range s.cfg.Zones {
-		clear(diff[zc.ID])
+	for _, id := range ids {
+		clear(diff[id])
 	}
 	if expected {
 		date := s.today(now).Format(time.DateOnly)
@@ -216,14 +253,14 @@ func (s *State) projection(now time.Time, h int, expected bool) map[string][]flo
 			place(b.Route, left, -at.Sub(now).Minutes())
 		}
 	}
-	for _, zc := range s.cfg.Zones {
-		d, v := diff[zc.ID], out[zc.ID]
+	for _, id := range ids {
+		d, v := diff[id], out[id]
 		acc := 0.0
 		for k := range h {
 			acc += d[k]
 			v[k] += acc
 		}
-		if e := exact[zc.ID]; e != nil {
+		if e := exact[id]; e != nil {
 			for k := range h {
 				v[k] += e[k]
 			}
@@ -255,6 +292,17 @@ func (s *State) Forecast(now time.Time) Forecast {
 	return out
 }
 
+// zonesOf are the zones of stops sp.
+func zonesOf(sp []stopSpan) []string {
+	out := make([]string, 0, len(sp))
+	for _, st := range sp {
+		if !slices.Contains(out, st.Zone) {
+			out = append(out, st.Zone)
+		}
+	}
+	return out
+}
+
 // meterCheck decides whether n visitors of booking b may start route r
 // now. If not, it returns false with the record of why and the time to
 // come back (zero if no time within meterMaxDelay will do).
@@ -264,7 +312,7 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 		return MeteredGroup{}, true
 	}
 	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
-	p := s.projection(now, h, false)
+	p := s.projection(now, h, false, zonesOf(sp)...)
 	thr := map[string]float64{}
 	for _, zc := range s.cfg.Zones {
 		thr[zc.ID] = float64(s.holdThreshold(zc, now))

@@ -44,9 +44,35 @@ func message(reason string, t time.Time, loc *time.Location, gate Text) Text {
 		hhmm = t.In(loc).Format("15:04")
 	}
 	return Text{
-		EN: strings.NewReplacer("%t", hhmm, "%g", gate.EN).Replace(m.EN),
-		AR: strings.NewReplacer("%t", arabicDigits(hhmm), "%g", gate.AR).Replace(m.AR),
+		EN: fill(m.EN, hhmm, gate.EN),
+		AR: fill(m.AR, arabicDigits(hhmm), gate.AR),
 	}
+}
+
+// fill is strings.NewReplacer("%t", t, "%g", g).Replace(s) without
+// building a replacer for every message (two per gate scan decided, in
+// the owner loop).
+func fill(s, t, g string) string {
+	i := strings.IndexByte(s, '%')
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(t) + len(g))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		if s[i] == '%' && i+1 < len(s) && (s[i+1] == 't' || s[i+1] == 'g') {
+			if s[i+1] == 't' {
+				b.WriteString(t)
+			} else {
+				b.WriteString(g)
+			}
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // Message returns the visitor message for a scan reason (for adapters that

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 // TestGateAnswersAnAttendantCanActOn: what a gate attendant reads names
@@ -66,4 +68,32 @@ func TestGateAnswersAnAttendantCanActOn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMessageFillIsTheReplacer: the messages' placeholders are filled
+// exactly as strings.Replacer fills them (which message used before), for
+// any text, time and gate name, placeholders side by side, doubled or cut
+// short included.
+func TestMessageFillIsTheReplacer(t *testing.T) {
+	texts := []string{"", "%", "%%", "%t", "%g", "%%t", "%t%g", "%tg%", "a%t%", "%x%t%%g%", "—%t—", "فوج %t %g"}
+	for _, m := range messages {
+		texts = append(texts, m.EN, m.AR)
+	}
+	subs := []string{"", "08:00", "٠٨:٠٠", "%t", "%g", `"back-door"`, "البوابة"}
+	for _, s := range texts {
+		for _, tt := range subs {
+			for _, g := range subs {
+				if got, want := fill(s, tt, g), strings.NewReplacer("%t", tt, "%g", g).Replace(s); got != want {
+					t.Errorf("fill(%q, %q, %q) = %q, want %q", s, tt, g, got, want)
+				}
+			}
+		}
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		s := rapid.StringOf(rapid.SampledFrom([]rune("%tgx ٠ف"))).Draw(rt, "s")
+		tt, g := rapid.String().Draw(rt, "t"), rapid.String().Draw(rt, "g")
+		if got, want := fill(s, tt, g), strings.NewReplacer("%t", tt, "%g", g).Replace(s); got != want {
+			rt.Fatalf("fill(%q, %q, %q) = %q, want %q", s, tt, g, got, want)
+		}
+	})
 }

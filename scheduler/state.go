@@ -58,6 +58,9 @@ type State struct {
 	lastLearn time.Time
 	lastFuse  time.Time
 	meters    map[string]*MeteredGroup
+	// projBuf is the forecast's buffer, reused from call to call
+	// (forecast.go: projection).
+	projBuf []float64
 }
 
 type idemKey struct{ operator, key string }

@@ -158,6 +158,9 @@ func checkID(field, s string) error {
 // decodeScan decodes a gate scan request (docs/wire-contract.md, "Gate scan"). It checks
 // the schema only; Gate.Decide checks the values.
 func decodeScan(data []byte) (scheduler.ScanRequest, error) {
+	if req, ok := decodeScanFast(data); ok {
+		return req, nil
+	}
 	var req scheduler.ScanRequest
 	if err := decodeStrict(data, maxScanBytes, "scan request", &req); err != nil {
 		return scheduler.ScanRequest{}, err

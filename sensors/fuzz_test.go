@@ -41,6 +41,14 @@ func mustBeInvalid(t *testing.T, err error) {
 func FuzzDecodeScan(f *testing.F) {
 	f.Add([]byte(`{"ticket": "TFW1.abc.def", "count": 12, "scan_id": "dev7-000123", "device": "dev7", "at": "2026-12-01T08:14:05+03:00"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if fast, ok := decodeScanFast(data); ok {
+			// The fast decoder accepts only what the strict one decodes
+			// to the same request.
+			var strict scheduler.ScanRequest
+			if err := decodeStrict(data, maxScanBytes, "scan request", &strict); err != nil || strict != fast {
+				t.Fatalf("fast decoder: %+v, strict: %+v (%v)", fast, strict, err)
+			}
+		}
 		req, err := decodeScan(data)
 		if err != nil {
 			mustBeInvalid(t, err)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -96,6 +97,8 @@ type Service struct {
 
 	gateSub, alertSub *nats.Subscription
 	sem               chan struct{} // bounds the scans decided at once
+	work              chan scanJob  // scans for idle workers (scanworkers.go); closed by Stop
+	workers           atomic.Int32  // scan workers started and not ended
 
 	mu       sync.Mutex     // guards stopping and the Add calls of handlers
 	stopping bool           // set by Stop: handlers start no more work
@@ -131,7 +134,7 @@ func Start(ctx context.Context, o Options) (*Service, error) {
 		gate: NewGate(o.Engine, o.Public), subj: subjects.For(o.Site),
 		log: o.Logger.With("component", "sensors"),
 		m:   newMetrics(o.Registerer, o.Conn),
-		sem: make(chan struct{}, maxScansInFlight),
+		sem: make(chan struct{}, maxScansInFlight), work: make(chan scanJob),
 	}
 	s.panics = engine.NewPanics(o.Logger, o.Registerer)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -224,6 +227,7 @@ func (s *Service) Stop() {
 		s.stopping = true
 		s.mu.Unlock()
 		s.handlers.Wait()
+		close(s.work) // no scan is handed over any more: idle workers end
 		s.alerts.stop()
 		s.counters.stop()
 		s.log.Info("NATS adapters stopped")
@@ -233,8 +237,8 @@ func (s *Service) Stop() {
 // ---- gate scans ----
 
 // onScan is called by the subscription's goroutine; the scan is decided on
-// its own goroutine so that scans from many gates share the owner loop's
-// turns.
+// a worker goroutine of its own (scanworkers.go) so that scans from many
+// gates share the owner loop's turns.
 func (s *Service) onScan(m *nats.Msg) {
 	start := time.Now()
 	if m.Reply == "" {
@@ -245,10 +249,7 @@ func (s *Service) onScan(m *nats.Msg) {
 		return
 	}
 	s.sem <- struct{}{}
-	go func() {
-		defer func() { <-s.sem; s.handlers.Done() }()
-		s.scan(m, start)
-	}()
+	s.dispatch(scanJob{m: m, start: start})
 }
 
 // begin registers a handler, unless the service is stopping.
@@ -299,7 +300,7 @@ func (s *Service) scan(m *nats.Msg, start time.Time) {
 		s.m.invalid.WithLabelValues("scan", reasonOf(err)).Inc()
 		s.log.Debug("gate scan refused", "gate", gate, "reason", res.Reason, "err", err)
 	}
-	data, jerr := json.Marshal(res)
+	data, jerr := encodeScanResult(res)
 	if jerr != nil {
 		s.log.Error("scan reply not encodable", "err", jerr)
 		return

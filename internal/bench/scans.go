@@ -24,6 +24,7 @@ import (
 func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, logf func(string, ...any)) (Row, error) {
 	var tf, raw, bare []float64
 	var tlat, rlat, blat []time.Duration
+	var cpuTaf, cpuDur time.Duration // the process's CPU time in each figure's rounds
 	stop, err := startScanLimits(env)
 	if err != nil {
 		return Row{}, err
@@ -80,12 +81,15 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 		// Interleaved in rounds, so that all three see the same disk and
 		// the same load.
 		for _, chunk := range chunks(reqs, gates) {
+			cpu0 := processCPU()
 			if err := sTaf.add(tafweej(chunk)); err != nil {
 				return Row{}, err
 			}
+			cpu1 := processCPU()
 			if err := sDur.add(limit("bench.durable.visitor-centre.scan")(chunk)); err != nil {
 				return Row{}, err
 			}
+			cpuTaf, cpuDur = cpuTaf+cpu1-cpu0, cpuDur+processCPU()-cpu1
 			if err := sBare.add(limit("bench.gate.visitor-centre.scan")(chunk)); err != nil {
 				return Row{}, err
 			}
@@ -109,6 +113,14 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 		total += v
 	}
 	row.Extra = map[string]float64{"visitors_booked": float64(booked), "admitted": float64(admitted), "decisions": float64(total)}
+	if cpuTaf > 0 && cpuDur > 0 {
+		// What a scan and a durable request cost the process in CPU (both
+		// sides: the devices' client, NATS, the service or the responder,
+		// Badger), which other load on the machine does not change much:
+		// on 2 cores, the higher of the two bounds its figure's rate.
+		row.Extra["cpu_us_per_scan"] = float64(cpuTaf.Microseconds()) / float64(n*reps)
+		row.Extra["cpu_us_per_durable_request"] = float64(cpuDur.Microseconds()) / float64(n*reps)
+	}
 	if admitted < total {
 		var other []string
 		for _, k := range slices.Sorted(mapsKeys(decisions)) {

@@ -60,6 +60,13 @@ type bookTable struct {
 	hot map[string]*Booking
 	// gates are the configured gates' indexes in Config.Gates (opWave).
 	gates map[string]uint16
+	// lastName is the last string pack interned for each of a record's
+	// interned fields: most bookings share their route, status, language,
+	// guide and reason, so most are found without a map lookup.
+	lastName [8]struct {
+		s  string
+		ix uint32
+	}
 }
 
 func newBookTable(cfg *Config) *bookTable {
@@ -346,8 +353,18 @@ func (t *bookTable) pack(b *Booking, r *bookRec) {
 	r.zones = zs | zc<<2 | zu<<4
 	r.party, r.admitted, r.version = int32(b.PartySize), int32(b.Admitted), int32(b.Version)
 	r.winFrom, r.winTo = int32(b.Window.From), int32(b.Window.To)
-	r.op, r.date, r.route, r.gate = t.intern(b.Operator), t.intern(b.Date), t.intern(b.Route), t.intern(b.Gate)
-	r.status, r.lang, r.guide, r.reason = t.intern(string(b.Status)), t.intern(b.Language), t.intern(b.Guide), t.intern(b.Reason)
+	r.op, r.date, r.route, r.gate = t.internField(0, b.Operator), t.internField(1, b.Date), t.internField(2, b.Route), t.internField(3, b.Gate)
+	r.status, r.lang, r.guide, r.reason = t.internField(4, string(b.Status)), t.internField(5, b.Language), t.internField(6, b.Guide), t.internField(7, b.Reason)
+}
+
+// internField is intern for pack's field k (lastName).
+func (t *bookTable) internField(k int, s string) uint32 {
+	if l := &t.lastName[k]; l.s == s { // "" at first: names[0]
+		return l.ix
+	}
+	ix := t.intern(s)
+	t.lastName[k].s, t.lastName[k].ix = s, ix
+	return ix
 }
 
 // unpack writes r's booking into b.

@@ -120,8 +120,9 @@ func TestRestorerBuildsWhatPlacingOneByOneBuilds(t *testing.T) {
 			rt.Fatalf("the booking tables differ")
 		}
 		for i := range g.recs {
-			if k, ok := g.byID.find(g.recs, g.recs[i].id); !ok || k != int32(i) {
-				rt.Fatalf("booking %q is found at %d (%v), its record is %d", g.recs[i].id, k, ok, i)
+			id := g.idAt(int32(i))
+			if k, ok := g.byID.find(g, id); !ok || k != int32(i) {
+				rt.Fatalf("booking %q is found at %d (%v), its record is %d", id, k, ok, i)
 			}
 		}
 		if !reflect.DeepEqual(got.admits, want.admits) {

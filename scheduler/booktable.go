@@ -448,7 +448,9 @@ func (t *bookTable) pack(b *Booking, i int32) {
 	r.status, r.lang, r.guide, r.reason = t.internField(4, string(b.Status)), t.internField(5, b.Language), t.internField(6, b.Guide), t.internField(7, b.Reason)
 }
 
-// internField is intern for pack's field k (lastName).
+// internField is intern for pack's field k (lastName): 0 operator, 1
+// date, 2 route, 3 gate, 4 status, 5 language, 6 guide, 7 reason
+// (addEntry interns the operator as field 0 too, just before pack).
 func (t *bookTable) internField(k int, s string) uint32 {
 	if l := &t.lastName[k]; l.s == s { // "" at first: names[0]
 		return l.ix

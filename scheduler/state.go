@@ -301,7 +301,7 @@ func (s *State) addEntry(d *day, operator, route, gate string, m, n int) (*Route
 		} else {
 			delete(d.opDay, operator)
 		}
-		k := opWave{s.bookings.intern(operator), s.bookings.gates[gate], uint16(slot)}
+		k := opWave{s.bookings.internField(0, operator), s.bookings.gates[gate], uint16(slot)} // pack's operator field: found again there
 		if v := d.opWave[k] + int32(n); v != 0 {
 			d.opWave[k] = v
 		} else {

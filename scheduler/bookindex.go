@@ -4,6 +4,10 @@ package scheduler
 // table of record indexes (linear probing), 4 bytes a slot, the ids
 // themselves being in the records. A map[string]int32 of a million ids
 // takes about 48 bytes an entry; this, at most 3/4 full, 5 to 11.
+//
+// idSource gives the id of record i (the booking table's, bookTable.idAt).
+type idSource interface{ idAt(i int32) string }
+
 type idIndex struct {
 	slots []int32 // record index, or idEmpty, or idGone (a removed one)
 	n     int     // ids in the index
@@ -25,8 +29,8 @@ func hashID(id string) uint64 {
 	return h
 }
 
-// find returns the record index of id; recs are the table's records.
-func (x *idIndex) find(recs []bookRec, id string) (int32, bool) {
+// find returns the record index of id.
+func (x *idIndex) find(recs idSource, id string) (int32, bool) {
 	if len(x.slots) == 0 {
 		return 0, false
 	}
@@ -35,19 +39,19 @@ func (x *idIndex) find(recs []bookRec, id string) (int32, bool) {
 		switch i := x.slots[p]; {
 		case i == idEmpty:
 			return 0, false
-		case i >= 0 && recs[i].id == id:
+		case i >= 0 && recs.idAt(i) == id:
 			return i, true
 		}
 	}
 }
 
 // add indexes record i, whose id is not in the index.
-func (x *idIndex) add(recs []bookRec, i int32) {
+func (x *idIndex) add(recs idSource, i int32) {
 	if (x.used+1)*4 > len(x.slots)*3 {
 		x.rehash(recs, x.n+1)
 	}
 	mask := uint64(len(x.slots) - 1)
-	for p := hashID(recs[i].id) & mask; ; p = (p + 1) & mask {
+	for p := hashID(recs.idAt(i)) & mask; ; p = (p + 1) & mask {
 		switch x.slots[p] {
 		case idEmpty:
 			x.used++
@@ -61,7 +65,7 @@ func (x *idIndex) add(recs []bookRec, i int32) {
 }
 
 // remove drops id from the index.
-func (x *idIndex) remove(recs []bookRec, id string) {
+func (x *idIndex) remove(recs idSource, id string) {
 	if len(x.slots) == 0 {
 		return
 	}
@@ -70,7 +74,7 @@ func (x *idIndex) remove(recs []bookRec, id string) {
 		switch i := x.slots[p]; {
 		case i == idEmpty:
 			return
-		case i >= 0 && recs[i].id == id:
+		case i >= 0 && recs.idAt(i) == id:
 			x.slots[p] = idGone
 			x.n--
 			return
@@ -79,7 +83,7 @@ func (x *idIndex) remove(recs []bookRec, id string) {
 }
 
 // rehash makes room for n ids, dropping the removed ones' slots.
-func (x *idIndex) rehash(recs []bookRec, n int) {
+func (x *idIndex) rehash(recs idSource, n int) {
 	size := 16
 	for size*3 < n*4+4 {
 		size *= 2
@@ -95,7 +99,7 @@ func (x *idIndex) rehash(recs []bookRec, n int) {
 		if i < 0 {
 			continue
 		}
-		p := hashID(recs[i].id) & mask
+		p := hashID(recs.idAt(i)) & mask
 		for x.slots[p] != idEmpty {
 			p = (p + 1) & mask
 		}

@@ -2,7 +2,9 @@ package scheduler
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -12,14 +14,14 @@ import (
 func TestIDIndexFindsWhatAMapFinds(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		var x idIndex
-		var recs []bookRec
+		var recs testIDs
 		want := map[string]int32{}
 		var free []int32
 		for range rapid.IntRange(0, 400).Draw(rt, "ops") {
 			id := fmt.Sprintf("bk%d", rapid.IntRange(0, 60).Draw(rt, "id"))
 			if i, ok := want[id]; ok && rapid.Bool().Draw(rt, "remove") {
 				x.remove(recs, id)
-				recs[i] = bookRec{}
+				recs[i] = ""
 				free = append(free, i)
 				delete(want, id)
 			} else if !ok {
@@ -28,9 +30,9 @@ func TestIDIndexFindsWhatAMapFinds(t *testing.T) {
 					i, free = free[len(free)-1], free[:len(free)-1]
 				} else {
 					i = int32(len(recs))
-					recs = append(recs, bookRec{})
+					recs = append(recs, "")
 				}
-				recs[i] = bookRec{id: id}
+				recs[i] = id
 				x.add(recs, i)
 				want[id] = i
 			}
@@ -47,4 +49,64 @@ func TestIDIndexFindsWhatAMapFinds(t *testing.T) {
 			}
 		}
 	})
+}
+
+// testIDs are records that are only an id ("": removed).
+type testIDs []string
+
+func (ids testIDs) idAt(i int32) string { return ids[i] }
+
+// TestBookTextGivesBackEveryStringAsWritten: strings of any length added
+// across chunk boundaries read back as written, also after many more
+// were added (a chunk is never moved or changed).
+func TestBookTextGivesBackEveryStringAsWritten(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var x bookText
+		type put struct {
+			at         uint32
+			s, more    string
+			viewBefore string
+		}
+		var puts []put
+		for range rapid.IntRange(1, 300).Draw(rt, "adds") {
+			s := strings.Repeat(rapid.StringMatching(`[a-z0-9_]{0,8}`).Draw(rt, "s"), rapid.IntRange(0, 2000).Draw(rt, "rep"))
+			more := rapid.String().Draw(rt, "more")
+			if !x.fits(len(s) + len(more)) {
+				rt.Fatalf("%d bytes do not fit in %d chunks", len(s)+len(more), len(x.chunks))
+			}
+			at := x.add(s, more)
+			puts = append(puts, put{at, s, more, x.get(at, len(s))})
+		}
+		for _, p := range puts {
+			if got := x.get(p.at, len(p.s)+len(p.more)); got != p.s+p.more || p.viewBefore != p.s {
+				rt.Fatalf("at %#x: got %q (first read %q), want %q", p.at, got, p.viewBefore, p.s+p.more)
+			}
+		}
+	})
+}
+
+// TestChangedBookingKeepsItsText: writing a changed booking back with the
+// same id and reference does not grow the table's text.
+func TestChangedBookingKeepsItsText(t *testing.T) {
+	cfg := petra(t)
+	tb := newBookTable(cfg)
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, cfg.Location())
+	b := &Booking{ID: "bk_1", Reference: "PO-7", Operator: "op", Date: "2026-12-01", Route: "main", PartySize: 2, Slot: at, Status: StatusConfirmed}
+	tb.add(b)
+	tb.flush()
+	used := tb.text.chunks[0].Len()
+	for k := range 5 {
+		c, _ := tb.get("bk_1")
+		c.Admitted = k + 1
+		tb.flush()
+	}
+	if got := tb.text.chunks[0].Len(); got != used {
+		t.Errorf("the text grew from %d to %d bytes over five changes", used, got)
+	}
+	c, _ := tb.get("bk_1")
+	c.Reference = "PO-8"
+	tb.flush()
+	if got, _ := tb.peek("bk_1"); got.Reference != "PO-8" || got.ID != "bk_1" || got.Admitted != 5 {
+		t.Errorf("after a new reference: %+v", got)
+	}
 }

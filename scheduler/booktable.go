@@ -4,6 +4,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,20 +25,30 @@ import (
 // *Booking across commands. Queries that only read use peek and view,
 // which do not keep what they materialise.
 
-// bookRec is one booking in the table. ext holds the whole booking instead
-// when one of its fields does not pack (a time outside 1700-2200 or in
-// another zone than the site's, UTC or Local; a number over int32), which
-// the service never writes but a decoder or a test may.
+// bookRec is one booking in the table. It holds no pointer, so that the
+// garbage collector never scans the table: the id and the reference (unique
+// to each booking) are in the table's text (bookText), the other strings
+// interned. The table's ext holds the whole booking instead when one of
+// its fields does not pack (a time outside 1700-2200 or in another zone
+// than the site's, UTC or Local; a number over int32; an id or reference
+// over 64 KiB), which the service never writes but a decoder or a test may.
 type bookRec struct {
-	id, ref                       string // ref: Reference, unique per booking
 	slot, created, updated        int64  // Unix nanoseconds
-	ext                           *Booking
+	text                          uint32 // the id then the reference in the table's text
+	idLen, refLen                 uint16
 	party, admitted, version      int32
 	winFrom, winTo                int32
 	op, date, route, gate, status uint32 // interned
 	lang, guide, reason           uint32 // interned
 	zones                         uint8  // zone of slot, created, updated: 2 bits each (tz*)
+	flags                         uint8  // recUsed, recExt
 }
+
+// bookRec flags. A removed record (on the free list) has none.
+const (
+	recUsed = 1 << iota // holds a booking
+	recExt              // the booking is the table's ext[index]
+)
 
 // Zones of a packed time. A zero time is tzZero.
 const (
@@ -60,12 +71,23 @@ type bookTable struct {
 	hot map[string]*Booking
 	// gates are the configured gates' indexes in Config.Gates (opWave).
 	gates map[string]uint16
+	// ext are the bookings that do not pack, by record (bookRec).
+	ext map[int32]*Booking
+	// text holds the records' ids and references.
+	text bookText
+	// lastName is the last string pack interned for each of a record's
+	// interned fields: most bookings share their route, status, language,
+	// guide and reason, so most are found without a map lookup.
+	lastName [8]struct {
+		s  string
+		ix uint32
+	}
 }
 
 func newBookTable(cfg *Config) *bookTable {
 	t := &bookTable{loc: cfg.Location(), byDate: map[uint32][]int32{},
 		names: []string{""}, nameIx: map[string]uint32{"": 0}, hot: map[string]*Booking{},
-		gates: make(map[string]uint16, len(cfg.Gates))}
+		gates: make(map[string]uint16, len(cfg.Gates)), ext: map[int32]*Booking{}}
 	for i, g := range cfg.Gates {
 		t.gates[g.ID] = uint16(i)
 	}
@@ -75,7 +97,7 @@ func newBookTable(cfg *Config) *bookTable {
 // reserve makes room for n more bookings (Restore knows how many).
 func (t *bookTable) reserve(n int) {
 	t.recs = slices.Grow(t.recs, n)
-	t.byID.rehash(t.recs, t.byID.n+n)
+	t.byID.rehash(t, t.byID.n+n)
 }
 
 // grow makes room for n more bookings when there is not: at least half
@@ -98,7 +120,7 @@ func (t *bookTable) trim() {
 	var fit idIndex
 	fit.rehash(nil, t.byID.n) // the index's size for its ids (none to place)
 	if len(t.byID.slots) > 2*len(fit.slots) {
-		t.byID.rehash(t.recs, t.byID.n)
+		t.byID.rehash(t, t.byID.n)
 	}
 }
 
@@ -107,7 +129,7 @@ func (t *bookTable) len() int { return t.byID.n }
 
 // has reports whether a booking with that id exists.
 func (t *bookTable) has(id string) bool {
-	if _, ok := t.byID.find(t.recs, id); ok {
+	if _, ok := t.byID.find(t, id); ok {
 		return true
 	}
 	_, ok := t.hot[id]
@@ -120,12 +142,12 @@ func (t *bookTable) get(id string) (*Booking, bool) {
 	if b, ok := t.hot[id]; ok {
 		return b, true
 	}
-	i, ok := t.byID.find(t.recs, id)
+	i, ok := t.byID.find(t, id)
 	if !ok {
 		return nil, false
 	}
 	b := new(Booking)
-	t.unpack(&t.recs[i], b)
+	t.unpack(i, b)
 	t.hot[id] = b
 	return b, true
 }
@@ -141,12 +163,12 @@ func (t *bookTable) peek(id string) (Booking, bool) {
 	if b, ok := t.hot[id]; ok {
 		return *b, true
 	}
-	i, ok := t.byID.find(t.recs, id)
+	i, ok := t.byID.find(t, id)
 	if !ok {
 		return Booking{}, false
 	}
 	var b Booking
-	t.unpack(&t.recs[i], &b)
+	t.unpack(i, &b)
 	return b, true
 }
 
@@ -168,24 +190,20 @@ func (t *bookTable) store(b *Booking) {
 		i = int32(len(t.recs))
 		t.recs = append(t.recs, bookRec{})
 	}
-	t.pack(b, &t.recs[i])
-	t.byID.add(t.recs, i)
-	d := t.recs[i].date
-	if t.recs[i].ext != nil {
-		d = t.intern(b.Date)
-	}
+	t.pack(b, i)
+	t.byID.add(t, i)
+	d := t.dateOf(i)
 	t.byDate[d] = append(t.byDate[d], i)
 }
 
 // remove drops a booking (a rollback of its creation).
 func (t *bookTable) remove(id string) {
 	delete(t.hot, id)
-	i, ok := t.byID.find(t.recs, id)
+	i, ok := t.byID.find(t, id)
 	if !ok {
 		return
 	}
-	r := &t.recs[i]
-	d := t.dateOf(r)
+	d := t.dateOf(i)
 	list := t.byDate[d]
 	if k := slices.Index(list, i); k >= 0 {
 		list = slices.Delete(list, k, k+1)
@@ -195,27 +213,27 @@ func (t *bookTable) remove(id string) {
 	} else {
 		t.byDate[d] = list
 	}
-	t.byID.remove(t.recs, id)
-	*r = bookRec{}
+	t.byID.remove(t, id)
+	t.recs[i] = bookRec{} // its text stays unused: a removal is a rollback, rare
+	delete(t.ext, i)
 	t.free = append(t.free, i)
 }
 
 // flush writes every hot booking back into its record.
 func (t *bookTable) flush() {
 	for id, b := range t.hot {
-		i, ok := t.byID.find(t.recs, id)
+		i, ok := t.byID.find(t, id)
 		if !ok {
 			continue // removed
 		}
-		r := &t.recs[i]
 		var cur Booking
-		t.unpack(r, &cur)
+		t.unpack(i, &cur)
 		if cur == *b {
 			continue
 		}
-		oldDate := t.dateOf(r)
-		t.pack(b, r)
-		if nd := t.dateOf(r); nd != oldDate {
+		oldDate := t.dateOf(i)
+		t.pack(b, i)
+		if nd := t.dateOf(i); nd != oldDate {
 			list := t.byDate[oldDate]
 			if k := slices.Index(list, i); k >= 0 {
 				t.byDate[oldDate] = slices.Delete(list, k, k+1)
@@ -230,11 +248,77 @@ func (t *bookTable) flush() {
 	}
 }
 
-func (t *bookTable) dateOf(r *bookRec) uint32 {
-	if r.ext != nil {
-		return t.intern(r.ext.Date)
+func (t *bookTable) dateOf(i int32) uint32 {
+	if r := &t.recs[i]; r.flags&recExt == 0 {
+		return r.date
 	}
-	return r.date
+	return t.intern(t.ext[i].Date)
+}
+
+// idAt is record i's booking id (idSource).
+func (t *bookTable) idAt(i int32) string {
+	r := &t.recs[i]
+	switch {
+	case r.flags&recExt != 0:
+		return t.ext[i].ID
+	case r.flags&recUsed == 0:
+		return ""
+	}
+	return t.text.get(r.text, int(r.idLen))
+}
+
+// bookText holds the ids and references of the table's records, in chunks
+// that are written once and never moved: each is a strings.Builder grown
+// to its size at first, whose String() gives a view of what is written
+// without a copy (a string of an id or reference is a slice of it). The
+// first chunk is small (a state of a few bookings), each next one twice
+// the last, up to 1 MiB; a place in the text is the chunk's index (12
+// bits) and the offset in it (20 bits).
+type bookText struct {
+	chunks []*strings.Builder
+}
+
+const (
+	textFirst = 4 << 10
+	textMax   = 1 << 20 // also the most a chunk's offset can address
+	textBits  = 20
+	maxChunks = 1 << (32 - textBits)
+)
+
+// fits reports whether n more bytes fit in the text.
+func (x *bookText) fits(n int) bool {
+	last := len(x.chunks) - 1
+	return n <= textMax && (len(x.chunks) < maxChunks || x.chunks[last].Len()+n <= chunkCap(x.chunks[last]))
+}
+
+// chunkCap is what a chunk holds (within what an offset addresses).
+func chunkCap(b *strings.Builder) int { return min(b.Cap(), textMax) }
+
+// add appends s then more (they must fit) and returns where they start.
+func (x *bookText) add(s, more string) uint32 {
+	n := len(s) + len(more)
+	last := len(x.chunks) - 1
+	if last < 0 || x.chunks[last].Len()+n > chunkCap(x.chunks[last]) {
+		size := textFirst
+		if last >= 0 {
+			size = min(2*chunkCap(x.chunks[last]), textMax)
+		}
+		b := new(strings.Builder)
+		b.Grow(max(size, n))
+		x.chunks = append(x.chunks, b)
+		last++
+	}
+	b := x.chunks[last]
+	at := uint32(last)<<textBits | uint32(b.Len())
+	b.WriteString(s)
+	b.WriteString(more)
+	return at
+}
+
+// get is the n bytes at at.
+func (x *bookText) get(at uint32, n int) string {
+	off := int(at & (textMax - 1))
+	return x.chunks[at>>textBits].String()[off : off+n]
 }
 
 // all yields every booking for a command (kept until the next flush), in
@@ -266,22 +350,23 @@ func (t *bookTable) each(date int64, keep func(*bookRec) bool, hold bool) iter.S
 		var scratch Booking
 		visit := func(i int32) bool {
 			r := &t.recs[i]
-			if r.id == "" {
+			if r.flags&recUsed == 0 {
 				return true // removed
 			}
-			if b, ok := t.hot[r.id]; ok {
+			id := t.idAt(i)
+			if b, ok := t.hot[id]; ok {
 				return yield(b)
 			}
-			if keep != nil && r.ext == nil && !keep(r) {
+			if keep != nil && r.flags&recExt == 0 && !keep(r) {
 				return true
 			}
 			if !hold {
-				t.unpack(r, &scratch)
+				t.unpack(i, &scratch)
 				return yield(&scratch)
 			}
 			b := new(Booking)
-			t.unpack(r, b)
-			t.hot[r.id] = b
+			t.unpack(i, b)
+			t.hot[id] = b
 			return yield(b)
 		}
 		if date >= 0 {
@@ -330,36 +415,63 @@ func (t *bookTable) recPlaced(r *bookRec) bool {
 	return t.recActive(r) || Status(t.names[r.status]) == StatusCompleted
 }
 
-// pack writes b into r.
-func (t *bookTable) pack(b *Booking, r *bookRec) {
-	*r = bookRec{id: b.ID}
+// pack writes b into record i.
+func (t *bookTable) pack(b *Booking, i int32) {
+	r := &t.recs[i]
+	old := *r
+	*r = bookRec{flags: recUsed}
 	slot, zs, ok1 := t.packTime(b.Slot)
 	created, zc, ok2 := t.packTime(b.CreatedAt)
 	updated, zu, ok3 := t.packTime(b.UpdatedAt)
-	if !ok1 || !ok2 || !ok3 || !fits32(b.PartySize, b.Admitted, b.Version, b.Window.From, b.Window.To) {
+	if !ok1 || !ok2 || !ok3 || !fits32(b.PartySize, b.Admitted, b.Version, b.Window.From, b.Window.To) ||
+		len(b.ID) > math.MaxUint16 || len(b.Reference) > math.MaxUint16 || !t.text.fits(len(b.ID)+len(b.Reference)) {
 		ext := *b
-		r.ext = &ext
+		r.flags |= recExt
+		t.ext[i] = &ext
 		return
 	}
-	r.ref = b.Reference
+	delete(t.ext, i)
+	// A changed booking keeps its text when its id and reference are the
+	// same (the text only grows).
+	if old.flags&(recUsed|recExt) == recUsed && int(old.idLen) == len(b.ID) && int(old.refLen) == len(b.Reference) &&
+		t.text.get(old.text, len(b.ID)) == b.ID && t.text.get(old.text+uint32(old.idLen), len(b.Reference)) == b.Reference {
+		r.text = old.text
+	} else {
+		r.text = t.text.add(b.ID, b.Reference)
+	}
+	r.idLen, r.refLen = uint16(len(b.ID)), uint16(len(b.Reference))
 	r.slot, r.created, r.updated = slot, created, updated
 	r.zones = zs | zc<<2 | zu<<4
 	r.party, r.admitted, r.version = int32(b.PartySize), int32(b.Admitted), int32(b.Version)
 	r.winFrom, r.winTo = int32(b.Window.From), int32(b.Window.To)
-	r.op, r.date, r.route, r.gate = t.intern(b.Operator), t.intern(b.Date), t.intern(b.Route), t.intern(b.Gate)
-	r.status, r.lang, r.guide, r.reason = t.intern(string(b.Status)), t.intern(b.Language), t.intern(b.Guide), t.intern(b.Reason)
+	r.op, r.date, r.route, r.gate = t.internField(0, b.Operator), t.internField(1, b.Date), t.internField(2, b.Route), t.internField(3, b.Gate)
+	r.status, r.lang, r.guide, r.reason = t.internField(4, string(b.Status)), t.internField(5, b.Language), t.internField(6, b.Guide), t.internField(7, b.Reason)
 }
 
-// unpack writes r's booking into b.
-func (t *bookTable) unpack(r *bookRec, b *Booking) {
-	if r.ext != nil {
-		*b = *r.ext
+// internField is intern for pack's field k (lastName): 0 operator, 1
+// date, 2 route, 3 gate, 4 status, 5 language, 6 guide, 7 reason
+// (addEntry interns the operator as field 0 too, just before pack).
+func (t *bookTable) internField(k int, s string) uint32 {
+	if l := &t.lastName[k]; l.s == s { // "" at first: names[0]
+		return l.ix
+	}
+	ix := t.intern(s)
+	t.lastName[k].s, t.lastName[k].ix = s, ix
+	return ix
+}
+
+// unpack writes record i's booking into b.
+func (t *bookTable) unpack(i int32, b *Booking) {
+	r := &t.recs[i]
+	if r.flags&recExt != 0 {
+		*b = *t.ext[i]
 		return
 	}
+	text := t.text.get(r.text, int(r.idLen)+int(r.refLen))
 	*b = Booking{
-		ID: r.id, Operator: t.names[r.op], Date: t.names[r.date], Route: t.names[r.route],
+		ID: text[:r.idLen], Operator: t.names[r.op], Date: t.names[r.date], Route: t.names[r.route],
 		PartySize: int(r.party), Window: Window{From: int(r.winFrom), To: int(r.winTo)},
-		Language: t.names[r.lang], Guide: t.names[r.guide], Reference: r.ref,
+		Language: t.names[r.lang], Guide: t.names[r.guide], Reference: text[r.idLen:],
 		Slot: t.unpackTime(r.slot, r.zones&3), Gate: t.names[r.gate], Status: Status(t.names[r.status]),
 		Admitted: int(r.admitted), Reason: t.names[r.reason],
 		CreatedAt: t.unpackTime(r.created, r.zones>>2&3), UpdatedAt: t.unpackTime(r.updated, r.zones>>4&3),

@@ -17,6 +17,10 @@ type Restorer struct {
 	// minute: their zone loads are added once each, in Finish, not once
 	// a booking.
 	zones map[zoneEntry]int
+	// last is the greatest booking id added: a booking whose id is greater
+	// cannot repeat one, so only ids out of order are looked up (a store
+	// gives them in key order, by id).
+	last string
 }
 
 // zoneEntry is a day's groups entering by a route at a minute.
@@ -60,7 +64,9 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 	s.bookings.grow(len(bs))
 	for i := range bs {
 		b := bs[i]
-		if s.bookings.has(b.ID) {
+		if b.ID > r.last {
+			r.last = b.ID
+		} else if s.bookings.has(b.ID) {
 			return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
 		}
 		if _, ok := cfg.Route(b.Route); !ok {

@@ -297,14 +297,18 @@ func (s *State) addEntry(d *day, operator, route, gate string, m, n int) (*Route
 	walkIn := operator == WalkInOperator
 	if !walkIn {
 		d.waveOp[gate][slot] += int32(n)
-		d.opDay[operator] += n
-		k := opWave{s.bookings.intern(operator), s.bookings.gates[gate], uint16(slot)}
-		d.opWave[k] += int32(n)
-		if d.opWave[k] == 0 {
-			delete(d.opWave, k)
-		}
-		if d.opDay[operator] == 0 {
+		// One lookup to read and one to write or delete (a restart makes
+		// a million of these).
+		if v := d.opDay[operator] + n; v != 0 {
+			d.opDay[operator] = v
+		} else {
 			delete(d.opDay, operator)
+		}
+		k := opWave{s.bookings.internField(0, operator), s.bookings.gates[gate], uint16(slot)} // pack's operator field: found again there
+		if v := d.opWave[k] + int32(n); v != 0 {
+			d.opWave[k] = v
+		} else {
+			delete(d.opWave, k)
 		}
 	}
 	return r, walkIn

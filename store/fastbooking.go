@@ -30,11 +30,13 @@ func decodeBookingFast(val []byte, b *scheduler.Booking) bool {
 // decodeBookingFastNames is decodeBookingFast taking the strings many
 // bookings share from nm (nil: none).
 func decodeBookingFastNames(val []byte, b *scheduler.Booking, nm *names) bool {
-	p := fastParser{buf: val, names: nm}
 	if !bytes.HasPrefix(val, bookingHead) {
 		return false
 	}
-	p.i = len(bookingHead)
+	if decodeBookingInOrder(val, b, nm) {
+		return true
+	}
+	p := fastParser{buf: val, i: len(bookingHead), names: nm}
 	var out scheduler.Booking
 	if !p.object(func(key []byte) bool { return p.bookingField(key, &out) }) {
 		return false
@@ -44,6 +46,55 @@ func decodeBookingFastNames(val []byte, b *scheduler.Booking, nm *names) bool {
 	}
 	*b = out
 	return true
+}
+
+// decodeBookingInOrder is decodeBookingFastNames for a record whose
+// fields are in the order encode writes them (scheduler.Booking's, the
+// omitempty ones present or not): each key is matched as it comes instead
+// of read and looked up. It gives up on anything else (the caller then
+// reads the fields in any order).
+func decodeBookingInOrder(val []byte, b *scheduler.Booking, nm *names) bool {
+	p := fastParser{buf: val, i: len(bookingHead), names: nm}
+	var out scheduler.Booking
+	ok := p.lit(`"id":`) && p.str(&out.ID) &&
+		p.lit(`,"operator":`) && p.name(&out.Operator) &&
+		p.lit(`,"date":`) && p.name(&out.Date) &&
+		p.lit(`,"route":`) && p.name(&out.Route) &&
+		p.lit(`,"party_size":`) && p.int(&out.PartySize) &&
+		p.lit(`,"window":{"from":`) && p.int(&out.Window.From) &&
+		p.lit(`,"to":`) && p.int(&out.Window.To) && p.byte('}') &&
+		(!p.lit(`,"language":`) || p.name(&out.Language)) &&
+		(!p.lit(`,"guide":`) || p.name(&out.Guide)) &&
+		(!p.lit(`,"reference":`) || p.str(&out.Reference)) &&
+		p.lit(`,"slot":`) && p.timeField(&out.Slot) &&
+		p.lit(`,"gate":`) && p.name(&out.Gate) &&
+		p.lit(`,"status":`) && p.status(&out.Status) &&
+		p.lit(`,"admitted":`) && p.int(&out.Admitted) &&
+		(!p.lit(`,"reason":`) || p.str(&out.Reason)) &&
+		p.lit(`,"created_at":`) && p.timeField(&out.CreatedAt) &&
+		p.lit(`,"updated_at":`) && p.timeField(&out.UpdatedAt) &&
+		p.lit(`,"version":`) && p.int(&out.Version) &&
+		p.lit(`}}`) && p.i == len(p.buf)
+	if ok {
+		*b = out
+	}
+	return ok
+}
+
+// lit reads s if it comes next.
+func (p *fastParser) lit(s string) bool {
+	if len(p.buf)-p.i >= len(s) && string(p.buf[p.i:p.i+len(s)]) == s {
+		p.i += len(s)
+		return true
+	}
+	return false
+}
+
+func (p *fastParser) status(out *scheduler.Status) bool {
+	var s string
+	ok := p.name(&s)
+	*out = scheduler.Status(s)
+	return ok
 }
 
 type fastParser struct {
@@ -56,7 +107,23 @@ type fastParser struct {
 // routes, gates, statuses, languages, guides) for one decoding goroutine:
 // a restart allocates one copy of each, not one a booking. It stops
 // growing at maxNames strings.
-type names struct{ m map[string]string }
+type names struct {
+	m map[string]string
+	// The fixed zone of the last time read with an offset, and the offset.
+	zone    *time.Location
+	zoneOff int
+}
+
+// fixedZone is the package's fixedZone, the last one kept (nm may be nil).
+func (nm *names) fixedZone(off int) *time.Location {
+	if nm == nil {
+		return fixedZone(off)
+	}
+	if nm.zone == nil || nm.zoneOff != off {
+		nm.zone, nm.zoneOff = fixedZone(off), off
+	}
+	return nm.zone
+}
 
 const maxNames = 1 << 14
 
@@ -118,18 +185,15 @@ func (p *fastParser) rawString() ([]byte, bool) {
 	if !p.byte('"') {
 		return nil, false
 	}
-	start := p.i
-	for p.i < len(p.buf) {
-		c := p.buf[p.i]
-		switch {
+	buf, start := p.buf, p.i
+	for i := start; i < len(buf); i++ {
+		switch c := buf[i]; {
 		case c == '"':
-			s := p.buf[start:p.i]
-			p.i++
-			return s, true
+			p.i = i + 1
+			return buf[start:i], true
 		case c == '\\' || c < 0x20:
 			return nil, false
 		}
-		p.i++
 	}
 	return nil, false
 }
@@ -166,7 +230,7 @@ func (p *fastParser) timeField(t *time.Time) bool {
 	if !ok {
 		return false
 	}
-	if tm, ok := parseRFC3339(s); ok {
+	if tm, ok := parseRFC3339(s, p.names); ok {
 		*t = tm
 		return true
 	}
@@ -177,7 +241,7 @@ func (p *fastParser) timeField(t *time.Time) bool {
 // (2006-01-02T15:04:05.999999999Z07:00) as time.Parse would: in Local if
 // its offset is Local's then, else in UTC for Z, else in an unnamed fixed
 // zone. It gives up on anything else (time.Time's UnmarshalJSON decides).
-func parseRFC3339(s []byte) (time.Time, bool) {
+func parseRFC3339(s []byte, nm *names) (time.Time, bool) {
 	if len(s) < len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
@@ -215,13 +279,14 @@ func parseRFC3339(s []byte) (time.Time, bool) {
 		}
 		rest, nsec = rest[k:], n
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
-	if t.Day() != day { // 31 June: time.Date would roll it over
+	if day < 1 || day > daysIn(month, year) { // 31 June: time.Parse refuses it
 		return time.Time{}, false
 	}
+	// Seconds since 1970 of the wall time read as UTC, without time.Date.
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
 	switch {
 	case len(rest) == 1 && rest[0] == 'Z':
-		return t, true
+		return time.Unix(unix, int64(nsec)).UTC(), true
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
 		oh, ok1 := num(rest[1:3])
 		om, ok2 := num(rest[4:6])
@@ -232,13 +297,46 @@ func parseRFC3339(s []byte) (time.Time, bool) {
 		if rest[0] == '-' {
 			off = -off
 		}
-		t = t.Add(-time.Duration(off) * time.Second)
-		if _, lo := t.In(time.Local).Zone(); lo == off {
-			return t.In(time.Local), true
+		t := time.Unix(unix-int64(off), int64(nsec)) // in Local
+		if _, lo := t.Zone(); lo == off {
+			return t, true
 		}
-		return t.In(fixedZone(off)), true
+		return t.In(nm.fixedZone(off)), true
 	}
 	return time.Time{}, false
+}
+
+// daysIn is the number of days of month in year.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the date in the
+// proleptic Gregorian calendar (H. Hinnant's days_from_civil), for years
+// 0 to 9999.
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	mp := int64((month + 9) % 12)
+	doy := (153*mp+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // fixedZones are the unnamed fixed zones met, by offset (a Location is
@@ -289,10 +387,7 @@ func (p *fastParser) bookingField(key []byte, b *scheduler.Booking) bool {
 	case "gate":
 		return p.name(&b.Gate)
 	case "status":
-		var s string
-		ok := p.name(&s)
-		b.Status = scheduler.Status(s)
-		return ok
+		return p.status(&b.Status)
 	case "admitted":
 		return p.int(&b.Admitted)
 	case "reason":

@@ -75,8 +75,8 @@ e2e-prometheus: build ## every dashboard query and alert rule against a real Pro
 big-closure: ## 50,000 bookings, the Siq closed over all of them: closure time and scan p50/p99 while it applies (a minute or two)
 	TAFWEEJ_BIG_CLOSURE=1 $(GO) test -count=1 -v -timeout 20m -run '^TestBigClosureScanLatency$$' ./engine/
 
-planner-quality: ## day planner on all 22 Petra days against the best bounds known (internal/plantest/testdata/petra-bounds.json): each >= 99% (a few minutes, no solver)
-	TAFWEEJ_PLAN_QUALITY=all $(GO) test -count=1 -v -timeout 30m -run '^TestPlannerReachesKnownBounds$$' ./scheduler/
+planner-quality: ## day planner on all 22 Petra days against the best bounds known (internal/plantest/testdata/petra-bounds.json): each >= 99%, CPU per day (a few minutes, no solver; BUDGET=0.25 plans at a quarter of the default budget)
+	TAFWEEJ_PLAN_QUALITY=all TAFWEEJ_PLAN_BUDGET=$(BUDGET) $(GO) test -count=1 -v -timeout 30m -run '^TestPlannerReachesKnownBounds$$' ./scheduler/
 
 planner-bounds: ## prove the Petra days' bounds again with CBC where a model changed (Debian's coinor-cbc, nice'd, one at a time; CBC_SECONDS, CBC_DAYS=day,...)
 	TAFWEEJ_CBC_REFRESH=1 TAFWEEJ_CBC_SECONDS=$(or $(CBC_SECONDS),60) TAFWEEJ_CBC_DAYS=$(CBC_DAYS) $(GO) test -count=1 -v -timeout 0 -run '^TestPlannerBoundsRefresh$$' ./scheduler/

@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"os"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/tafweej/tafweej/internal/plantest"
@@ -25,16 +26,35 @@ var quickQualityDays = []string{"prebooked-2", "closure-1"}
 // testdata/petra-bounds.json, proven by CBC; make planner-bounds). The
 // default run plans quickQualityDays; TAFWEEJ_PLAN_QUALITY=all (make
 // planner-quality) plans all 22. A day whose model changed since its bound
-// was proven fails: its bound must be proven again.
+// was proven fails: its bound must be proven again. Each day logs the
+// planner's CPU time, and the run ends with a summary (days at 99%, worst,
+// mean, CPU in all). TAFWEEJ_PLAN_BUDGET=F (make planner-quality
+// BUDGET=F) plans at F times the default budget, to measure what a
+// change of the search or of its budget costs in quality.
 func TestPlannerReachesKnownBounds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plans Petra days at the default budget (seconds each)")
 	}
 	all := os.Getenv("TAFWEEJ_PLAN_QUALITY") == "all"
+	budget := 1.0
+	if v := os.Getenv("TAFWEEJ_PLAN_BUDGET"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 16 {
+			t.Fatalf("TAFWEEJ_PLAN_BUDGET %q is not valid (accepted: a share of the default budget, more than 0 and at most 16)", v)
+		}
+		budget = f
+	}
 	known, err := plantest.KnownBounds()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var n, ok99 int
+	var worst, sum, cpuAll float64 = 2, 0, 0
+	t.Cleanup(func() {
+		if n > 0 {
+			t.Logf("budget %.3g × default: %d of %d days at %.2f of the bound or more; worst %.4f, mean %.4f; planner CPU %.1f s in all", budget, ok99, n, qualityFloor, worst, sum/float64(n), cpuAll)
+		}
+	})
 	for _, c := range plantest.PetraDays(petra(t)) {
 		if !all && !slices.Contains(quickQualityDays, c.Name) {
 			continue
@@ -52,7 +72,13 @@ func TestPlannerReachesKnownBounds(t *testing.T) {
 			if !ok {
 				t.Fatalf("no bound known for the model of %s (%s): it changed since the bounds were proven; run make planner-bounds", c.Name, hash[:12])
 			}
-			res, err := scheduler.PlanInstance(inst, scheduler.PlanOptions{})
+			var opts scheduler.PlanOptions
+			if budget != 1 {
+				opts.Iterations = max(int(budget*float64(scheduler.DefaultIterations(len(inst.Requests)))), 1)
+			}
+			cpu0 := cpuSeconds()
+			res, err := scheduler.PlanInstance(inst, opts)
+			cpu := cpuSeconds() - cpu0
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +87,11 @@ func TestPlannerReachesKnownBounds(t *testing.T) {
 				t.Fatalf("the plan is not a solution of the day's model (%v) or is worth %d, not %d visitors", err, v, res.Visitors)
 			}
 			ratio := float64(res.Visitors) / b.Bound
-			t.Logf("%d visitors, bound %.1f (%s), %.4f of it", res.Visitors, b.Bound, b.Status, ratio)
+			t.Logf("%d visitors, bound %.1f (%s), %.4f of it; %.2f s of CPU", res.Visitors, b.Bound, b.Status, ratio, cpu)
+			n, sum, cpuAll, worst = n+1, sum+ratio, cpuAll+cpu, min(worst, ratio)
+			if ratio >= qualityFloor {
+				ok99++
+			}
 			if float64(res.Visitors) > b.Bound+0.5 {
 				t.Fatalf("%d visitors above the proven bound %.1f: the planner and the model disagree", res.Visitors, b.Bound)
 			}

@@ -63,6 +63,8 @@ type Badger struct {
 	replMu     sync.Mutex
 	repl       Replicator
 	replBroken error
+	// tail is the last write started (pipe.go); guarded by replMu.
+	tail *chainEntry
 }
 
 var _ Store = (*Badger)(nil)

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/tafweej/tafweej/scheduler"
+)
+
+// Pipelined writes: the owner loop's turns written while the next ones are
+// applied (engine/pipeline.go).
+//
+// A Pipe starts a synced write and returns at once; the write's wait
+// function returns when it is durable (or failed). Every write of the
+// store (pipelined or not) is one link of a chain: it is written to
+// Badger only after the write started before it has finished, so Badger's
+// order is the order the writes were started in, which is the log's order
+// when there is a Replicator (replica.go). With an AsyncReplicator the
+// appends of several writes are in flight at once, each stating the one it
+// follows; without, each is appended when its turn comes in the chain.
+//
+// Failure: once a write of a Pipe fails, every write of that Pipe started
+// after it fails too and none of it is written, until Reset: the owner
+// loop applied those turns on top of the failed one, so they cannot stand
+// without it. Writes that do not go through the Pipe (API keys, devices)
+// are not failed by it.
+
+// Pipeliner is a store that can write the owner loop's turns pipelined.
+type Pipeliner interface {
+	// Pipe returns a new pipe of writes; the engine has one.
+	Pipe() Pipe
+}
+
+// Pipe is a sequence of pipelined writes; its methods are called from one
+// goroutine at a time (Start from one, the wait functions in the order of
+// their Starts from one, Reset when none is in flight).
+type Pipe interface {
+	// Start starts the synced write of the effects' records and the
+	// deliveries (none for nil) after every write started before it, and
+	// returns the function that waits until it is durable: nil, or the
+	// error that kept it from being written. A non-nil error from Start
+	// means nothing was started (ErrTooBig, ErrClosed, an encoding error,
+	// or the pipe has failed). Every wait function must be called, in
+	// order.
+	Start(effects []scheduler.Effect, out []WebhookDelivery) (wait func() error, err error)
+	// Reset ends a failure: the next writes are started anew. Call it
+	// only when every wait function has returned.
+	Reset()
+}
+
+// AsyncReplicator is a Replicator that can have several appends in
+// flight: StartAppend sends one after every append started before it, each
+// stating the one it follows (so that a refused append makes the ones
+// after it refused too), and returns at once; ack waits for its outcome.
+// The ack functions are called in the order of their StartAppends. A
+// non-nil error from StartAppend means nothing was sent.
+type AsyncReplicator interface {
+	Replicator
+	StartAppend(ops []Op) (ack func() (uint64, error), err error)
+}
+
+// chainEntry is one write of the chain (guarded as Badger.tail says).
+type chainEntry struct {
+	prev *chainEntry
+	done chan struct{} // closed when written or failed
+}
+
+// badgerPipe is a Badger store's Pipe.
+type badgerPipe struct {
+	s *Badger
+	// mu guards err: the failure of a write of the pipe, until Reset.
+	mu  sync.Mutex
+	err error
+}
+
+// Pipe returns a pipe of writes (Pipeliner).
+func (s *Badger) Pipe() Pipe { return &badgerPipe{s: s} }
+
+var _ Pipeliner = (*Badger)(nil)
+
+func (p *badgerPipe) Start(effects []scheduler.Effect, out []WebhookDelivery) (func() error, error) {
+	if err := p.failed(); err != nil {
+		return nil, err
+	}
+	ops, err := encodeOutbox(effects, out)
+	if err != nil {
+		return nil, err
+	}
+	return p.s.start(ops, p)
+}
+
+func (p *badgerPipe) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = nil
+}
+
+func (p *badgerPipe) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return fmt.Errorf("store: not written: an earlier write of the pipeline failed: %w", p.err)
+	}
+	return nil
+}
+
+func (p *badgerPipe) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// start queues the synced write of ops after the last one started (through
+// the log first, if replicated) and returns the function that finishes
+// it; pipe, if not nil, is failed by its failure.
+func (s *Badger) start(ops []op, pipe *badgerPipe) (func() error, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if len(ops) == 0 {
+		return func() error { return nil }, nil
+	}
+	s.replMu.Lock()
+	defer s.replMu.Unlock()
+	if s.replBroken != nil {
+		return nil, fmt.Errorf("%w: %v", ErrReplicaBehind, s.replBroken)
+	}
+	// Too big for one transaction is known now, before anything is sent
+	// (the owner loop splits such a turn between its calls).
+	if err := s.fits(ops, s.repl != nil); err != nil {
+		return nil, err
+	}
+	w := &write{s: s, ops: ops, pipe: pipe}
+	if s.repl != nil {
+		out := make([]Op, len(ops))
+		for i, o := range ops {
+			out[i] = Op{Key: o.key, Val: o.val}
+		}
+		if ar, ok := s.repl.(AsyncReplicator); ok {
+			ack, err := ar.StartAppend(out)
+			if err != nil {
+				return nil, fmt.Errorf("store: replicate %d records: %w", len(ops), err)
+			}
+			w.ack = ack
+		} else {
+			r := s.repl
+			w.appendNow = func() (uint64, error) { return r.Append(out) }
+		}
+	}
+	w.entry = &chainEntry{prev: s.tail, done: make(chan struct{})}
+	s.tail = w.entry
+	return w.finish, nil
+}
+
+// write is one started write.
+type write struct {
+	s         *Badger
+	ops       []op
+	pipe      *badgerPipe
+	entry     *chainEntry
+	ack       func() (uint64, error) // its append in flight (AsyncReplicator)
+	appendNow func() (uint64, error) // its append, to make in its turn (Replicator)
+}
+
+// finish waits for the write before it, then for its append, then writes
+// Badger, synced.
+func (w *write) finish() error {
+	defer close(w.entry.done)
+	if p := w.entry.prev; p != nil {
+		<-p.done
+		w.entry.prev = nil // the chain behind is done with
+	}
+	err := w.writeNow()
+	if err != nil && w.pipe != nil {
+		w.pipe.fail(err)
+	}
+	return err
+}
+
+func (w *write) writeNow() error {
+	s := w.s
+	if w.pipe != nil {
+		if err := w.pipe.failed(); err != nil {
+			if w.ack != nil {
+				if _, aerr := w.ack(); aerr == nil {
+					// The log took a write this store will not: it is
+					// behind its log now (the log refuses such an append
+					// unless the failed one is in it too).
+					s.setBroken(fmt.Errorf("the log accepted a write after an earlier one failed"))
+				}
+			}
+			return err
+		}
+	}
+	var seq uint64
+	logged := w.ack != nil || w.appendNow != nil
+	if logged {
+		var err error
+		if w.ack != nil {
+			seq, err = w.ack()
+		} else {
+			seq, err = w.appendNow()
+		}
+		if err != nil {
+			return fmt.Errorf("store: replicate %d records: %w", len(w.ops), err)
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		if logged {
+			s.setBroken(ErrClosed)
+		}
+		return ErrClosed
+	}
+	if err := s.brokenErr(); err != nil {
+		return err
+	}
+	ops := w.ops
+	if logged {
+		ops = append(ops, seqOp(seq))
+	}
+	if err := s.txn(ops); err != nil {
+		if logged {
+			s.setBroken(err)
+			return fmt.Errorf("%w: %v", ErrReplicaBehind, err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Badger) setBroken(err error) {
+	s.replMu.Lock()
+	defer s.replMu.Unlock()
+	if s.replBroken == nil {
+		s.replBroken = err
+	}
+}
+
+func (s *Badger) brokenErr() error {
+	s.replMu.Lock()
+	defer s.replMu.Unlock()
+	if s.replBroken != nil {
+		return fmt.Errorf("%w: %v", ErrReplicaBehind, s.replBroken)
+	}
+	return nil
+}
+
+// fits reports ErrTooBig if ops (with the log sequence, if logged) are
+// over Badger's transaction limit: it sets them in a transaction it then
+// discards. s.mu is held for reading.
+func (s *Badger) fits(ops []op, logged bool) error {
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	if logged {
+		ops = append(ops[:len(ops):len(ops)], seqOp(0))
+	}
+	for _, o := range ops {
+		var err error
+		if o.val == nil {
+			err = txn.Delete(o.key)
+		} else {
+			err = txn.Set(o.key, o.val)
+		}
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return s.tooBig(ops)
+		} else if err != nil {
+			return fmt.Errorf("store: commit of %d records: %w", len(ops), err)
+		}
+	}
+	return nil
+}

@@ -348,6 +348,7 @@ func (e *Engine) allotDue(ctx context.Context) {
 // (pipeline.go), which writes them in one synced write; the callers are
 // answered and the events published once they are durable (finish).
 func (e *Engine) turn(batch []*call) {
+	start := time.Now()
 	now := e.clock.Now()
 	t := &pending{batch: batch, now: now, mark: e.state.TickMark(),
 		results: make([]reply, len(batch)),
@@ -390,6 +391,7 @@ func (e *Engine) turn(batch []*call) {
 	e.handApplied(batch, t.results)
 	// outs[i] are call i's webhook deliveries, written with its records.
 	t.outs = e.stage(t.records, t.events)
+	e.m.applyDur.Observe(time.Since(start).Seconds())
 	// The writer sets errs[i] for each call whose records are not
 	// durable; a turn too big for one write is split between calls
 	// (bigturn.go).

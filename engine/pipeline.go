@@ -158,6 +158,7 @@ func (e *Engine) doneChan() <-chan *pending {
 func (e *Engine) push(t *pending) {
 	t.gen = e.pipe.gen
 	e.pipe.inflight = append(e.pipe.inflight, t)
+	e.m.inflight.Set(float64(len(e.pipe.inflight)))
 	e.pipe.toStart <- t // buffered to depth: never blocks
 }
 
@@ -176,6 +177,7 @@ func (e *Engine) written(t *pending) {
 	if len(p.inflight) == 0 || p.inflight[0] != t {
 		panic("engine: a turn came back out of order") // the writer keeps the order
 	}
+	defer func() { e.m.inflight.Set(float64(len(p.inflight))) }()
 	if t.errs == nil {
 		p.inflight = p.inflight[1:]
 		e.finish(t)

@@ -64,6 +64,8 @@ type Log struct {
 	broken   error  // an append in flight failed: those after it fail too, until none is in flight
 	nonce    string // this writer's part of its message ids
 	count    uint64 // appends sent, the rest of its message ids
+
+	m *Metrics // nil: none
 }
 
 // ensureLog creates or updates the site's log stream.

@@ -85,7 +85,22 @@ func (l *Log) startAppend(body []byte, takeover bool) (func() (uint64, error), e
 	l.issued++
 	l.issuedID = id
 	l.inflight++
-	return func() (uint64, error) { return l.acked(fut, after, id) }, nil
+	l.countInflight()
+	sent := time.Now()
+	return func() (uint64, error) {
+		seq, err := l.acked(fut, after, id)
+		if l.m != nil {
+			l.m.appended(time.Since(sent))
+		}
+		return seq, err
+	}, nil
+}
+
+// countInflight reports the appends in flight; mu is held.
+func (l *Log) countInflight() {
+	if l.m != nil {
+		l.m.inflight.Set(float64(l.inflight))
+	}
 }
 
 // acked waits for the outcome of the append that follows sequence after.
@@ -103,6 +118,7 @@ func (l *Log) acked(fut jetstream.PubAckFuture, after uint64, id string) (uint64
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.inflight--
+	l.countInflight()
 	defer func() {
 		if l.inflight == 0 && l.broken != nil && l.fenced == nil {
 			// Follow the last acknowledged record again: if a failed

@@ -65,6 +65,11 @@ type Badger struct {
 	replBroken error
 	// tail is the last write started (pipe.go); guarded by replMu.
 	tail *chainEntry
+	// wqMu guards wq, the writes whose turn has come, in order, and
+	// wqBusy, set while a goroutine writes them (pipe.go).
+	wqMu   sync.Mutex
+	wq     []*write
+	wqBusy bool
 }
 
 var _ Store = (*Badger)(nil)

@@ -156,7 +156,12 @@ func (s *Badger) start(ops []op, pipe *badgerPipe) (func() error, error) {
 	}
 	w.entry = &chainEntry{prev: s.tail, done: make(chan struct{})}
 	s.tail = w.entry
-	return w.finish, nil
+	// Each write finishes on its own goroutine, so that the writes whose
+	// appends are back while Badger writes others wait together for the
+	// next transaction (flush), whoever waits for them.
+	finished := make(chan error, 1)
+	go func() { finished <- w.finish() }()
+	return sync.OnceValue(func() error { return <-finished }), nil
 }
 
 // write is one started write.
@@ -167,24 +172,44 @@ type write struct {
 	entry     *chainEntry
 	ack       func() (uint64, error) // its append in flight (AsyncReplicator)
 	appendNow func() (uint64, error) // its append, to make in its turn (Replicator)
+
+	// Set before it is queued for Badger (flush), read by the one that
+	// writes it; err is then set once, before written is closed.
+	logged  bool
+	seq     uint64
+	err     error
+	written chan struct{}
 }
 
-// finish waits for the write before it, then for its append, then writes
-// Badger, synced.
+// finish waits for the write before it to be queued for Badger, then for
+// its own append, queues itself, and waits until Badger has written it,
+// synced. Writes queued while Badger writes others are written together,
+// in one transaction (one fsync for several turns, in their order).
 func (w *write) finish() error {
-	defer close(w.entry.done)
 	if p := w.entry.prev; p != nil {
 		<-p.done
 		w.entry.prev = nil // the chain behind is done with
 	}
-	err := w.writeNow()
-	if err != nil && w.pipe != nil {
-		w.pipe.fail(err)
+	if err := w.resolve(); err != nil {
+		if w.pipe != nil {
+			w.pipe.fail(err) // before the next write looks
+		}
+		close(w.entry.done)
+		return err
 	}
-	return err
+	w.written = make(chan struct{})
+	w.s.wqMu.Lock()
+	w.s.wq = append(w.s.wq, w)
+	w.s.wqMu.Unlock()
+	close(w.entry.done)
+	w.s.flush()
+	<-w.written
+	return w.err
 }
 
-func (w *write) writeNow() error {
+// resolve waits for the write's append, if any: the sequence the log gave
+// it, or the error that keeps it from being written.
+func (w *write) resolve() error {
 	s := w.s
 	if w.pipe != nil {
 		if err := w.pipe.failed(); err != nil {
@@ -199,21 +224,90 @@ func (w *write) writeNow() error {
 			return err
 		}
 	}
-	var seq uint64
-	logged := w.ack != nil || w.appendNow != nil
-	if logged {
+	w.logged = w.ack != nil || w.appendNow != nil
+	if w.logged {
 		var err error
 		if w.ack != nil {
-			seq, err = w.ack()
+			w.seq, err = w.ack()
 		} else {
-			seq, err = w.appendNow()
+			w.seq, err = w.appendNow()
 		}
 		if err != nil {
 			return fmt.Errorf("store: replicate %d records: %w", len(w.ops), err)
 		}
 	}
+	return nil
+}
+
+// flush writes the queued writes, unless another goroutine is writing
+// them: then that one writes these too.
+func (s *Badger) flush() {
+	s.wqMu.Lock()
+	if s.wqBusy {
+		s.wqMu.Unlock()
+		return
+	}
+	s.wqBusy = true
+	for len(s.wq) > 0 {
+		batch := s.wq
+		s.wq = nil
+		s.wqMu.Unlock()
+		s.writeBatch(batch)
+		s.wqMu.Lock()
+	}
+	s.wqBusy = false
+	s.wqMu.Unlock()
+}
+
+// writeBatch writes queued writes, in their order, in one synced
+// transaction (each alone if together they are too big), and tells each.
+func (s *Badger) writeBatch(batch []*write) {
+	live := batch[:0:0]
+	for _, w := range batch {
+		if w.pipe != nil {
+			// A write of its pipe failed in a batch before this one.
+			if err := w.pipe.failed(); err != nil {
+				if w.logged {
+					s.setBroken(fmt.Errorf("the log accepted a write after an earlier one failed"))
+				}
+				w.done(err)
+				continue
+			}
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 {
+		err := s.writeTogether(live)
+		if !errors.Is(err, ErrTooBig) {
+			for _, w := range live {
+				w.done(err)
+			}
+			return
+		}
+	}
+	for _, w := range live {
+		w.done(s.writeTogether([]*write{w}))
+	}
+}
+
+// writeTogether writes the ops of ws in one synced transaction, with the
+// last log sequence among them.
+func (s *Badger) writeTogether(ws []*write) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	logged := false
+	var seq uint64
+	n := 0
+	for _, w := range ws {
+		n += len(w.ops)
+		if w.logged {
+			logged = true
+			seq = max(seq, w.seq)
+		}
+	}
 	if s.closed {
 		if logged {
 			s.setBroken(ErrClosed)
@@ -223,11 +317,17 @@ func (w *write) writeNow() error {
 	if err := s.brokenErr(); err != nil {
 		return err
 	}
-	ops := w.ops
+	ops := make([]op, 0, n+1)
+	for _, w := range ws {
+		ops = append(ops, w.ops...)
+	}
 	if logged {
 		ops = append(ops, seqOp(seq))
 	}
 	if err := s.txn(ops); err != nil {
+		if errors.Is(err, ErrTooBig) && len(ws) > 1 {
+			return err // the caller writes them one by one
+		}
 		if logged {
 			s.setBroken(err)
 			return fmt.Errorf("%w: %v", ErrReplicaBehind, err)
@@ -235,6 +335,15 @@ func (w *write) writeNow() error {
 		return err
 	}
 	return nil
+}
+
+// done ends the write with err.
+func (w *write) done(err error) {
+	w.err = err
+	if err != nil && w.pipe != nil {
+		w.pipe.fail(err)
+	}
+	close(w.written)
 }
 
 func (s *Badger) setBroken(err error) {

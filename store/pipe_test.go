@@ -122,3 +122,37 @@ func TestPipeFailsEveryWriteAfterAFailedOne(t *testing.T) {
 		}
 	}
 }
+
+// TestPipeWritesInOrder: writes of one key with their appends in flight
+// are written in the order started (those queued together in one
+// transaction), and the store records the last log sequence.
+func TestPipeWritesInOrder(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	gate := make(chan struct{})
+	st.SetReplicator(&gatedLog{gate: gate})
+	p := st.Pipe()
+	var waits []func() error
+	for size := 1; size <= 20; size++ {
+		w, err := p.Start([]scheduler.Effect{scheduler.PutBooking{Booking: scheduler.Booking{ID: "bk_1", Operator: "op", PartySize: size}}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits = append(waits, w)
+	}
+	close(gate)
+	for i := len(waits) - 1; i >= 0; i-- { // waited for in any order
+		if err := waits[i](); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := st.Booking("bk_1"); err != nil || b.PartySize != 20 {
+		t.Errorf("bk_1 = %+v, %v; want the last write's party of 20", b, err)
+	}
+	if seq, err := st.LogSeq(); err != nil || seq != 20 {
+		t.Errorf("LogSeq = %d, %v; want 20", seq, err)
+	}
+}

@@ -16,17 +16,34 @@ import (
 // A Pipe starts a synced write and returns at once; the write's wait
 // function returns when it is durable (or failed). Every write of the
 // store (pipelined or not) is one link of a chain: it is written to
-// Badger only after the write started before it has finished, so Badger's
-// order is the order the writes were started in, which is the log's order
-// when there is a Replicator (replica.go). With an AsyncReplicator the
-// appends of several writes are in flight at once, each stating the one it
-// follows; without, each is appended when its turn comes in the chain.
+// Badger only after the write started before it, so Badger's order is
+// the order the writes were started in, which is the log's order when
+// there is a Replicator (replica.go).
+//
+// Group commit across turns, at both ends. The log gets one append at a
+// time (each stating the sequence it follows, as always), but an append
+// carries every write started and not yet appended when its turn comes
+// (up to maxAppendBytes): while one append is in flight the next turns
+// queue up and go in the next one. Likewise the writes whose appends are
+// back while Badger writes others are written together in the next
+// synced transaction. So a pipelined owner loop has its turns written
+// with one append and one fsync for several of them, in order.
+//
+// Several appends in flight, each stating the one it follows, were tried
+// and dropped: when a deposed owner had several in flight, JetStream
+// (nats-server 2.15.2, R3) refused them but then refused or never
+// answered the new owner's next append (docs/cluster.md, "Throughput").
 //
 // Failure: once a write of a Pipe fails, every write of that Pipe started
 // after it fails too and none of it is written, until Reset: the owner
 // loop applied those turns on top of the failed one, so they cannot stand
 // without it. Writes that do not go through the Pipe (API keys, devices)
-// are not failed by it.
+// are not failed by it (though one that shared the failed append fails
+// with it).
+
+// maxAppendBytes bounds the records one log append carries when it takes
+// the writes queued behind its first (well under NATS's 1 MiB payload).
+const maxAppendBytes = 256 << 10
 
 // Pipeliner is a store that can write the owner loop's turns pipelined.
 type Pipeliner interface {
@@ -49,17 +66,6 @@ type Pipe interface {
 	// Reset ends a failure: the next writes are started anew. Call it
 	// only when every wait function has returned.
 	Reset()
-}
-
-// AsyncReplicator is a Replicator that can have several appends in
-// flight: StartAppend sends one after every append started before it, each
-// stating the one it follows (so that a refused append makes the ones
-// after it refused too), and returns at once; ack waits for its outcome.
-// The ack functions are called in the order of their StartAppends. A
-// non-nil error from StartAppend means nothing was sent.
-type AsyncReplicator interface {
-	Replicator
-	StartAppend(ops []Op) (ack func() (uint64, error), err error)
 }
 
 // chainEntry is one write of the chain (guarded as Badger.tail says).
@@ -139,20 +145,14 @@ func (s *Badger) start(ops []op, pipe *badgerPipe) (func() error, error) {
 	}
 	w := &write{s: s, ops: ops, pipe: pipe}
 	if s.repl != nil {
-		out := make([]Op, len(ops))
+		w.out = make([]Op, len(ops))
 		for i, o := range ops {
-			out[i] = Op{Key: o.key, Val: o.val}
+			w.out[i] = Op{Key: o.key, Val: o.val}
+			w.size += len(o.key) + len(o.val)
 		}
-		if ar, ok := s.repl.(AsyncReplicator); ok {
-			ack, err := ar.StartAppend(out)
-			if err != nil {
-				return nil, fmt.Errorf("store: replicate %d records: %w", len(ops), err)
-			}
-			w.ack = ack
-		} else {
-			r := s.repl
-			w.appendNow = func() (uint64, error) { return r.Append(out) }
-		}
+		w.repl = s.repl
+		w.appended = make(chan struct{})
+		s.toAppend = append(s.toAppend, w)
 	}
 	w.entry = &chainEntry{prev: s.tail, done: make(chan struct{})}
 	s.tail = w.entry
@@ -166,12 +166,18 @@ func (s *Badger) start(ops []op, pipe *badgerPipe) (func() error, error) {
 
 // write is one started write.
 type write struct {
-	s         *Badger
-	ops       []op
-	pipe      *badgerPipe
-	entry     *chainEntry
-	ack       func() (uint64, error) // its append in flight (AsyncReplicator)
-	appendNow func() (uint64, error) // its append, to make in its turn (Replicator)
+	s     *Badger
+	ops   []op
+	pipe  *badgerPipe
+	entry *chainEntry
+	// Its append (nil repl: none): out are its ops for the log, size their
+	// bytes; the append that carries it sets seq and appendErr, then
+	// closes appended.
+	repl      Replicator
+	out       []Op
+	size      int
+	appended  chan struct{}
+	appendErr error
 
 	// Set before it is queued for Badger (flush), read by the one that
 	// writes it; err is then set once, before written is closed.
@@ -210,33 +216,74 @@ func (w *write) finish() error {
 // resolve waits for the write's append, if any: the sequence the log gave
 // it, or the error that keeps it from being written.
 func (w *write) resolve() error {
-	s := w.s
+	if w.repl == nil {
+		if w.pipe != nil {
+			return w.pipe.failed()
+		}
+		return nil
+	}
+	w.s.appendFrom(w)
+	<-w.appended
+	if w.appendErr != nil {
+		return fmt.Errorf("store: replicate %d records: %w", len(w.ops), w.appendErr)
+	}
+	w.logged = true
 	if w.pipe != nil {
 		if err := w.pipe.failed(); err != nil {
-			if w.ack != nil {
-				if _, aerr := w.ack(); aerr == nil {
-					// The log took a write this store will not: it is
-					// behind its log now (the log refuses such an append
-					// unless the failed one is in it too).
-					s.setBroken(fmt.Errorf("the log accepted a write after an earlier one failed"))
-				}
-			}
+			// The log took a write this store will not: it is behind its
+			// log now.
+			w.s.setBroken(fmt.Errorf("the log accepted a write after an earlier one failed"))
 			return err
 		}
 	}
-	w.logged = w.ack != nil || w.appendNow != nil
-	if w.logged {
-		var err error
-		if w.ack != nil {
-			w.seq, err = w.ack()
-		} else {
-			w.seq, err = w.appendNow()
+	return nil
+}
+
+// appendFrom makes the append that carries w, unless an earlier one took
+// it: w and the writes started after it that wait for their append, up to
+// maxAppendBytes, in one log record. Called in the chain's order, so w is
+// first of those waiting.
+func (s *Badger) appendFrom(w *write) {
+	s.replMu.Lock()
+	if len(s.toAppend) == 0 || s.toAppend[0] != w {
+		s.replMu.Unlock()
+		return // taken by the append before
+	}
+	n, size := 1, w.size
+	for n < len(s.toAppend) && s.toAppend[n].repl == w.repl && size+s.toAppend[n].size <= maxAppendBytes {
+		size += s.toAppend[n].size
+		n++
+	}
+	ws := s.toAppend[:n:n]
+	s.toAppend = s.toAppend[n:]
+	s.replMu.Unlock()
+	// A write of a failed pipe is never appended: it follows a failed one.
+	carried := ws[:0:0]
+	for _, x := range ws {
+		if x.pipe != nil {
+			if err := x.pipe.failed(); err != nil {
+				x.appendErr = err
+				close(x.appended)
+				continue
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("store: replicate %d records: %w", len(w.ops), err)
+		carried = append(carried, x)
+	}
+	if len(carried) == 0 {
+		return
+	}
+	out := carried[0].out
+	if len(carried) > 1 {
+		out = make([]Op, 0, len(carried)*len(out))
+		for _, x := range carried {
+			out = append(out, x.out...)
 		}
 	}
-	return nil
+	seq, err := w.repl.Append(out)
+	for _, x := range carried {
+		x.seq, x.appendErr = seq, err
+		close(x.appended)
+	}
 }
 
 // flush writes the queued writes, unless another goroutine is writing

@@ -450,23 +450,6 @@ func (r replicator) Append(ops []store.Op) (uint64, error) {
 	return seq, err
 }
 
-// StartAppend is Append with several appends in flight (pipelined.go).
-func (r replicator) StartAppend(ops []store.Op) (func() (uint64, error), error) {
-	ack, err := r.n.wal.StartAppend(ops)
-	if err != nil {
-		return nil, err
-	}
-	return func() (uint64, error) {
-		seq, err := ack()
-		if err == nil {
-			r.n.applied.Store(seq)
-		}
-		return seq, err
-	}, nil
-}
-
-var _ store.AsyncReplicator = replicator{}
-
 // Role is "owner" while the instance owns the site and its lease is
 // valid, else "standby".
 func (n *Node) Role() string {

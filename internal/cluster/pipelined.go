@@ -13,36 +13,21 @@ import (
 	"github.com/tafweej/tafweej/store"
 )
 
-// Appends in flight (store.AsyncReplicator): the owner loop writes its
-// turns pipelined (engine/pipeline.go), so several appends of one owner
-// are in flight at once.
+// Appends, one in flight at a time (store/pipe.go carries the turns
+// queued behind an append in the next one).
 //
-// Each append carries a message id of its own (Nats-Msg-Id) and states
-// both the sequence it follows (expected-last-sequence: the last
-// acknowledged one plus those in flight before it) and, when known, the
-// id of the record it follows (expected-last-msg-id). The sequence alone
-// would not fence a pipeline: if a deposed owner's append N is refused
-// because a new owner's takeover record took sequence S+1, its append N+1,
-// which expects S+1, would be taken. The id it expects is its own N's, so
-// it is refused too. Only the first append after startWriting (nothing in
-// flight) may go without an expected id, as every append did before.
-//
-// When an append fails, every append in flight after it fails too (the
-// log refuses them, or the writer reports them failed), and the next ones
-// are refused until none is in flight; the writer then follows its last
-// acknowledged record again. An append acknowledged after an earlier one
-// failed means the log holds records the owner answered as failed: the
-// writer is fenced and the owner steps down (a standby applies the log).
+// Several appends in flight, each stating the sequence and the message id
+// it follows (Nats-Expected-Last-Msg-Id), were built and dropped: when a
+// deposed owner had three in flight after a new owner's takeover record,
+// the R3 stream (nats-server 2.15.2) refused them, as it should, but then
+// refused the new owner's next append as following the wrong sequence
+// (without message ids) or never answered it (with them). The writer keeps
+// the accounting of appends in flight (issued, broken) so that a failed
+// append is followed by one that expects the last acknowledged record.
 
 // errCodeWrongLastMsgID is JetStream's "wrong last msg ID" (the server's
 // JSStreamWrongLastMsgIDErrF; nats.go has no constant for it).
 const errCodeWrongLastMsgID jetstream.ErrorCode = 10070
-
-// StartAppend sends one unit of ops after every append started before it
-// and returns at once; ack waits for its sequence (store.AsyncReplicator).
-func (l *Log) StartAppend(ops []store.Op) (func() (uint64, error), error) {
-	return l.startAppend(encodeOps(ops), false)
-}
 
 func (l *Log) startAppend(body []byte, takeover bool) (func() (uint64, error), error) {
 	l.mu.Lock()
@@ -73,10 +58,7 @@ func (l *Log) startAppend(body []byte, takeover bool) (func() (uint64, error), e
 	if takeover {
 		m.Header.Set(hdrTakeover, "1")
 	}
-	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectLastSequence(l.issued), jetstream.WithExpectStream(l.stream)}
-	if l.issuedID != "" {
-		opts = append(opts, jetstream.WithExpectLastMsgID(l.issuedID))
-	}
+	opts := []jetstream.PublishOpt{jetstream.WithExpectLastSequence(l.issued), jetstream.WithExpectStream(l.stream)}
 	fut, err := l.js.PublishMsgAsync(m, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: append to %s: %w", l.stream, err)

@@ -63,7 +63,8 @@ type Options struct {
 	Outbox Outbox
 	// Pipeline is the most turns applied and not yet durable: the next
 	// turn is applied while the last ones are written (pipeline.go). 1
-	// writes each turn before the next is applied; zero means 4.
+	// writes each turn before the next is applied; zero means 1 (pipeline.go
+	// has the figures).
 	Pipeline int
 }
 

@@ -90,7 +90,7 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
 	fl.Var(&f.minFree, "min-free", "free-space reserve of the data's filesystems (e.g. 64MiB, 1GiB): under it new bookings and requests are refused (HTTP 507), under a quarter of it scans and counter readings too")
 	fl.Var(&f.archive, "archive-after", "live horizon: bookings of dates more than this many days before today move to the archive (still listed by GET /v1/bookings?date=, kept in backups) and are not loaded at start; e.g. 30d, 90d, or off")
-	fl.IntVar(&f.pipeline, "pipeline", 0, "turns of the owner loop written at once: the next turn is applied while the last ones are written (1: each turn written before the next is applied; default 4)")
+	fl.IntVar(&f.pipeline, "pipeline", 0, "turns of the owner loop written at once: the next turn is applied while the last ones are written (default 1: each turn written before the next is applied; more overlaps the next turns' apply with the write and group-commits them together)")
 	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints be on loopback, private and link-local addresses (refused by default: no request forgery into the reserve's network)")
 	fl.StringVar(&f.listenCert, "nats-listen-cert", "", "embedded NATS: TLS certificate of the listener (PEM); required off loopback")
 	fl.StringVar(&f.listenKey, "nats-listen-key", "", "embedded NATS: TLS key of the listener (PEM)")
@@ -221,7 +221,7 @@ func serve(ctx context.Context, f *serveFlags) error {
 func checkClusterFlags(f *serveFlags) error {
 	switch {
 	case f.pipeline < 0 || f.pipeline > 64:
-		return usagef("e.g. --pipeline 4, or 1 to write each turn before the next", "--pipeline %d must be from 1 to 64 (0: the default, 4)", f.pipeline)
+		return usagef("e.g. --pipeline 4, or 1 to write each turn before the next", "--pipeline %d must be from 1 to 64 (0: the default, 1)", f.pipeline)
 	case f.replicas < 0 || f.replicas > 5:
 		return usagef("e.g. --replicas 3 on a three-node NATS cluster", "--replicas %d must be from 1 to 5 (JetStream's limit), or 0 for one process alone", f.replicas)
 	case f.replicas == 0 && f.advertiseHTTP != "":

@@ -45,6 +45,14 @@ import (
 // the writes queued behind its first (well under NATS's 1 MiB payload).
 const maxAppendBytes = 256 << 10
 
+// AppendLimiter is a Replicator that takes appends of at most
+// MaxAppendBytes bytes of keys and values (each op counted with 20 bytes
+// more): a write over it fails with ErrTooBig when it is started, so that
+// the owner loop splits its turn as it does one too big for Badger.
+type AppendLimiter interface {
+	MaxAppendBytes() int
+}
+
 // Pipeliner is a store that can write the owner loop's turns pipelined.
 type Pipeliner interface {
 	// Pipe returns a new pipe of writes; the engine has one.
@@ -148,7 +156,10 @@ func (s *Badger) start(ops []op, pipe *badgerPipe) (func() error, error) {
 		w.out = make([]Op, len(ops))
 		for i, o := range ops {
 			w.out[i] = Op{Key: o.key, Val: o.val}
-			w.size += len(o.key) + len(o.val)
+			w.size += len(o.key) + len(o.val) + 20
+		}
+		if l, ok := s.repl.(AppendLimiter); ok && w.size > l.MaxAppendBytes() {
+			return nil, fmt.Errorf("%w: %d records (%d bytes) over the log's largest record (%d bytes)", ErrTooBig, len(ops), w.size, l.MaxAppendBytes())
 		}
 		w.repl = s.repl
 		w.appended = make(chan struct{})

@@ -450,6 +450,11 @@ func (r replicator) Append(ops []store.Op) (uint64, error) {
 	return seq, err
 }
 
+// MaxAppendBytes is the largest log record (store.AppendLimiter).
+func (r replicator) MaxAppendBytes() int { return r.n.wal.max }
+
+var _ store.AppendLimiter = replicator{}
+
 // Role is "owner" while the instance owns the site and its lease is
 // valid, else "standby".
 func (n *Node) Role() string {

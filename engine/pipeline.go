@@ -193,6 +193,21 @@ func (e *Engine) written(t *pending) {
 		<-p.done // in order: the turns after t
 	}
 	p.inflight = nil
+	if poisons(t.errs) {
+		// Nothing of the turns after t was written; those of their
+		// commands that wrote nothing (a refusal) were decided on t's
+		// state too: none is answered as if it stood.
+		for _, u := range turns[1:] {
+			if u.errs == nil {
+				u.errs = make([]error, len(u.batch))
+			}
+			for i, c := range u.batch {
+				if c.read == nil && u.errs[i] == nil && u.results[i].err == nil {
+					u.errs[i] = errEarlierFailed
+				}
+			}
+		}
+	}
 	e.undoTurns(turns)
 	p.gen++
 	if p.pipe != nil {
@@ -201,6 +216,17 @@ func (e *Engine) written(t *pending) {
 	for _, u := range turns {
 		e.finish(u)
 	}
+}
+
+// poisons reports whether errs fail the turns after theirs: any but a
+// call too big on its own, which fails alone.
+func poisons(errs []error) bool {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, store.ErrTooBig) {
+			return true
+		}
+	}
+	return false
 }
 
 // undoTurns takes back what the failed calls of turns changed, newest
@@ -304,10 +330,8 @@ func (e *Engine) startWrite(t *pending, failedGen *uint64) {
 			t.errs = errs
 		}
 	}
-	for _, err := range t.errs {
-		if err != nil && !errors.Is(err, store.ErrTooBig) {
-			*failedGen = t.gen // a call too big on its own fails alone
-		}
+	if poisons(t.errs) {
+		*failedGen = t.gen // a call too big on its own fails alone
 	}
 }
 

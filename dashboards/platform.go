@@ -102,6 +102,25 @@ func platform() *dashboard.DashboardBuilder {
 			Targets(targets(
 				ts(`sum(increase(tafweej_store_write_errors_total{`+sel+`}[$__rate_interval]))`, "errors"),
 			))).
+		WithPanel(newTimeseries("Owner-loop pipeline", 12, 7,
+			"Turns applied and not yet durable (at most serve --pipeline: the next turn is applied while the last ones are written), "+
+				"and the time to apply one turn's commands.").
+			Targets(targets(
+				ts(`max(tafweej_engine_turns_in_flight{`+sel+`})`, "turns in flight"),
+				ts(`1000 * sum(rate(tafweej_engine_turn_apply_duration_seconds_sum{`+sel+`}[$__rate_interval])) / sum(rate(tafweej_engine_turn_apply_duration_seconds_count{`+sel+`}[$__rate_interval]))`, "ms to apply a turn"),
+			))).
+		WithPanel(newTimeseries("Replicated site: role, log and lease", 12, 7,
+			"With --replicas (docs/cluster.md): 1 on the instance's role (owner, standby; single when run alone), the log sequence its store has applied, "+
+				"the log append latency (p99, ms), the appends in flight, lease renewal failures and takeovers in the interval.").
+			Targets(targets(
+				ts(`max by (instance, role) (tafweej_cluster_role{`+sel+`}) == 1`, "{{instance}} {{role}}"),
+				ts(`max by (instance) (tafweej_cluster_log_applied{`+sel+`})`, "{{instance}} log applied"),
+				ts(`1000 * `+quantile("0.99", "tafweej_cluster_append_duration_seconds", sel, ""), "append p99 (ms)"),
+				ts(`sum(tafweej_cluster_appends_in_flight{`+sel+`})`, "appends in flight"),
+				ts(`sum(increase(tafweej_cluster_lease_renewal_failures_total{`+sel+`}[$__rate_interval]))`, "lease renewal failures"),
+				ts(`sum(increase(tafweej_cluster_lease_renewals_total{`+sel+`}[$__rate_interval]))`, "lease renewals"),
+				ts(`sum(increase(tafweej_cluster_takeovers_total{`+sel+`}[$__rate_interval]))`, "takeovers"),
+			))).
 		WithRow(dashboard.NewRowBuilder("Disk reserve — free space under --data, refusals")).
 		WithPanel(newStat("Storage level", 4, 7,
 			"ok; low: under the --min-free reserve, new bookings and requests are refused (507); "+

@@ -222,6 +222,11 @@ func (s *failCommit) Commit(effects []scheduler.Effect) error {
 	return s.Badger.Commit(effects)
 }
 
+// Pipe fails the pipelined writes as Commit does (pipeline.go).
+func (s *failCommit) Pipe() store.Pipe {
+	return &failingPipe{Pipe: s.Badger.Pipe(), fail: s.fail.Load}
+}
+
 func TestArchiveDayWhoseCommitFailsKeepsTheDayLive(t *testing.T) {
 	st := &failCommit{Badger: openStore(t, t.TempDir()).(*store.Badger)}
 	e, _ := runArchiveEngine(t, st, bookedAt)

@@ -9,7 +9,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -62,6 +61,11 @@ type Options struct {
 	// Outbox, if set, adds each turn's webhook deliveries to its synced
 	// batch (see outbox.go); the Store must implement store.OutboxCommitter.
 	Outbox Outbox
+	// Pipeline is the most turns applied and not yet durable: the next
+	// turn is applied while the last ones are written (pipeline.go). 1
+	// writes each turn before the next is applied; zero means 1 (pipeline.go
+	// has the figures).
+	Pipeline int
 }
 
 // Engine owns the scheduler state.
@@ -85,6 +89,9 @@ type Engine struct {
 	// (owned by the run goroutine; replan.go).
 	replans replanner
 	panics  *Panics
+	// pipe holds the turns being written (owned by the run goroutine;
+	// pipeline.go).
+	pipe pipeline
 	// applyFn and planFn replace State.Apply and PlanInstance in tests
 	// (nil: those).
 	applyFn func(*scheduler.State, time.Time, scheduler.Command) (scheduler.Result, []scheduler.Effect)
@@ -130,6 +137,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.ReplanStep == 0 {
 		opts.ReplanStep = scheduler.DefaultReplanStep
+	}
+	if opts.Pipeline <= 0 {
+		opts.Pipeline = defaultPipeline
 	}
 	e := &Engine{
 		opts:     opts,
@@ -237,25 +247,41 @@ func (e *Engine) await(ctx context.Context, c *call) (scheduler.Result, error) {
 	}
 }
 
-// Run is the owner loop; it returns when ctx is done.
+// Run is the owner loop; it returns when ctx is done, once the turns
+// being written are finished.
 func (e *Engine) Run(ctx context.Context) error {
 	defer close(e.stopped)
+	stopPipe := e.startPipe()
+	defer stopPipe()
 	ticker := e.clock.NewTicker(e.opts.TickEvery)
 	defer ticker.Stop()
 	e.turn([]*call{{cmd: scheduler.Tick{}}})
-	e.allotDue(ctx)
-	e.startReplans(ctx)
-	batch := make([]*call, 0, e.opts.MaxBatch)
+	e.drainPipe()
+	e.quiet(ctx)
 	for {
+		// Another turn is applied only while there is room in the
+		// pipeline (pipeline.go); a written turn is finished any time.
+		var calls chan *call
+		var ticks <-chan time.Time
+		var step <-chan struct{}
+		if e.room() {
+			calls, ticks, step = e.calls, ticker.C(), e.stepReady()
+		}
+		var batch []*call
 		select {
 		case <-ctx.Done():
+			e.drainPipe()
 			return nil
-		case <-ticker.C():
-			batch = append(batch[:0], &call{cmd: scheduler.Tick{}})
-		case c := <-e.calls:
-			batch = append(batch[:0], c)
-		case <-e.stepReady():
-			batch = batch[:0] // a step of a closure or cut being applied
+		case t := <-e.doneChan():
+			e.written(t)
+			e.quiet(ctx)
+			continue
+		case <-ticks:
+			batch = append(make([]*call, 0, 8), &call{cmd: scheduler.Tick{}})
+		case c := <-calls:
+			batch = append(make([]*call, 0, 8), c)
+		case <-step:
+			// a step of a closure or cut being applied
 		}
 		// Drain what else is pending: one synced write serves them all.
 	drain:
@@ -268,12 +294,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 		batch = e.addStep(batch)
-		ticked := e.turn(batch)
-		clear(batch)
-		if ticked {
-			e.allotDue(ctx)
-		}
-		e.startReplans(ctx)
+		e.turn(batch)
+		e.quiet(ctx)
 	}
 }
 
@@ -323,85 +345,56 @@ func (e *Engine) allotDue(ctx context.Context) {
 	}
 }
 
-// turn applies a batch of calls, commits their records in one synced write,
-// then answers the callers and publishes the events. It reports whether
-// the batch held a Tick.
-func (e *Engine) turn(batch []*call) (ticked bool) {
+// turn applies a batch of calls and hands their records to the writer
+// (pipeline.go), which writes them in one synced write; the callers are
+// answered and the events published once they are durable (finish).
+func (e *Engine) turn(batch []*call) {
+	start := time.Now()
 	now := e.clock.Now()
-	mark := e.state.TickMark()
-	results := make([]reply, len(batch))
-	records := make([][]scheduler.Effect, len(batch)) // by call
-	events := make([][]scheduler.Event, len(batch))
+	t := &pending{batch: batch, now: now, mark: e.state.TickMark(),
+		results: make([]reply, len(batch)),
+		records: make([][]scheduler.Effect, len(batch)), // by call
+		events:  make([][]scheduler.Event, len(batch)),
+	}
 	for i, c := range batch {
 		if c.read != nil {
-			continue // answered once the turn is durable (below)
+			t.reads = true
+			continue // answered once the turn is durable (finish)
 		}
 		if err := e.refuseForSpace(c.cmd); err != nil {
 			if a, ok := c.cmd.(scheduler.AllotRequests); ok {
 				delete(e.planning, a.Date) // pending again for a later tick
 			}
-			results[i] = reply{err: err}
+			t.results[i] = reply{err: err}
 			continue
 		}
 		res, effects, err := e.apply(now, c.cmd)
 		if err != nil {
-			return e.rollback(batch, results, i, err) || ticked
+			e.rollback(batch, t.results, i, err)
+			return
 		}
 		switch c := c.cmd.(type) {
 		case scheduler.Tick:
-			ticked = true
+			t.ticked = true
 		case scheduler.AllotRequests:
 			delete(e.planning, c.Date) // allotted, or pending again for a later tick
 		}
-		results[i] = reply{res: res}
+		t.results[i] = reply{res: res}
 		for _, ef := range effects {
 			if ev, ok := ef.(scheduler.Event); ok {
-				events[i] = append(events[i], ev)
+				t.events[i] = append(t.events[i], ev)
 			} else {
-				records[i] = append(records[i], ef)
+				t.records[i] = append(t.records[i], ef)
 			}
 		}
 	}
 	// Callers that prepare their answer do it while the turn is written.
-	e.handApplied(batch, results)
+	e.handApplied(batch, t.results)
 	// outs[i] are call i's webhook deliveries, written with its records.
-	outs := e.stage(records, events)
-	// errs[i] is set for each call whose records are not durable; a turn
-	// too big for one write is split between calls (bigturn.go).
-	if errs := e.commit(records, outs); errs != nil {
-		// Only what was written is durable: undo the rest (undo.go), and
-		// tell each caller whose change was lost.
-		e.undo(batch, records, errs, mark)
-		for i, err := range errs {
-			if err != nil {
-				results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
-				events[i] = nil
-				if outs != nil {
-					outs[i] = nil
-				}
-			}
-		}
-	}
-	for i, c := range batch {
-		if c.read != nil {
-			// Reads see only committed state: never a change that a failed
-			// commit has just rolled back.
-			if err := e.read(c.read, now); err != nil {
-				results[i] = reply{err: err}
-			}
-		} else if results[i].err == nil {
-			e.m.observeResult(c.cmd, results[i].res) // counted once durable
-		}
-		if c.reply != nil && !e.hold(c, results[i]) {
-			c.reply <- results[i]
-		}
-	}
-	e.committed(outs)
-	for _, evs := range events {
-		for _, ev := range evs {
-			e.publish(ev)
-		}
-	}
-	e.stepped(batch, results)
-	return ticked
+	t.outs = e.stage(t.records, t.events)
+	e.m.applyDur.Observe(time.Since(start).Seconds())
+	// The writer sets errs[i] for each call whose records are not
+	// durable; a turn too big for one write is split between calls
+	// (bigturn.go).
+	e.push(t)
 }

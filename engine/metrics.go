@@ -22,6 +22,8 @@ type metrics struct {
 	lastReading *prometheus.GaugeVec   // sensor: unix seconds of last applied reading
 	requests    *prometheus.CounterVec // result: submitted, withdrawn, allotted, not_placed, or the refusal code
 	planDur     prometheus.Histogram   // seconds per planner run of a planned day
+	applyDur    prometheus.Histogram   // seconds to apply one turn's commands
+	inflight    prometheus.Gauge       // turns applied, not yet finished (pipeline.go)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -54,10 +56,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		planDur: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "tafweej_planner_duration_seconds", Help: "Time the day planner took to plan a planned day's requests.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
+		applyDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tafweej_engine_turn_apply_duration_seconds", Help: "Time the owner loop took to apply one turn's commands, before the turn is written.",
+			Buckets: prometheus.ExponentialBuckets(0.00001, 2, 18)}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "tafweej_engine_turns_in_flight", Help: "Owner-loop turns applied and not yet durable and answered (at most --pipeline)."}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.bookings, m.scans, m.admitted, m.sensorMsgs, m.writeDur, m.storeErrors, m.batchSize,
-			m.lastReading, m.requests, m.planDur)
+			m.lastReading, m.requests, m.planDur, m.applyDur, m.inflight)
 	}
 	return m
 }

@@ -129,8 +129,9 @@ func (e *Engine) read(fn func(*scheduler.State, time.Time), now time.Time) (err 
 // whatever the turn changed in memory), and the turn's other calls, reads
 // included (they run only on committed state), are applied again in a new
 // turn.
-func (e *Engine) rollback(batch []*call, results []reply, bad int, err error) (ticked bool) {
+func (e *Engine) rollback(batch []*call, results []reply, bad int, err error) {
 	e.log.Error("command panicked; rolling back the turn", "err", err, "calls", len(batch))
+	e.drainPipe() // the turns before it are finished first (pipeline.go)
 	if rerr := e.reload(); rerr != nil {
 		e.log.Error("reload after a panicking command", "err", rerr)
 	}
@@ -146,9 +147,9 @@ func (e *Engine) rollback(batch []*call, results []reply, bad int, err error) (t
 		}
 	}
 	if len(rest) == 0 {
-		return false
+		return
 	}
-	return e.turn(rest)
+	e.turn(rest)
 }
 
 // publish publishes one event, recovering a panic of the publisher.

@@ -13,8 +13,9 @@ import (
 // (scheduler.State.Revert), so one bad write costs a few reads, not a
 // reload of every booking. A Tick among them puts the tick's position back.
 // If the store cannot read them back, the whole state is reloaded as
-// before. Reads of the turn run after this, on committed state only.
-func (e *Engine) undo(batch []*call, records [][]scheduler.Effect, errs []error, mark scheduler.TickMark) {
+// before, and undo reports false. Reads of the turn run after this, on
+// committed state only.
+func (e *Engine) undo(batch []*call, records [][]scheduler.Effect, errs []error, mark scheduler.TickMark) bool {
 	start := time.Now()
 	var effects []scheduler.Effect
 	var tick *scheduler.TickMark
@@ -29,21 +30,22 @@ func (e *Engine) undo(batch []*call, records [][]scheduler.Effect, errs []error,
 	}
 	if !scheduler.Revertible(effects) {
 		e.reloadAfterFailure("the turn archived a day")
-		return
+		return false
 	}
 	rr, ok := e.st.(store.RecordReader)
 	if !ok {
 		e.reloadAfterFailure("the store cannot read records back")
-		return
+		return false
 	}
 	durable, err := rr.Records(effects)
 	if err != nil {
 		e.reloadAfterFailure(err.Error())
-		return
+		return false
 	}
 	e.state.Revert(effects, durable, tick)
 	e.resumeSteps()
 	e.log.Info("failed commit undone", "records", len(effects), "took", time.Since(start).Round(time.Microsecond))
+	return true
 }
 
 func (e *Engine) reloadAfterFailure(why string) {

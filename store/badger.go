@@ -63,6 +63,15 @@ type Badger struct {
 	replMu     sync.Mutex
 	repl       Replicator
 	replBroken error
+	// tail is the last write started and toAppend those waiting for
+	// their log append, in order (pipe.go); guarded by replMu.
+	tail     *chainEntry
+	toAppend []*write
+	// wqMu guards wq, the writes whose turn has come, in order, and
+	// wqBusy, set while a goroutine writes them (pipe.go).
+	wqMu   sync.Mutex
+	wq     []*write
+	wqBusy bool
 }
 
 var _ Store = (*Badger)(nil)

@@ -25,14 +25,6 @@ func (s *Badger) Commit(effects []scheduler.Effect) error {
 // transaction; on any error nothing was written, and a batch over Badger's
 // transaction limit fails with ErrTooBig.
 func (s *Badger) writeOps(ops []op) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if len(ops) == 0 {
-		return nil
-	}
 	return s.replicate(ops) // replica.go: through the log, if any
 }
 
@@ -53,15 +45,20 @@ func (s *Badger) txn(ops []op) error {
 		return nil
 	})
 	if errors.Is(err, badger.ErrTxnTooBig) {
-		size := 0
-		for _, o := range ops {
-			size += len(o.key) + len(o.val)
-		}
-		return fmt.Errorf("%w: %d records (%d bytes), limit %d records or %d bytes", ErrTooBig,
-			len(ops), size, s.db.MaxBatchCount()-1, s.db.MaxBatchSize()-1)
+		return s.tooBig(ops)
 	}
 	if err != nil {
 		return fmt.Errorf("store: commit of %d records: %w", len(ops), err)
 	}
 	return nil
+}
+
+// tooBig is ErrTooBig for ops.
+func (s *Badger) tooBig(ops []op) error {
+	size := 0
+	for _, o := range ops {
+		size += len(o.key) + len(o.val)
+	}
+	return fmt.Errorf("%w: %d records (%d bytes), limit %d records or %d bytes", ErrTooBig,
+		len(ops), size, s.db.MaxBatchCount()-1, s.db.MaxBatchSize()-1)
 }

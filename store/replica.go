@@ -94,28 +94,13 @@ func seqOp(seq uint64) op {
 	return op{key: []byte(keyLogSeq), val: binary.BigEndian.AppendUint64(nil, seq)}
 }
 
-// replicate appends ops to the log, if there is one, and writes them with
-// the sequence the log gave; s.mu is held for reading.
+// replicate writes ops through the chain of writes (pipe.go): appended
+// to the log first, if there is one, and written with the sequence the
+// log gave.
 func (s *Badger) replicate(ops []op) error {
-	s.replMu.Lock()
-	defer s.replMu.Unlock()
-	if s.repl == nil {
-		return s.txn(ops)
-	}
-	if s.replBroken != nil {
-		return fmt.Errorf("%w: %v", ErrReplicaBehind, s.replBroken)
-	}
-	out := make([]Op, len(ops))
-	for i, o := range ops {
-		out[i] = Op{Key: o.key, Val: o.val}
-	}
-	seq, err := s.repl.Append(out)
+	wait, err := s.start(ops, nil)
 	if err != nil {
-		return fmt.Errorf("store: replicate %d records: %w", len(ops), err)
+		return err
 	}
-	if err := s.txn(append(ops, seqOp(seq))); err != nil {
-		s.replBroken = err
-		return fmt.Errorf("%w: %v", ErrReplicaBehind, err)
-	}
-	return nil
+	return wait()
 }

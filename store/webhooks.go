@@ -112,21 +112,30 @@ var _ OutboxCommitter = (*Badger)(nil)
 // transaction, synced before it returns nil. On any error nothing was
 // written.
 func (s *Badger) CommitOutbox(effects []scheduler.Effect, out []WebhookDelivery) error {
-	ops, err := encodeEffects(effects)
+	ops, err := encodeOutbox(effects, out)
 	if err != nil {
 		return err
 	}
+	return s.writeOps(ops)
+}
+
+// encodeOutbox encodes the effects' records and the deliveries.
+func encodeOutbox(effects []scheduler.Effect, out []WebhookDelivery) ([]op, error) {
+	ops, err := encodeEffects(effects)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range out {
 		if err := checkDelivery(d); err != nil {
-			return err
+			return nil, err
 		}
 		val, err := encode(&d)
 		if err != nil {
-			return fmt.Errorf("store: encode webhook delivery %q: %w", d.ID, err)
+			return nil, fmt.Errorf("store: encode webhook delivery %q: %w", d.ID, err)
 		}
 		ops = append(ops, op{key: deliveryKey(d.Endpoint, d.ID), val: val})
 	}
-	return s.writeOps(ops)
+	return ops, nil
 }
 
 // update runs fn in a synced write transaction.

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tafweej/tafweej/engine"
+	"github.com/tafweej/tafweej/internal/cluster"
 	"github.com/tafweej/tafweej/internal/service"
 	"github.com/tafweej/tafweej/scheduler"
 	"github.com/tafweej/tafweej/sensors"
@@ -52,6 +53,7 @@ type serveFlags struct {
 	leaseTTL      time.Duration
 	fenceOnly     bool // tests only: no lease check before answering (serve --cluster-fence-only)
 	snapshotRecs  int
+	pipeline      int // turns written at once (engine.Options.Pipeline)
 }
 
 func newServeCmd() *cobra.Command {
@@ -88,6 +90,7 @@ and the first ops key (DIR/ops.key) live under --data.`,
 	fl.StringVar(&f.natsKey, "nats-tls-key", "", "external NATS: client key for TLS")
 	fl.Var(&f.minFree, "min-free", "free-space reserve of the data's filesystems (e.g. 64MiB, 1GiB): under it new bookings and requests are refused (HTTP 507), under a quarter of it scans and counter readings too")
 	fl.Var(&f.archive, "archive-after", "live horizon: bookings of dates more than this many days before today move to the archive (still listed by GET /v1/bookings?date=, kept in backups) and are not loaded at start; e.g. 30d, 90d, or off")
+	fl.IntVar(&f.pipeline, "pipeline", 0, "turns of the owner loop written at once: the next turn is applied while the last ones are written (default 1: each turn written before the next is applied; more overlaps the next turns' apply with the write and group-commits them together)")
 	fl.BoolVar(&f.webhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints be on loopback, private and link-local addresses (refused by default: no request forgery into the reserve's network)")
 	fl.StringVar(&f.listenCert, "nats-listen-cert", "", "embedded NATS: TLS certificate of the listener (PEM); required off loopback")
 	fl.StringVar(&f.listenKey, "nats-listen-key", "", "embedded NATS: TLS key of the listener (PEM)")
@@ -197,12 +200,16 @@ func serve(ctx context.Context, f *serveFlags) error {
 			TLSCA: f.natsCA, TLSCert: f.natsCert, TLSKey: f.natsKey},
 		NATSListenCert: f.listenCert, NATSListenKey: f.listenKey, NATSListenCA: f.listenCA, Map: siteMap,
 		Clock: clock, MinFree: f.minFree.n, WebhookAllowPrivate: f.webhookAllowPrivate, ArchiveAfterDays: f.archive.days,
-		Logger: log, Registerer: reg, Gatherer: prometheus.DefaultGatherer,
+		Pipeline: f.pipeline, Logger: log, Registerer: reg, Gatherer: prometheus.DefaultGatherer,
 	}
+	// The cluster metrics, for the process's life; alone, its role is
+	// "single" (docs/cluster.md, "Metrics").
+	cm := cluster.NewMetrics(reg)
 	if f.replicas > 0 {
 		return service.RunCluster(ctx, opts, service.ClusterOptions{Replicas: f.replicas, AdvertiseHTTP: f.advertiseHTTP, LeaseTTL: f.leaseTTL,
-			FenceOnly: f.fenceOnly, SnapshotRecords: f.snapshotRecs})
+			FenceOnly: f.fenceOnly, SnapshotRecords: f.snapshotRecs, Metrics: cm})
 	}
+	cm.SetRole("single")
 	svc, err := service.New(ctx, opts)
 	if err != nil {
 		return err
@@ -213,6 +220,8 @@ func serve(ctx context.Context, f *serveFlags) error {
 // checkClusterFlags checks --replicas and what it needs.
 func checkClusterFlags(f *serveFlags) error {
 	switch {
+	case f.pipeline < 0 || f.pipeline > 64:
+		return usagef("e.g. --pipeline 4, or 1 to write each turn before the next", "--pipeline %d must be from 1 to 64 (0: the default, 1)", f.pipeline)
 	case f.replicas < 0 || f.replicas > 5:
 		return usagef("e.g. --replicas 3 on a three-node NATS cluster", "--replicas %d must be from 1 to 5 (JetStream's limit), or 0 for one process alone", f.replicas)
 	case f.replicas == 0 && f.advertiseHTTP != "":

@@ -43,6 +43,9 @@ type Options struct {
 	// (cluster.go) run two 'Binary serve --replicas 3' processes; empty
 	// skips them.
 	Binary string
+	// Pipeline is the replicated instances' --pipeline (zero: their
+	// default).
+	Pipeline int
 }
 
 // Sizes are the number of operations of each measurement.

@@ -114,7 +114,7 @@ type benchInstance struct {
 	log  bytes.Buffer
 }
 
-func startBenchInstance(bin, config, data, urls string, clock time.Time) (*benchInstance, error) {
+func startBenchInstance(bin, config, data, urls string, clock time.Time, pipeline int) (*benchInstance, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -124,6 +124,9 @@ func startBenchInstance(bin, config, data, urls string, clock time.Time) (*bench
 	in := &benchInstance{url: "http://" + addr, data: data, done: make(chan struct{})}
 	in.cmd = exec.Command(bin, "serve", "--config", config, "--data", data, "--http", addr, "--nats", urls, "--replicas", "3",
 		"--advertise-http", in.url, "--log-level", "warn", "--clock-start", clock.Format(time.RFC3339))
+	if pipeline > 0 {
+		in.cmd.Args = append(in.cmd.Args, "--pipeline", fmt.Sprint(pipeline))
+	}
 	in.cmd.Stdout, in.cmd.Stderr = &in.log, &in.log
 	if err := in.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("bench: start %s serve: %w", bin, err)
@@ -213,7 +216,7 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 	clock := benchBase(f.Config.Location()).Add(7 * time.Hour)
 	var ins [2]*benchInstance
 	for i := range ins {
-		if ins[i], err = startBenchInstance(bin, f.ConfigPath, filepath.Join(cdir, fmt.Sprintf("instance%d", i)), urls, clock); err != nil {
+		if ins[i], err = startBenchInstance(bin, f.ConfigPath, filepath.Join(cdir, fmt.Sprintf("instance%d", i)), urls, clock, f.Pipeline); err != nil {
 			return nil, err
 		}
 		defer ins[i].stop()
@@ -430,6 +433,16 @@ func ownerCommits(ctx context.Context, client *http.Client, url string) map[stri
 	if n == 0 {
 		return nil
 	}
-	return map[string]float64{"records_per_commit": v["tafweej_store_batch_records_sum"] / n,
+	out := map[string]float64{"records_per_commit": v["tafweej_store_batch_records_sum"] / n,
 		"ms_per_commit": 1000 * v["tafweej_store_write_duration_seconds_sum"] / v["tafweej_store_write_duration_seconds_count"]}
+	// Where a turn's time goes: applying it, and its log append (the rest
+	// of a commit is Badger's synced write, and waiting for the commits
+	// before it when turns are pipelined).
+	if c := v["tafweej_engine_turn_apply_duration_seconds_count"]; c > 0 {
+		out["ms_apply_per_turn"] = 1000 * v["tafweej_engine_turn_apply_duration_seconds_sum"] / c
+	}
+	if c := v["tafweej_cluster_append_duration_seconds_count"]; c > 0 {
+		out["ms_append"] = 1000 * v["tafweej_cluster_append_duration_seconds_sum"] / c
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/tafweej/tafweej/internal/testenv"
@@ -23,13 +24,20 @@ func TestClusterRows(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, testenv.Path("cmd", "tafweej")).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	f := Options{Config: stack.Petra(t), ConfigPath: testenv.PetraPath(), Binary: bin}
-	rows, err := benchCluster(context.Background(), f, t.TempDir(), 600, 1, t.Logf)
+	// TAFWEEJ_BENCH_PIPELINE sets the instances' --pipeline and
+	// TAFWEEJ_BENCH_N the bookings measured (before/after comparisons).
+	pipeline, _ := strconv.Atoi(os.Getenv("TAFWEEJ_BENCH_PIPELINE"))
+	n := 600
+	if v, err := strconv.Atoi(os.Getenv("TAFWEEJ_BENCH_N")); err == nil && v > 0 {
+		n = v
+	}
+	f := Options{Config: stack.Petra(t), ConfigPath: testenv.PetraPath(), Binary: bin, Pipeline: pipeline}
+	rows, err := benchCluster(context.Background(), f, t.TempDir(), n, 1, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		t.Logf("%s: %.2f %s (raw %v, ratio %.2f)", r.Name, r.Tafweej.Value, r.Tafweej.Unit, r.Raw, r.Ratio)
+		t.Logf("%s: %.2f %s (raw %v, ratio %.2f) %v", r.Name, r.Tafweej.Value, r.Tafweej.Unit, r.Raw, r.Ratio, r.Extra)
 	}
 	if len(rows) != 2 || rows[0].Raw == nil || !(rows[0].Ratio > 0) {
 		t.Fatalf("rows %+v, want the replicated bookings with their raw limit, and the takeover", rows)

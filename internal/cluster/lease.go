@@ -46,6 +46,8 @@ type Lease struct {
 	held      bool
 	rev       uint64
 	renewedAt time.Time
+	// onRenew, if set before Hold, is told the outcome of each renewal.
+	onRenew func(error)
 }
 
 // ensureLeaseBucket creates or updates the site's lease bucket. Its own
@@ -174,7 +176,11 @@ func (l *Lease) Hold(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
-		if err := l.renew(ctx); errors.Is(err, ErrLeaseLost) {
+		err := l.renew(ctx)
+		if l.onRenew != nil {
+			l.onRenew(err)
+		}
+		if errors.Is(err, ErrLeaseLost) {
 			return err
 		}
 	}

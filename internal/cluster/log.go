@@ -44,9 +44,11 @@ type Log struct {
 	id      string
 	max     int // largest record the server takes
 
-	// mu guards last, epoch, valid and fenced: the sequence the next append
-	// must follow, the lease revision appends are stamped with, the lease
-	// check, and the refusal that ended this writer.
+	// mu guards last, epoch, valid and fenced: the last sequence appended
+	// and acknowledged, the lease revision appends are stamped with, the
+	// lease check, and the refusal that ended this writer; and the appends
+	// in flight (pipelined.go): lastID, issued, issuedID, inflight, broken
+	// and count.
 	mu     sync.Mutex
 	last   uint64
 	epoch  uint64
@@ -54,6 +56,16 @@ type Log struct {
 	fenced error
 	// onFenced is called once, without mu, when an append is refused.
 	onFenced func(error)
+
+	lastID   string // the message id of the record at last, if this writer appended it
+	issued   uint64 // the sequence the next append must follow (last plus those in flight)
+	issuedID string // the message id of the record at issued, if known
+	inflight int    // appends sent and not yet acknowledged or failed
+	broken   error  // an append in flight failed: those after it fail too, until none is in flight
+	nonce    string // this writer's part of its message ids
+	count    uint64 // appends sent, the rest of its message ids
+
+	m *Metrics // nil: none
 }
 
 // ensureLog creates or updates the site's log stream.
@@ -85,7 +97,11 @@ func newLog(js jetstream.JetStream, nc *nats.Conn, site, id string) *Log {
 func (l *Log) startWriting(last, epoch uint64, valid func() bool, onFenced func(error)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.last != last || l.issued != l.last {
+		l.lastID = "" // a record this writer did not append, or not known to be its
+	}
 	l.last, l.epoch, l.valid, l.onFenced, l.fenced = last, epoch, valid, onFenced, nil
+	l.issued, l.issuedID, l.inflight, l.broken = last, l.lastID, 0, nil
 }
 
 // stopWriting refuses every later append.
@@ -105,47 +121,21 @@ func (l *Log) Append(ops []store.Op) (uint64, error) {
 }
 
 func (l *Log) append(body []byte, takeover bool) (uint64, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.fenced != nil {
-		return 0, l.fenced
-	}
-	if l.valid == nil || !l.valid() {
-		return 0, ErrNotOwner
-	}
-	if len(body) > l.max {
-		return 0, fmt.Errorf("%w: a log record of %d bytes is over the NATS max payload (%d bytes)", store.ErrTooBig, len(body), l.max)
-	}
-	m := nats.NewMsg(l.subject)
-	m.Data = body
-	m.Header.Set(hdrOwner, l.id)
-	m.Header.Set(hdrEpoch, strconv.FormatUint(l.epoch, 10))
-	if takeover {
-		m.Header.Set(hdrTakeover, "1")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), appendTimeout)
-	defer cancel()
-	ack, err := l.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(l.last), jetstream.WithExpectStream(l.stream))
+	ack, err := l.startAppend(body, takeover)
 	if err != nil {
-		if wrongLast(err) {
-			l.fenced = fmt.Errorf("%w (expected to follow %d)", ErrFenced, l.last)
-			if f := l.onFenced; f != nil {
-				go f(l.fenced)
-			}
-			return 0, l.fenced
-		}
-		return 0, fmt.Errorf("cluster: append to %s: %w", l.stream, err)
+		return 0, err
 	}
-	l.last = ack.Sequence
-	return ack.Sequence, nil
+	return ack()
 }
 
-// wrongLast reports a refused expected-last-sequence.
+// wrongLast reports a refused expected-last-sequence or expected last
+// message id.
 func wrongLast(err error) bool {
 	var api *jetstream.APIError
 	if errors.As(err, &api) {
 		return api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
+			api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant ||
+			api.ErrorCode == errCodeWrongLastMsgID
 	}
 	return false
 }

@@ -62,6 +62,9 @@ type Options struct {
 	// before it answers or appends, as if its clock lied: only the log's
 	// fence then keeps a deposed owner from acknowledging anything.
 	FenceOnly bool
+	// Metrics are the instance's cluster metrics (metrics.go); nil makes
+	// unregistered ones.
+	Metrics *Metrics
 }
 
 // Node is one instance of a replicated site.
@@ -74,6 +77,7 @@ type Node struct {
 	lease   *Lease
 	members jetstream.KeyValue
 
+	m       *Metrics
 	applied atomic.Uint64 // last log sequence in the store
 	owning  atomic.Bool   // Own is running
 	inner   atomic.Pointer[http.Handler]
@@ -111,13 +115,18 @@ func New(o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{o: o, log: o.Logger.With("component", "cluster", "instance", id), id: id, js: js, proxies: map[string]http.Handler{}}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
+	n := &Node{o: o, log: o.Logger.With("component", "cluster", "instance", id), id: id, js: js, proxies: map[string]http.Handler{}, m: o.Metrics}
+	n.m.appliedFrom(n.applied.Load)
 	seq, err := o.Store.LogSeq()
 	if err != nil {
 		return nil, err
 	}
 	n.applied.Store(seq)
 	n.wal = newLog(js, o.Conn, o.Site, id)
+	n.wal.m = n.m
 	return n, nil
 }
 
@@ -190,6 +199,7 @@ func (n *Node) ensure(ctx context.Context) error {
 		return fmt.Errorf("lease bucket: %w", err)
 	}
 	n.lease = newLease(kv, n.o.LeaseTTL, n.id, n.o.AdvertiseHTTP)
+	n.lease.onRenew = n.m.renewed
 	if n.members, err = ensureInstancesBucket(cctx, n.js, n.o.Site, n.o.Replicas, n.lease.ttl); err != nil {
 		return fmt.Errorf("instances bucket: %w", err)
 	}
@@ -363,6 +373,7 @@ func (n *Node) takeover(ctx context.Context, stopTail context.CancelFunc, tailDo
 				return false, err
 			}
 			n.applied.Store(seq)
+			n.m.takeovers.Inc()
 			return true, nil
 		case errors.Is(err, ErrFenced):
 			// The old owner appended after we looked: apply it too.
@@ -406,12 +417,14 @@ func (n *Node) own(ctx context.Context, held <-chan error) error {
 		}
 	}()
 	n.owning.Store(true)
+	n.m.SetRole("owner")
 	if n.o.SnapshotRecords > 0 {
 		go n.snapshotLoop(octx)
 	}
 	err := n.o.Own(octx, func(h http.Handler) { n.inner.Store(&h) })
 	n.inner.Store(nil)
 	n.owning.Store(false)
+	n.m.SetRole("standby")
 	n.wal.stopWriting(ErrNotOwner)
 	if d := deposed.Load(); d != nil {
 		return fmt.Errorf("%w: %v", ErrDeposed, *d)
@@ -436,6 +449,11 @@ func (r replicator) Append(ops []store.Op) (uint64, error) {
 	}
 	return seq, err
 }
+
+// MaxAppendBytes is the largest log record (store.AppendLimiter).
+func (r replicator) MaxAppendBytes() int { return r.n.wal.max }
+
+var _ store.AppendLimiter = replicator{}
 
 // Role is "owner" while the instance owns the site and its lease is
 // valid, else "standby".

@@ -64,6 +64,9 @@ type ClusterOptions struct {
 	// SnapshotRecords is cluster.Options.SnapshotRecords: log records
 	// between two snapshots (zero: the default).
 	SnapshotRecords int
+	// Metrics are cluster.Options.Metrics, registered once for the
+	// process by the caller (nil: unregistered ones).
+	Metrics *cluster.Metrics
 }
 
 // RunCluster runs one instance of a site replicated on a NATS cluster
@@ -119,7 +122,7 @@ func RunCluster(ctx context.Context, o Options, c ClusterOptions) error {
 	newNode := func() (*cluster.Node, error) {
 		return cluster.New(cluster.Options{
 			Site: site, Data: o.Data, Conn: nc, Store: st, Replicas: c.Replicas, AdvertiseHTTP: c.AdvertiseHTTP,
-			LeaseTTL: c.LeaseTTL, Logger: log, FenceOnly: c.FenceOnly, SnapshotRecords: c.SnapshotRecords,
+			LeaseTTL: c.LeaseTTL, Logger: log, FenceOnly: c.FenceOnly, SnapshotRecords: c.SnapshotRecords, Metrics: c.Metrics,
 			IsOps: func(secret string) bool {
 				k, err := keys.Load().Lookup(secret)
 				return err == nil && k.Role == auth.RoleOps

@@ -79,6 +79,9 @@ type Options struct {
 	// a closure's or cut's re-plan, off the owner loop; zero means the
 	// default, -1 re-plans in the loop (the bench's comparison).
 	ReplanBudget int
+	// Pipeline is engine.Options.Pipeline: the turns written at once;
+	// zero means the engine's default.
+	Pipeline int
 	// RatePerSecond is the API's request rate per key (api.Options); zero
 	// means the API's default, -1 no limit (the bench's load generator).
 	RatePerSecond float64
@@ -252,7 +255,7 @@ func New(ctx context.Context, o Options) (_ *Service, err error) {
 		return nil, err
 	}
 	if s.eng, err = engine.New(engine.Options{Config: cfg, Store: st, Clock: s.clock, Publish: events.Publish, Logger: log, Registerer: reg,
-		Space: s.space, Outbox: s.hooks, ReplanBudget: o.ReplanBudget}); err != nil {
+		Space: s.space, Outbox: s.hooks, ReplanBudget: o.ReplanBudget, Pipeline: o.Pipeline}); err != nil {
 		return nil, err
 	}
 	spaceEv.set(events.Publish, s.eng.Now)

@@ -153,9 +153,9 @@ type ZoneDwell struct {
 	// visitors (the stays of its routes' stops, weighted by the visitors
 	// the model sends to each).
 	ConfiguredMinutes float64 `json:"configured_minutes"`
-	// Factor is the learned stay over the configured one, the one the
-	// zone model uses: the zone's own fit once Learned, before that the
-	// site's (the median of the zones learned, FromSite), else 1.
+	// Factor is the learned stay over the configured one: the zone's own
+	// fit once Learned, before that the site's (the median of the zones
+	// learned, FromSite), else 1. The zone model uses ModelFactor.
 	// LearnedMinutes is ConfiguredMinutes × Factor, set once learned.
 	Factor         float64 `json:"factor"`
 	Learned        bool    `json:"learned"`

@@ -92,48 +92,86 @@ func (s *State) fitSiteDwell(now time.Time) {
 		zi[zc.ID] = i
 	}
 	cl := s.closedSpans()
+	// Each route's stops at factor 1 (spreadSpans scales with f: arrival
+	// and departure means are walks + f × stays, their spreads f × the
+	// spreads at 1).
+	type unitStop struct {
+		zone             int
+		walk, arr, leave float64 // walks before it; stays before it and through it, at factor 1
+		sdArr, sdLeave   float64 // at factor 1
+		stay             int
+		closedNear       bool
+		zoneID           string
+	}
+	routes := map[string][]unitStop{}
+	one := map[string]float64{}
+	for _, zc := range s.cfg.Zones {
+		one[zc.ID] = 1
+	}
+	for i := range s.cfg.Routes {
+		r := &s.cfg.Routes[i]
+		var us []unitStop
+		var stays float64
+		for _, st := range spreadSpans(r, one) {
+			us = append(us, unitStop{zone: zi[st.Zone], walk: st.Arrive - stays, arr: stays, leave: stays + (st.Leave - st.Arrive),
+				sdArr: st.SdArr, sdLeave: st.SdLeave, stay: st.Stay, closedNear: len(cl[st.Zone]) > 0, zoneID: st.Zone})
+			stays += st.Leave - st.Arrive
+		}
+		routes[r.ID] = us
+	}
+	// The admissions and the elapsed minutes at each reading.
+	type placed struct {
+		a  admitRec
+		us []unitStop
+		el []float64
+	}
+	var ps []placed
+	for _, a := range s.admits {
+		us, ok := routes[a.Route]
+		if !ok || len(us) == 0 {
+			continue
+		}
+		el := make([]float64, len(sd.hist))
+		any := false
+		for k, h := range sd.hist {
+			el[k] = h.at.Sub(a.At).Minutes()
+			any = any || el[k] >= 0
+		}
+		if any {
+			ps = append(ps, placed{a, us, el})
+		}
+	}
+	model := make([][]float64, len(sd.hist))
+	for k := range model {
+		model[k] = make([]float64, len(s.cfg.Zones))
+	}
 	loss := func(f float64) float64 {
-		fm := map[string]float64{}
-		for _, zc := range s.cfg.Zones {
-			fm[zc.ID] = f
-		}
-		spans := map[string][]spreadStop{}
-		model := make([][]float64, len(sd.hist))
 		for k := range model {
-			model[k] = make([]float64, len(s.cfg.Zones))
+			clear(model[k])
 		}
-		for _, a := range s.admits {
-			sp, ok := spans[a.Route]
-			if !ok {
-				r, found := s.cfg.Route(a.Route)
-				if !found {
-					continue
-				}
-				sp = spreadSpans(r, fm)
-				spans[a.Route] = sp
-			}
-			if len(sp) == 0 {
-				continue
-			}
-			_, end := sp[len(sp)-1].window()
-			for k, h := range sd.hist {
-				el := h.at.Sub(a.At).Minutes()
+		for _, p := range ps {
+			last := p.us[len(p.us)-1]
+			end := last.walk + f*last.leave + spreadTail*f*last.sdLeave
+			n := float64(p.a.N)
+			for k, el := range p.el {
 				if el < 0 || el >= end {
 					continue
 				}
-				for _, st := range sp {
-					lo, hi := st.window()
+				for _, u := range p.us {
+					arr, leave := u.walk+f*u.arr, u.walk+f*u.leave
+					sa, sl := max(f*u.sdArr, 1), max(f*u.sdLeave, 1)
+					lo, hi := arr-spreadTail*sa, leave+spreadTail*sl
 					if el < lo || el >= hi {
 						continue
 					}
-					if touches(cl[st.Zone], a.At.Add(minutes(lo)), a.At.Add(minutes(hi))) {
-						if el >= st.Arrive && el < st.Leave {
-							in, out := a.At.Add(minutes(st.Arrive)), a.At.Add(minutes(st.Leave))
-							model[k][zi[st.Zone]] += float64(a.N) * presence(cl[st.Zone], in, out, st.Stay, h.at)
+					if u.closedNear && touches(cl[u.zoneID], p.a.At.Add(minutes(lo)), p.a.At.Add(minutes(hi))) {
+						if el >= arr && el < leave {
+							in, out := p.a.At.Add(minutes(arr)), p.a.At.Add(minutes(leave))
+							model[k][u.zone] += n * presence(cl[u.zoneID], in, out, u.stay, sd.hist[k].at)
 						}
 						continue
 					}
-					model[k][zi[st.Zone]] += float64(a.N) * st.at(el)
+					model[k][u.zone] += n * max(normCDF((el-arr)/sa)-normCDF((el-leave)/sl), 0)
 				}
 			}
 		}

@@ -32,9 +32,9 @@ var (
 	descHeldBackVisitors = prometheus.NewDesc("tafweej_zone_held_back_visitors",
 		"Visitors of the groups held back at their gates because of this zone.", []string{"zone"}, nil)
 	descDwell = prometheus.NewDesc("tafweej_zone_dwell_seconds",
-		"Mean stay in the zone: configured (the routes' stops) and learned (from the counters; absent until learned).", []string{"zone", "source"}, nil)
+		"Mean stay in the zone: configured (the routes' stops), learned (from the zone's own counters; absent until learned) and model (the stay the zone model, the forecast and metering use).", []string{"zone", "source"}, nil)
 	descDwellFactor = prometheus.NewDesc("tafweej_zone_dwell_factor",
-		"Learned stay over the configured one (1 until learned); the zone model and the forecast use it.", []string{"zone"}, nil)
+		"Stay learned from the zone's own counters over the configured one (1 until learned); the zone model uses the stay of tafweej_zone_dwell_seconds{source=\"model\"}.", []string{"zone"}, nil)
 	descPlanned = prometheus.NewDesc("tafweej_zone_planned_occupancy_visitors",
 		"Visitors the plan puts in the zone now.", []string{"zone"}, nil)
 	descCapacity = prometheus.NewDesc("tafweej_zone_capacity_visitors",
@@ -152,6 +152,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		if d.Learned {
 			ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, 60*d.LearnedMinutes, d.Zone, "learned")
 		}
+		ch <- prometheus.MustNewConstMetric(descDwell, prometheus.GaugeValue, 60*d.ConfiguredMinutes*d.ModelFactor, d.Zone, "model")
 		ch <- prometheus.MustNewConstMetric(descDwellFactor, prometheus.GaugeValue, d.Factor, d.Zone)
 	}
 	ch <- prometheus.MustNewConstMetric(descClosures, prometheus.GaugeValue, float64(closures))

@@ -153,14 +153,19 @@ type ZoneDwell struct {
 	// visitors (the stays of its routes' stops, weighted by the visitors
 	// the model sends to each).
 	ConfiguredMinutes float64 `json:"configured_minutes"`
-	// Factor is the learned stay over the configured one, the one the
-	// zone model uses: the zone's own fit once Learned, before that the
-	// site's (the median of the zones learned, FromSite), else 1.
+	// Factor is the learned stay over the configured one: the zone's own
+	// fit once Learned, before that the site's (the median of the zones
+	// learned, FromSite), else 1. The zone model uses ModelFactor.
 	// LearnedMinutes is ConfiguredMinutes × Factor, set once learned.
 	Factor         float64 `json:"factor"`
 	Learned        bool    `json:"learned"`
 	FromSite       bool    `json:"from_site,omitempty"`
 	LearnedMinutes float64 `json:"learned_minutes,omitempty"`
+	// ModelFactor is the factor the zone model and the forecast use: the
+	// site's, fitted so that the admitted visitors placed on their routes
+	// are where the counters see them (dwell_fit.go), once there is one;
+	// until then Factor (or 1 when nothing is learned).
+	ModelFactor float64 `json:"model_factor"`
 	// At is the time of the last fit.
 	At time.Time `json:"at,omitzero"`
 	// Hours is the last fit of each hour of the day (site time), by time
@@ -180,10 +185,18 @@ type dwellState struct {
 	hours  map[int]float64
 }
 
-// dwellFactors are the factors the zone model uses: each zone's learned
-// factor, and for a zone not learned yet the site's (sitePrior).
+// dwellFactors are the factors the zone model uses: once the site's
+// factor is fitted to the whole picture (dwell_fit.go), that one in every
+// zone; before, each zone's learned factor, and for a zone not learned yet
+// the site's (sitePrior).
 func (s *State) dwellFactors() map[string]float64 {
 	out := map[string]float64{}
+	if s.siteFit.ok {
+		for _, zc := range s.cfg.Zones {
+			out[zc.ID] = s.siteFit.factor
+		}
+		return out
+	}
 	prior, ok := s.sitePrior()
 	for _, zc := range s.cfg.Zones {
 		if d := s.dwell[zc.ID]; d != nil {
@@ -315,13 +328,18 @@ func (s *State) learnDwell(now time.Time) {
 		d.factor, d.at = f, now
 		d.hours[now.In(s.cfg.Location()).Hour()] = f
 	}
+	s.fitSiteDwell(now)
 }
 
 // Dwell is what is known of every zone's dwell, in configuration order.
 func (s *State) Dwell(now time.Time) []ZoneDwell {
 	var out []ZoneDwell
+	used := s.dwellFactors()
 	for _, zc := range s.cfg.Zones {
-		zd := ZoneDwell{Zone: zc.ID, Factor: 1}
+		zd := ZoneDwell{Zone: zc.ID, Factor: 1, ModelFactor: 1}
+		if f, ok := used[zc.ID]; ok {
+			zd.ModelFactor = f
+		}
 		for _, w := range s.zoneStays(zc.ID, now.Add(-3*time.Hour), now) {
 			zd.ConfiguredMinutes += w.Stay * w.Weight
 		}

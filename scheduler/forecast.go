@@ -98,8 +98,8 @@ func (s *State) meanStay(now time.Time, zone string) float64 {
 	for _, w := range s.zoneStays(zone, now.Add(-3*time.Hour), now) {
 		m += w.Stay * w.Weight
 	}
-	if d := s.dwell[zone]; d != nil {
-		m *= d.factor
+	if f, ok := s.dwellFactors()[zone]; ok {
+		m *= f
 	}
 	return max(m, 5)
 }
@@ -311,11 +311,15 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 	if len(sp) == 0 {
 		return MeteredGroup{}, true
 	}
+	ssp := spreadSpans(r, s.dwellFactors())
 	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
 	p := s.projection(now, h, false, zonesOf(sp)...)
-	thr := map[string]float64{}
+	sc := s.spreadProjection(now)
+	gap, fade := s.spreadGap(now)
+	thr, capy := map[string]float64{}, map[string]float64{}
 	for _, zc := range s.cfg.Zones {
 		thr[zc.ID] = float64(s.holdThreshold(zc, now))
+		capy[zc.ID] = float64(s.zoneCapacity(zc, now))
 	}
 	m := MeteredGroup{Booking: b.ID, Operator: b.Operator, Gate: b.Gate, Slot: b.Slot, Visitors: n, Since: now}
 	if prev := s.meters[b.ID]; prev != nil {
@@ -360,6 +364,13 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 			break
 		}
 		if ok {
+			// The stays' spread (forecast_spread.go).
+			if z, k, fits := s.spreadCheck(ssp, sc, gap, fade, capy, n, d); !fits {
+				if d == 0 {
+					m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = z, now.Add(time.Duration(k)*time.Minute), int(math.Round(sc.mean[z][k]+gap[z]*math.Exp(-float64(k)/fade[z]))), int(thr[z])
+				}
+				continue
+			}
 			if d == 0 {
 				return MeteredGroup{}, true
 			}

@@ -161,6 +161,7 @@ func (s *State) fuseTick(now time.Time) []Effect {
 		}
 		effects = append(effects, s.holdIfOver(now, zc.ID)...)
 	}
+	s.recordLive(now)
 	return effects
 }
 

@@ -55,6 +55,9 @@ type State struct {
 	fusion    map[string]*zoneFusion
 	flows     map[string]*zoneFlow
 	dwell     map[string]*dwellState
+	siteFit   siteDwell    // dwell_fit.go
+	spread    *spreadCache // forecast_spread.go
+	admitsGen int          // bumped when the admission log is rebuilt or pruned
 	lastLearn time.Time
 	lastFuse  time.Time
 	meters    map[string]*MeteredGroup

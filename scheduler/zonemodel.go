@@ -145,6 +145,7 @@ func (s *State) logAdmission(b *Booking, n int, at time.Time) {
 // Restore: each recorded admission at its time, and any admitted visitor
 // no record accounts for (a scan without a scan id) at the wave's slot.
 func (s *State) rebuildAdmits() {
+	s.admitsGen++
 	s.admits = nil
 	s.admitsFromRecords(nil)
 }
@@ -155,6 +156,7 @@ func (s *State) rebuildAdmitsOf(ids map[string]bool) {
 	if len(ids) == 0 {
 		return
 	}
+	s.admitsGen++
 	s.admits = slices.DeleteFunc(s.admits, func(a admitRec) bool { return ids[a.Booking] })
 	s.admitsFromRecords(ids)
 }
@@ -213,6 +215,7 @@ func (s *State) pruneAdmits(now time.Time) {
 		i++
 	}
 	if i > 0 {
+		s.admitsGen++
 		s.admits = slices.Delete(s.admits, 0, i)
 	}
 }

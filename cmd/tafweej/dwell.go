@@ -18,7 +18,8 @@ func newDwellCmd(g *globals) *cobra.Command {
 		Use:   "dwell",
 		Short: "How long visitors really stay in each zone (learned from the counters) against the configured stays",
 		Long: "Prints each zone's mean configured stay, the stay learned from its people counters (GET /v1/forecast) and their ratio;\n" +
-			"a zone not learned yet shows the site's factor the forecast borrows. 'tafweej dwell adopt' writes the learned figures\n" +
+			"a zone not learned yet shows the site's factor it borrows. MODEL FACTOR is the one the zone model, the forecast and\n" +
+			"metering use (fitted so that the admitted visitors are where the counters see them). 'tafweej dwell adopt' writes the learned figures\n" +
 			"into the configuration's route stops, for planning.",
 		Example: "  tafweej dwell\n  tafweej dwell adopt --config configs/petra.yaml            # show what would change\n" +
 			"  tafweej dwell adopt --config configs/petra.yaml --write    # and write it",
@@ -40,9 +41,9 @@ func newDwellCmd(g *globals) *cobra.Command {
 				case d.FromSite:
 					source = "site's factor (zone not learned yet)"
 				}
-				rows = append(rows, []string{d.Zone, fmt.Sprintf("%.1f", d.ConfiguredMinutes), learned, fmt.Sprintf("%.2f", d.Factor), source})
+				rows = append(rows, []string{d.Zone, fmt.Sprintf("%.1f", d.ConfiguredMinutes), learned, fmt.Sprintf("%.2f", d.Factor), fmt.Sprintf("%.2f", d.ModelFactor), source})
 			}
-			table(cmd.OutOrStdout(), "ZONE\tCONFIGURED MIN\tLEARNED MIN\tFACTOR\tSOURCE", rows)
+			table(cmd.OutOrStdout(), "ZONE\tCONFIGURED MIN\tLEARNED MIN\tFACTOR\tMODEL FACTOR\tSOURCE", rows)
 			return nil
 		},
 	}

@@ -127,6 +127,7 @@ func (s *simulator) poll(ctx context.Context, now time.Time) error {
 	}
 	if !rd.at.Before(s.start) && !rd.at.After(s.end) {
 		s.readings = append(s.readings, rd)
+		s.traceForecastNow(ctx, rd.at)
 	}
 	return nil
 }

@@ -162,6 +162,7 @@ type simulator struct {
 	alertZones map[string]bool // zones the alert closed
 	postAlert  []admission     // admissions after the alert was sent
 	lag        time.Duration   // the most a move was played after its time
+	traceFc    []traceForecast // TAFWEEJ_SIM_TRACE (trace.go)
 }
 
 // alertAnswer is the service's answer to the flood warning.
@@ -954,6 +955,7 @@ func (s *simulator) progress(final bool) {
 // summary prints the figures of the run.
 func (s *simulator) summary(asJSON bool) error {
 	r := s.buildReport()
+	s.writeTrace()
 	if asJSON {
 		return printJSON(s.out, r)
 	}

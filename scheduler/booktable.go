@@ -96,7 +96,15 @@ func newBookTable(cfg *Config) *bookTable {
 
 // reserve makes room for n more bookings (Restore knows how many).
 func (t *bookTable) reserve(n int) {
-	t.recs = slices.Grow(t.recs, n)
+	if cap(t.recs)-len(t.recs) < n {
+		// make, not slices.Grow: append's growth clears the new room in
+		// one call the runtime cannot preempt, which a collection waiting
+		// to stop this goroutine turns into a second of spinning on both
+		// cores at a restart; make clears a large slice preemptibly.
+		recs := make([]bookRec, len(t.recs), len(t.recs)+n)
+		copy(recs, t.recs)
+		t.recs = recs
+	}
 	t.byID.rehash(t, t.byID.n+n)
 }
 

@@ -211,12 +211,13 @@ type records struct {
 	closures    map[string]Closure
 	requests    map[string]Request
 	cuts        map[string]CapacityCut
+	meters      map[string]MeteredGroup
 }
 
 func newRecords() *records {
 	return &records{bookings: map[string]Booking{}, idempotency: map[[2]string]Idempotency{}, scans: map[string]ScanRecord{},
 		sensors: map[string]SensorState{}, zones: map[string]ZoneState{}, closures: map[string]Closure{},
-		requests: map[string]Request{}, cuts: map[string]CapacityCut{}}
+		requests: map[string]Request{}, cuts: map[string]CapacityCut{}, meters: map[string]MeteredGroup{}}
 }
 
 func (r *records) apply(effects []Effect) {
@@ -242,6 +243,10 @@ func (r *records) apply(effects []Effect) {
 			r.requests[e.Request.ID] = e.Request
 		case PutCut:
 			r.cuts[e.Cut.ID] = e.Cut
+		case PutMeter:
+			r.meters[e.Group.Booking] = e.Group
+		case DeleteMeter:
+			delete(r.meters, e.Booking)
 		}
 	}
 }
@@ -258,7 +263,7 @@ func values[K comparable, V any](m map[K]V) []V {
 func (r *records) snapshot() Snapshot {
 	return Snapshot{Bookings: values(r.bookings), Idempotency: values(r.idempotency), Scans: values(r.scans),
 		Sensors: values(r.sensors), Zones: values(r.zones), Closures: values(r.closures),
-		Requests: values(r.requests), Cuts: values(r.cuts)}
+		Requests: values(r.requests), Cuts: values(r.cuts), Meters: values(r.meters)}
 }
 
 // canonical is a snapshot as JSON, every list sorted by its key.
@@ -274,6 +279,7 @@ func canonical(t *testing.T, s Snapshot) string {
 	slices.SortFunc(s.Closures, func(a, b Closure) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Requests, func(a, b Request) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Cuts, func(a, b CapacityCut) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(s.Meters, func(a, b MeteredGroup) int { return cmp.Compare(a.Booking, b.Booking) })
 	data, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)

@@ -382,14 +382,17 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 }
 
 // pruneMeters forgets the groups held back that were admitted, cancelled,
-// or did not come back within their late grace after the time given.
-func (s *State) pruneMeters(now time.Time) {
+// or did not come back within their late grace after the time given,
+// with the effects that delete their records.
+func (s *State) pruneMeters(now time.Time) []Effect {
 	late := time.Duration(s.cfg.Policy.LateGraceMinutes) * time.Minute
+	var effects []Effect
 	for _, id := range slices.Sorted(maps.Keys(s.meters)) {
 		m := s.meters[id]
 		b, ok := s.bookings.peek(id)
 		if !ok || !b.Active() || b.Admitted > 0 || now.Sub(m.RetryAt) > late {
-			delete(s.meters, id)
+			effects = append(effects, s.unmeter(id)...)
 		}
 	}
+	return effects
 }

@@ -115,18 +115,20 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 		// route at the times it would be there (forecast.go).
 		if m, ok := s.meterCheck(now, b, r, b.PartySize); !ok {
 			if m.RetryAt.IsZero() {
-				delete(s.meters, b.ID)
+				gone := s.unmeter(b.ID)
 				if e, ok := s.move(now, d, b, r, "forecast: "+m.Zone); ok {
 					retry := b.Slot
-					return res(DecisionReject, ReasonHeld, &retry), e
+					return res(DecisionReject, ReasonHeld, &retry), append(gone, e...)
 				}
 				m.RetryAt = now.Add(meterMaxDelay * time.Minute).Truncate(time.Minute)
 			}
+			// Durable (meter_record.go): its right to enter past its
+			// grace outlives a restart.
 			s.meters[b.ID] = &m
 			retry := m.RetryAt
-			return res(DecisionReject, ReasonHeld, &retry), nil
+			return res(DecisionReject, ReasonHeld, &retry), []Effect{PutMeter{m}}
 		}
-		delete(s.meters, b.ID)
+		effects = append(effects, s.unmeter(b.ID)...)
 	}
 	n := min(c.Count, b.PartySize-b.Admitted)
 	s.logAdmission(b, n, now)

@@ -341,7 +341,7 @@ func (s *State) tick(now time.Time) (Result, []Effect) {
 	}
 	effects = append(effects, s.offlineTick(now)...)
 	s.pruneAdmits(now)
-	s.pruneMeters(now)
+	effects = append(effects, s.pruneMeters(now)...)
 	s.learnDwell(now)
 	effects = append(effects, s.fuseTick(now)...)
 	today := s.today(now)

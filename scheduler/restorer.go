@@ -119,6 +119,10 @@ func (r *Restorer) Finish(snap Snapshot) (*State, error) {
 		r := snap.Closures[i]
 		s.closures[r.ID] = &r
 	}
+	for i := range snap.Meters {
+		m := snap.Meters[i]
+		s.meters[m.Booking] = restoredMeter(m, cfg.Location())
+	}
 	for i := range snap.Requests {
 		q := snap.Requests[i]
 		if _, dup := s.requests[q.ID]; dup {

@@ -68,6 +68,10 @@ func (s *State) Revert(effects []Effect, durable Snapshot, tick *TickMark) {
 	for i := range durable.Cuts {
 		cuts[durable.Cuts[i].ID] = &durable.Cuts[i]
 	}
+	meters := map[string]*MeteredGroup{}
+	for i := range durable.Meters {
+		meters[durable.Meters[i].Booking] = &durable.Meters[i]
+	}
 	done := map[string]bool{} // "kind\x00id" of the records put back
 	once := func(kind, id string) bool {
 		k := kind + "\x00" + id
@@ -119,6 +123,10 @@ func (s *State) Revert(effects []Effect, durable Snapshot, tick *TickMark) {
 			if once("r", e.Cut.ID) {
 				s.revertCut(e.Cut.ID, cuts[e.Cut.ID])
 			}
+		case PutMeter:
+			s.revertMeter(e.Group.Booking, meters)
+		case DeleteMeter:
+			s.revertMeter(e.Booking, meters)
 		}
 	}
 }
@@ -157,6 +165,10 @@ func derefEffect(e Effect) Effect {
 	case *PutRequest:
 		return *p
 	case *PutCut:
+		return *p
+	case *PutMeter:
+		return *p
+	case *DeleteMeter:
 		return *p
 	}
 	return e

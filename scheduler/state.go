@@ -194,6 +194,9 @@ func (s *State) Snapshot() Snapshot {
 	for _, id := range slices.Sorted(maps.Keys(s.cuts)) {
 		snap.Cuts = append(snap.Cuts, *s.cuts[id])
 	}
+	for _, id := range slices.Sorted(maps.Keys(s.meters)) {
+		snap.Meters = append(snap.Meters, *s.meters[id])
+	}
 	return snap
 }
 

@@ -197,6 +197,8 @@ type Snapshot struct {
 	Closures    []Closure     `json:"closures"`
 	Requests    []Request     `json:"requests,omitempty"`
 	Cuts        []CapacityCut `json:"cuts,omitempty"`
+	// Meters are the groups the forecast holds back (meter_record.go).
+	Meters []MeteredGroup `json:"meters,omitempty"`
 }
 
 // Effect is something the owner of the state must do after a command: persist

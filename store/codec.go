@@ -121,6 +121,16 @@ func encodeEffects(effects []scheduler.Effect) ([]op, error) {
 			if e.Cut.ID == "" {
 				bad = "capacity cut id is empty"
 			}
+		case scheduler.PutMeter:
+			key, rec = meterKey(e.Group.Booking), &e.Group
+			if e.Group.Booking == "" {
+				bad = "held group's booking id is empty"
+			}
+		case scheduler.DeleteMeter:
+			key = meterKey(e.Booking)
+			if e.Booking == "" {
+				bad = "held group's booking id is empty"
+			}
 		case scheduler.PutArchivedDay:
 			key, rec = archiveDayKey(e.Day.Date), &e.Day
 			if e.Day.Date == "" {
@@ -198,6 +208,14 @@ func deref(e scheduler.Effect) scheduler.Effect {
 			return *p
 		}
 	case *scheduler.PutCut:
+		if p != nil {
+			return *p
+		}
+	case *scheduler.PutMeter:
+		if p != nil {
+			return *p
+		}
+	case *scheduler.DeleteMeter:
 		if p != nil {
 			return *p
 		}

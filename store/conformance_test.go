@@ -187,6 +187,8 @@ func testStore(t *testing.T, im impl) {
 			{"ClosureWithoutID", scheduler.PutClosure{}, "closure id is empty"},
 			{"RequestWithoutID", scheduler.PutRequest{}, "request id is empty"},
 			{"CutWithoutID", scheduler.PutCut{}, "capacity cut id is empty"},
+			{"MeterWithoutBooking", scheduler.PutMeter{}, "held group's booking id is empty"},
+			{"DeleteMeterWithoutBooking", scheduler.DeleteMeter{}, "held group's booking id is empty"},
 			{"IdempotencyWithoutOperator", scheduler.PutIdempotency{Record: scheduler.Idempotency{Key: "k"}}, "operator is empty"},
 			{"IdempotencyWithoutKey", scheduler.DeleteIdempotency{Operator: "op-1"}, "idempotency key is empty"},
 			{"NilEffect", nil, "nil effect"},
@@ -599,6 +601,10 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 	cut1 := scheduler.CapacityCut{ID: "cut-1", Zone: "siq", Capacity: 600, Reason: "rain", Source: "ops",
 		From: at(9, 0), Until: at(12, 0), Lifted: at(11, 0)}
 	i3 := scheduler.Idempotency{Operator: "op-2", Key: "k-2", RequestHash: "h-k-2", Request: &q2, CreatedAt: at(6, 0)}
+	m1 := scheduler.MeteredGroup{Booking: "bk-b", Operator: "op-1", Gate: "visitor-centre", Slot: at(8, 0), Visitors: 12,
+		Zone: "treasury", ZoneAt: at(9, 10), Forecast: 170, HoldAt: 180, RetryAt: at(8, 40), Since: at(8, 20)}
+	m2 := m1
+	m2.Booking = "bk-z"
 
 	effects := []scheduler.Effect{
 		scheduler.PutBooking{Booking: b1}, scheduler.PutBooking{Booking: b2}, scheduler.PutBooking{Booking: b3},
@@ -606,6 +612,7 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 		scheduler.PutIdempotency{Record: i1}, scheduler.PutIdempotency{Record: i2}, scheduler.PutIdempotency{Record: i3},
 		scheduler.PutRequest{Request: q1}, &scheduler.PutRequest{Request: q2},
 		scheduler.PutCut{Cut: cut1},
+		scheduler.PutMeter{Group: m1}, &scheduler.PutMeter{Group: m2}, scheduler.DeleteMeter{Booking: "bk-z"},
 		scheduler.PutScan{Record: scan("dev1-1", "bk-b")}, scheduler.PutScan{Record: s2},
 		scheduler.PutSensor{State: sens},
 		scheduler.PutZone{State: z1}, scheduler.PutZone{State: z2},
@@ -621,5 +628,6 @@ func sample() ([]scheduler.Effect, scheduler.Snapshot) {
 		Closures:    []scheduler.Closure{c2, c1},
 		Requests:    []scheduler.Request{q2, q1},
 		Cuts:        []scheduler.CapacityCut{cut1},
+		Meters:      []scheduler.MeteredGroup{m1},
 	}
 }

@@ -42,6 +42,7 @@
 //	x/<closure id>                scheduler.Closure
 //	q/<request id>                scheduler.Request (a planned day's request)
 //	r/<cut id>                    scheduler.CapacityCut
+//	g/<booking id>                scheduler.MeteredGroup (a group the forecast holds back)
 //	k/<hex sha-256 of secret>     APIKey
 //	h/<sensor>/<t><h>             raw sensor message, with a TTL; t is the
 //	                              message time as 8-byte big-endian Unix ns,

@@ -43,7 +43,10 @@ func (s *Badger) Load() (scheduler.Snapshot, error) {
 		if snap.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers); err != nil {
 			return err
 		}
-		snap.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers)
+		if snap.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers); err != nil {
+			return err
+		}
+		snap.Meters, err = loadPrefix[scheduler.MeteredGroup](txn, prefixMeter, s.loadWorkers)
 		return err
 	})
 	if err != nil {

@@ -58,6 +58,9 @@ func (s *Badger) LoadStream(start func(rest scheduler.Snapshot, bookings int) er
 		if rest.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers); err != nil {
 			return err
 		}
+		if rest.Meters, err = loadPrefix[scheduler.MeteredGroup](txn, prefixMeter, s.loadWorkers); err != nil {
+			return err
+		}
 		pending, err := pendingArchived(txn)
 		if err != nil {
 			return err

@@ -56,6 +56,10 @@ func (s *Badger) Records(effects []scheduler.Effect) (scheduler.Snapshot, error)
 				err = getRecord(txn, seen, requestKey(e.Request.ID), &snap.Requests)
 			case scheduler.PutCut:
 				err = getRecord(txn, seen, cutKey(e.Cut.ID), &snap.Cuts)
+			case scheduler.PutMeter:
+				err = getRecord(txn, seen, meterKey(e.Group.Booking), &snap.Meters)
+			case scheduler.DeleteMeter:
+				err = getRecord(txn, seen, meterKey(e.Booking), &snap.Meters)
 			}
 			if err != nil {
 				return err

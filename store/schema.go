@@ -21,6 +21,7 @@ const (
 	prefixClosure     = "x/" // x/<closure id>
 	prefixRequest     = "q/" // q/<request id>
 	prefixCut         = "r/" // r/<capacity cut id>
+	prefixMeter       = "g/" // g/<booking id> of a group the forecast holds back
 	prefixKey         = "k/" // k/<hex sha-256 of the secret>
 	prefixHistory     = "h/" // h/<sensor>/<8-byte BE unix ns><8-byte BE fnv-64a of raw>
 	keySchema         = "m/schema"
@@ -34,6 +35,7 @@ func closureKey(id string) []byte  { return []byte(prefixClosure + id) }
 func apiKeyKey(hash string) []byte { return []byte(prefixKey + hash) }
 func requestKey(id string) []byte  { return []byte(prefixRequest + id) }
 func cutKey(id string) []byte      { return []byte(prefixCut + id) }
+func meterKey(id string) []byte    { return []byte(prefixMeter + id) }
 func idempotencyKey(operator, key string) []byte {
 	// The Idempotency-Key header is free text and may contain '/', so the
 	// operator is ended by a NUL byte, which neither an operator id nor a

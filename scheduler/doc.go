@@ -27,7 +27,8 @@
 // the field at fault) and the effects come out. The core never performs an
 // effect itself. An [Effect] is either a record to persist (PutBooking,
 // PutIdempotency, DeleteIdempotency, PutScan, DeleteScan, PutSensor,
-// PutZone, PutClosure, PutRequest, PutCut) or an [Event] to publish. A
+// PutZone, PutClosure, PutRequest, PutCut, PutMeter, DeleteMeter) or an
+// [Event] to publish. A
 // refusal returns no effects and changes nothing.
 //
 // The read-only queries (Availability, Booking, Bookings, Occupancy,

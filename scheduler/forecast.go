@@ -311,7 +311,7 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 	if len(sp) == 0 {
 		return MeteredGroup{}, true
 	}
-	ssp := spreadSpans(r, s.dwellFactors())
+	ssp := spreadOf(sp)
 	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
 	p := s.projection(now, h, false, zonesOf(sp)...)
 	sc := s.spreadProjection(now)

@@ -59,7 +59,11 @@ type spreadStop struct {
 // spreadSpans are the stops of route r with their spreads, under the dwell
 // factors f.
 func spreadSpans(r *Route, f map[string]float64) []spreadStop {
-	sp := routeSpans(r, f)
+	return spreadOf(routeSpans(r, f))
+}
+
+// spreadOf gives the stops sp (routeSpans) their spreads.
+func spreadOf(sp []stopSpan) []spreadStop {
 	out := make([]spreadStop, len(sp))
 	var v float64
 	for i, st := range sp {

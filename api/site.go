@@ -108,11 +108,7 @@ func (s *Server) forecast(w http.ResponseWriter, r *http.Request, _ *principal) 
 		out.Zones[i].PeakAt = out.Zones[i].PeakAt.In(s.loc)
 	}
 	out.Held = s.heldIn(out.Held)
-	for i := range out.Dwell {
-		if !out.Dwell[i].At.IsZero() {
-			out.Dwell[i].At = out.Dwell[i].At.In(s.loc)
-		}
-	}
+	out.Dwell = s.dwellIn(out.Dwell)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -129,6 +125,16 @@ func (s *Server) heldIn(hs []scheduler.MeteredGroup) []scheduler.MeteredGroup {
 	return hs
 }
 
+// dwellIn shows the dwell fits' times in the site's time zone.
+func (s *Server) dwellIn(ds []scheduler.ZoneDwell) []scheduler.ZoneDwell {
+	for i := range ds {
+		if !ds[i].At.IsZero() {
+			ds[i].At = ds[i].At.In(s.loc)
+		}
+	}
+	return ds
+}
+
 // status: GET /v1/status.
 func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *apiError {
 	var out Status
@@ -143,7 +149,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 		out.Cuts = st.Cuts(now)
 		out.Offline = st.OfflineStatus()
 		out.Dwell = st.Dwell(now)
-		out.HeldBack = st.Forecast(now).Held
+		out.HeldBack = st.HeldBack()
 		over = st.OverCapacity(now)
 		all = st.Closures(now)
 		for _, c := range all {
@@ -159,11 +165,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ *principal) *a
 	out.Overbooked = s.overbooked(out.Zones, over)
 	out.Closures = s.closuresIn(out.Closures)
 	out.HeldBack = s.heldIn(out.HeldBack)
-	for i := range out.Dwell {
-		if !out.Dwell[i].At.IsZero() {
-			out.Dwell[i].At = out.Dwell[i].At.In(s.loc)
-		}
-	}
+	out.Dwell = s.dwellIn(out.Dwell)
 	for i, c := range out.Cuts {
 		out.Cuts[i] = s.cutIn(c)
 	}

@@ -285,10 +285,18 @@ func (s *State) Forecast(now time.Time) Forecast {
 		}
 		out.Zones = append(out.Zones, zf)
 	}
+	out.Held = s.HeldBack()
+	return out
+}
+
+// HeldBack is the groups the forecast holds back at the gate, by the
+// time they may come back (never nil).
+func (s *State) HeldBack() []MeteredGroup {
+	out := make([]MeteredGroup, 0, len(s.meters))
 	for _, id := range slices.Sorted(maps.Keys(s.meters)) {
-		out.Held = append(out.Held, *s.meters[id])
+		out = append(out, *s.meters[id])
 	}
-	slices.SortStableFunc(out.Held, func(a, b MeteredGroup) int { return a.RetryAt.Compare(b.RetryAt) })
+	slices.SortStableFunc(out, func(a, b MeteredGroup) int { return a.RetryAt.Compare(b.RetryAt) })
 	return out
 }
 

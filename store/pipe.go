@@ -425,6 +425,15 @@ func (s *Badger) brokenErr() error {
 // over Badger's transaction limit: it sets them in a transaction it then
 // discards. s.mu is held for reading.
 func (s *Badger) fits(ops []op, logged bool) error {
+	// Far under Badger's limits (each entry costs it at most its key, its
+	// value and a few bytes of meta): no trial transaction to know it.
+	size := 0
+	for _, o := range ops {
+		size += len(o.key) + len(o.val) + 32
+	}
+	if int64(len(ops)+1) < s.db.MaxBatchCount()/2 && int64(size) < s.db.MaxBatchSize()/2 {
+		return nil
+	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	if logged {

@@ -321,15 +321,9 @@ func getBooking(txn *badger.Txn, key []byte) (scheduler.Booking, bool, error) {
 // those an archived date's record lists as not yet moved: they left the
 // live state when the record was written.
 func dropArchived(txn *badger.Txn, bookings []scheduler.Booking) ([]scheduler.Booking, error) {
-	days, err := loadPrefix[scheduler.ArchivedDay](txn, prefixArchiveDay, 1)
+	pending, err := pendingArchived(txn)
 	if err != nil {
 		return nil, err
-	}
-	pending := map[string]string{} // booking id → its archived date
-	for _, d := range days {
-		for _, id := range d.Pending {
-			pending[id] = d.Date
-		}
 	}
 	if len(pending) == 0 {
 		return bookings, nil

@@ -19,40 +19,49 @@ func (s *Badger) Load() (scheduler.Snapshot, error) {
 	var snap scheduler.Snapshot
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
+		if snap, err = s.loadRest(txn); err != nil {
+			return err
+		}
 		if snap.Bookings, err = loadPrefix[scheduler.Booking](txn, prefixBooking, s.loadWorkers); err != nil {
 			return err
 		}
-		if snap.Bookings, err = dropArchived(txn, snap.Bookings); err != nil {
-			return err
-		}
-		if snap.Idempotency, err = loadPrefix[scheduler.Idempotency](txn, prefixIdempotency, s.loadWorkers); err != nil {
-			return err
-		}
-		if snap.Scans, err = loadPrefix[scheduler.ScanRecord](txn, prefixScan, s.loadWorkers); err != nil {
-			return err
-		}
-		if snap.Sensors, err = loadPrefix[scheduler.SensorState](txn, prefixSensor, s.loadWorkers); err != nil {
-			return err
-		}
-		if snap.Zones, err = loadPrefix[scheduler.ZoneState](txn, prefixZone, s.loadWorkers); err != nil {
-			return err
-		}
-		if snap.Closures, err = loadPrefix[scheduler.Closure](txn, prefixClosure, s.loadWorkers); err != nil {
-			return err
-		}
-		if snap.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers); err != nil {
-			return err
-		}
-		if snap.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers); err != nil {
-			return err
-		}
-		snap.Meters, err = loadPrefix[scheduler.MeteredGroup](txn, prefixMeter, s.loadWorkers)
+		snap.Bookings, err = dropArchived(txn, snap.Bookings)
 		return err
 	})
 	if err != nil {
 		return scheduler.Snapshot{}, err
 	}
 	return snap, nil
+}
+
+// loadRest reads every record but the bookings, each kind sorted by its key
+// (Load's and LoadStream's).
+func (s *Badger) loadRest(txn *badger.Txn) (scheduler.Snapshot, error) {
+	var rest scheduler.Snapshot
+	var err error
+	if rest.Idempotency, err = loadPrefix[scheduler.Idempotency](txn, prefixIdempotency, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	if rest.Scans, err = loadPrefix[scheduler.ScanRecord](txn, prefixScan, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	if rest.Sensors, err = loadPrefix[scheduler.SensorState](txn, prefixSensor, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	if rest.Zones, err = loadPrefix[scheduler.ZoneState](txn, prefixZone, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	if rest.Closures, err = loadPrefix[scheduler.Closure](txn, prefixClosure, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	if rest.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	if rest.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers); err != nil {
+		return rest, err
+	}
+	rest.Meters, err = loadPrefix[scheduler.MeteredGroup](txn, prefixMeter, s.loadWorkers)
+	return rest, err
 }
 
 // loadChunk is how many records a Load worker decodes at a time.

@@ -35,30 +35,8 @@ func (s *Badger) LoadStream(start func(rest scheduler.Snapshot, bookings int) er
 		return ErrClosed
 	}
 	return s.db.View(func(txn *badger.Txn) error {
-		var rest scheduler.Snapshot
-		var err error
-		if rest.Idempotency, err = loadPrefix[scheduler.Idempotency](txn, prefixIdempotency, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Scans, err = loadPrefix[scheduler.ScanRecord](txn, prefixScan, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Sensors, err = loadPrefix[scheduler.SensorState](txn, prefixSensor, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Zones, err = loadPrefix[scheduler.ZoneState](txn, prefixZone, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Closures, err = loadPrefix[scheduler.Closure](txn, prefixClosure, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Requests, err = loadPrefix[scheduler.Request](txn, prefixRequest, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Cuts, err = loadPrefix[scheduler.CapacityCut](txn, prefixCut, s.loadWorkers); err != nil {
-			return err
-		}
-		if rest.Meters, err = loadPrefix[scheduler.MeteredGroup](txn, prefixMeter, s.loadWorkers); err != nil {
+		rest, err := s.loadRest(txn)
+		if err != nil {
 			return err
 		}
 		pending, err := pendingArchived(txn)

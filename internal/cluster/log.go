@@ -47,8 +47,7 @@ type Log struct {
 	// mu guards last, epoch, valid and fenced: the last sequence appended
 	// and acknowledged, the lease revision appends are stamped with, the
 	// lease check, and the refusal that ended this writer; and the appends
-	// in flight (pipelined.go): lastID, issued, issuedID, inflight, broken
-	// and count.
+	// in flight (pipelined.go): issued, inflight and broken.
 	mu     sync.Mutex
 	last   uint64
 	epoch  uint64
@@ -57,13 +56,9 @@ type Log struct {
 	// onFenced is called once, without mu, when an append is refused.
 	onFenced func(error)
 
-	lastID   string // the message id of the record at last, if this writer appended it
 	issued   uint64 // the sequence the next append must follow (last plus those in flight)
-	issuedID string // the message id of the record at issued, if known
 	inflight int    // appends sent and not yet acknowledged or failed
 	broken   error  // an append in flight failed: those after it fail too, until none is in flight
-	nonce    string // this writer's part of its message ids
-	count    uint64 // appends sent, the rest of its message ids
 
 	m *Metrics // nil: none
 }
@@ -97,11 +92,8 @@ func newLog(js jetstream.JetStream, nc *nats.Conn, site, id string) *Log {
 func (l *Log) startWriting(last, epoch uint64, valid func() bool, onFenced func(error)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.last != last || l.issued != l.last {
-		l.lastID = "" // a record this writer did not append, or not known to be its
-	}
 	l.last, l.epoch, l.valid, l.onFenced, l.fenced = last, epoch, valid, onFenced, nil
-	l.issued, l.issuedID, l.inflight, l.broken = last, l.lastID, 0, nil
+	l.issued, l.inflight, l.broken = last, 0, nil
 }
 
 // stopWriting refuses every later append.
@@ -128,14 +120,12 @@ func (l *Log) append(body []byte, takeover bool) (uint64, error) {
 	return ack()
 }
 
-// wrongLast reports a refused expected-last-sequence or expected last
-// message id.
+// wrongLast reports a refused expected-last-sequence.
 func wrongLast(err error) bool {
 	var api *jetstream.APIError
 	if errors.As(err, &api) {
 		return api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant ||
-			api.ErrorCode == errCodeWrongLastMsgID
+			api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 	}
 	return false
 }

@@ -1,8 +1,6 @@
 package cluster
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -25,10 +23,6 @@ import (
 // the accounting of appends in flight (issued, broken) so that a failed
 // append is followed by one that expects the last acknowledged record.
 
-// errCodeWrongLastMsgID is JetStream's "wrong last msg ID" (the server's
-// JSStreamWrongLastMsgIDErrF; nats.go has no constant for it).
-const errCodeWrongLastMsgID jetstream.ErrorCode = 10070
-
 func (l *Log) startAppend(body []byte, takeover bool) (func() (uint64, error), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -44,13 +38,6 @@ func (l *Log) startAppend(body []byte, takeover bool) (func() (uint64, error), e
 	if l.broken != nil {
 		return nil, fmt.Errorf("cluster: not appended: an append before it failed: %w", l.broken)
 	}
-	if l.nonce == "" {
-		var b [6]byte
-		rand.Read(b[:])
-		l.nonce = hex.EncodeToString(b[:])
-	}
-	l.count++
-	id := l.nonce + "." + strconv.FormatUint(l.count, 10)
 	m := nats.NewMsg(l.subject)
 	m.Data = body
 	m.Header.Set(hdrOwner, l.id)
@@ -65,12 +52,11 @@ func (l *Log) startAppend(body []byte, takeover bool) (func() (uint64, error), e
 	}
 	after := l.issued
 	l.issued++
-	l.issuedID = id
 	l.inflight++
 	l.countInflight()
 	sent := time.Now()
 	return func() (uint64, error) {
-		seq, err := l.acked(fut, after, id)
+		seq, err := l.acked(fut, after)
 		if l.m != nil {
 			l.m.appended(time.Since(sent))
 		}
@@ -86,7 +72,7 @@ func (l *Log) countInflight() {
 }
 
 // acked waits for the outcome of the append that follows sequence after.
-func (l *Log) acked(fut jetstream.PubAckFuture, after uint64, id string) (uint64, error) {
+func (l *Log) acked(fut jetstream.PubAckFuture, after uint64) (uint64, error) {
 	var ack *jetstream.PubAck
 	var err error
 	timer := time.NewTimer(appendTimeout)
@@ -107,7 +93,7 @@ func (l *Log) acked(fut jetstream.PubAckFuture, after uint64, id string) (uint64
 			// append is in the log after all, the next one is refused
 			// and fences this writer, as an append whose outcome was
 			// unknown always did.
-			l.issued, l.issuedID, l.broken = l.last, l.lastID, nil
+			l.issued, l.broken = l.last, nil
 		}
 	}()
 	switch {
@@ -127,7 +113,7 @@ func (l *Log) acked(fut jetstream.PubAckFuture, after uint64, id string) (uint64
 		l.fence(fmt.Errorf("%w: record %d was appended though an append before it failed", ErrFenced, ack.Sequence))
 		return 0, l.fenced
 	}
-	l.last, l.lastID = ack.Sequence, id
+	l.last = ack.Sequence
 	return ack.Sequence, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,7 +90,7 @@ func newDwellAdoptCmd(g *globals) *cobra.Command {
 			}
 			factor := map[string]float64{}
 			for _, d := range fc.Dwell {
-				if d.Learned && (len(zones) == 0 || contains(zones, d.Zone)) {
+				if d.Learned && (len(zones) == 0 || slices.Contains(zones, d.Zone)) {
 					factor[d.Zone] = d.Factor
 				}
 			}
@@ -142,15 +143,6 @@ func newDwellAdoptCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringSliceVar(&zones, "zone", nil, "adopt only these zones (repeatable; default every learned zone)")
 	cmd.Flags().BoolVar(&write, "write", false, "rewrite the file (default: only show what would change)")
 	return cmd
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var (

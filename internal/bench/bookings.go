@@ -167,16 +167,6 @@ func benchKeys(env *benchEnv) ([]string, error) {
 	return keys, nil
 }
 
-// newBooker is bookingClient on the service with the bench's keys.
-func newBooker(ctx context.Context, env *benchEnv) (book func([]byte) error, done func(), err error) {
-	keys, err := benchKeys(env)
-	if err != nil {
-		return nil, nil, err
-	}
-	book, _, done = bookingClient(ctx, env, env.url, keys)
-	return book, done, nil
-}
-
 // bookingClient returns book, which makes one booking over HTTP at url as
 // an operator's client does (a key of keys in turn, a new Idempotency-Key
 // each) and fails unless it is answered 201; last gives the body of the

@@ -185,6 +185,13 @@ func (s *State) fitSiteDwell(now time.Time) {
 		}
 		return l
 	}
+	// A loss that does not depend on f (everyone still at their first
+	// stop) says nothing: no first fit from it.
+	if !sd.ok {
+		if lo, hi := loss(dwellMin), loss(dwellMax); math.Abs(hi-lo) < 0.05*people {
+			return
+		}
+	}
 	prev := 1.0
 	if sd.ok {
 		prev = sd.factor
@@ -206,11 +213,6 @@ func (s *State) fitSiteDwell(now time.Time) {
 	c := best
 	for k := -4; k <= 4; k++ {
 		try(math.Round((c+float64(k)*dwellStep)*100) / 100)
-	}
-	// A loss that does not depend on f (everyone still at their first
-	// stop) says nothing.
-	if lo, hi := loss(dwellMin), loss(dwellMax); math.Abs(hi-lo) < 0.05*people && !sd.ok {
-		return
 	}
 	sd.factor, sd.ok, sd.at = best, true, now
 }

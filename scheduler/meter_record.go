@@ -34,6 +34,13 @@ func restoredMeter(m MeteredGroup, loc *time.Location) *MeteredGroup {
 	return &m
 }
 
+// restoredBooking is stored booking b with its times in the site's time
+// zone loc, as Restore and Revert place it.
+func restoredBooking(b Booking, loc *time.Location) Booking {
+	b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
+	return b
+}
+
 // revertMeter puts booking id's durable hold back, or forgets it.
 func (s *State) revertMeter(id string, durable map[string]*MeteredGroup) {
 	if m, ok := durable[id]; ok {

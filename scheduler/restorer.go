@@ -72,7 +72,7 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 		if _, ok := cfg.Route(b.Route); !ok {
 			return fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
 		}
-		b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
+		b = restoredBooking(b, loc)
 		if b.Placed() {
 			d, err := s.day(b.Date)
 			if err != nil {

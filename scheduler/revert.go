@@ -91,9 +91,9 @@ func (s *State) Revert(effects []Effect, durable Snapshot, tick *TickMark) {
 				reverted[e.Booking.ID] = true
 			}
 		case PutIdempotency:
-			revertIdem(s, idemKey{e.Record.Operator, e.Record.Key}, idem)
+			revertMap(s.idem, idemKey{e.Record.Operator, e.Record.Key}, idem)
 		case DeleteIdempotency:
-			revertIdem(s, idemKey{e.Operator, e.Key}, idem)
+			revertMap(s.idem, idemKey{e.Operator, e.Key}, idem)
 		case PutScan:
 			revertMap(s.scans, e.Record.ScanID, scans)
 		case DeleteScan:
@@ -175,21 +175,12 @@ func derefEffect(e Effect) Effect {
 }
 
 // revertMap sets m[id] to a copy of the durable record, or deletes it.
-func revertMap[T any](m map[string]*T, id string, durable map[string]*T) {
+func revertMap[K comparable, T any](m map[K]*T, id K, durable map[K]*T) {
 	if r, ok := durable[id]; ok {
 		c := *r
 		m[id] = &c
 	} else {
 		delete(m, id)
-	}
-}
-
-func revertIdem(s *State, k idemKey, durable map[idemKey]*Idempotency) {
-	if r, ok := durable[k]; ok {
-		c := *r
-		s.idem[k] = &c
-	} else {
-		delete(s.idem, k)
 	}
 }
 
@@ -207,9 +198,7 @@ func (s *State) revertBooking(id string, durable *Booking) {
 	if durable == nil {
 		return
 	}
-	b := *durable
-	loc := s.cfg.Location()
-	b.Slot, b.CreatedAt, b.UpdatedAt = b.Slot.In(loc), b.CreatedAt.In(loc), b.UpdatedAt.In(loc)
+	b := restoredBooking(*durable, s.cfg.Location())
 	if b.Placed() {
 		if d, err := s.day(b.Date); err == nil {
 			s.place(d, &b)

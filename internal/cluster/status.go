@@ -125,18 +125,33 @@ func (n *Node) Handler(local http.Handler) http.Handler {
 				return
 			}
 		}
-		o, _, ok := n.lease.Seen()
-		if ok && o.ID != n.id && o.HTTP != "" && r.Header.Get(hdrForwarded) == "" {
-			if p := n.proxy(o.HTTP); p != nil {
-				r.Header.Set(hdrForwarded, n.id)
-				p.ServeHTTP(w, r)
-				return
-			}
+		if n.toOwner(w, r) {
+			return
 		}
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": map[string]string{
 			"code": "unavailable", "message": "no instance owns the site at the moment (a standby is taking over); retry in a second"}})
 	})
+}
+
+// toOwner forwards r to the owner's advertised address when another
+// instance owns the site and r was not forwarded already; it reports
+// whether it did.
+func (n *Node) toOwner(w http.ResponseWriter, r *http.Request) bool {
+	if n.lease == nil {
+		return false
+	}
+	o, _, ok := n.lease.Seen()
+	if !ok || o.ID == n.id || o.HTTP == "" || r.Header.Get(hdrForwarded) != "" {
+		return false
+	}
+	p := n.proxy(o.HTTP)
+	if p == nil {
+		return false
+	}
+	r.Header.Set(hdrForwarded, n.id)
+	p.ServeHTTP(w, r)
+	return true
 }
 
 func (n *Node) proxy(target string) http.Handler {
@@ -168,6 +183,12 @@ func (n *Node) serveStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if ok && (n.o.IsOps == nil || !n.o.IsOps(strings.TrimSpace(secret))) && n.toOwner(w, r) {
+		// A key this instance does not know may be one its store has not
+		// applied yet (created on the owner a moment ago): the owner,
+		// which knows every key, answers it with the same view.
+		return
+	}
 	if !ok || n.o.IsOps == nil || !n.o.IsOps(strings.TrimSpace(secret)) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tafweej"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]string{"code": "unauthorized", "message": "GET /v1/cluster needs an ops key (Authorization: Bearer <key>)"}})

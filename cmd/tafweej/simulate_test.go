@@ -101,7 +101,12 @@ func TestSimulateJSONReportsTruthAndEstimate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the real service; skipped with -short")
 	}
-	const speed = "1000"
+	// ×400: a simulated minute is 150 ms. How many occupancy readings a
+	// run gets depends on how well the machine keeps up (a CI run at
+	// ×1000 under load read it 4 times in two simulated hours, one here at
+	// ×400 with a load average of 19, 28 times): the report must hold
+	// together whatever their number.
+	const speed = "400"
 	srv := startServer(t, t.TempDir(), "--clock-start", "2026-12-01T07:45:00+03:00", "--clock-speed", speed)
 	var out, errOut bytes.Buffer
 	root := newRoot()
@@ -125,8 +130,8 @@ func TestSimulateJSONReportsTruthAndEstimate(t *testing.T) {
 	if r.Admitted < 100 || r.Admitted != r.Stats.Admitted {
 		t.Errorf("admitted = %d (admitted_visitors %d), want the same, at least 100", r.Admitted, r.Stats.Admitted)
 	}
-	if len(r.Zones) != 9 || r.Polls < 60 {
-		t.Fatalf("%d zones, %d occupancy readings: want 9 zones read about once a simulated minute for 2 hours", len(r.Zones), r.Polls)
+	if len(r.Zones) != 9 || r.Polls < 10 {
+		t.Fatalf("%d zones, %d occupancy readings: want 9 zones read at least 10 times in 2 simulated hours (once a minute when the machine keeps up)", len(r.Zones), r.Polls)
 	}
 	for _, z := range r.Zones {
 		if z.Truth.Entered != z.Truth.Inside+z.Truth.Left || z.Truth.Inside < 0 {

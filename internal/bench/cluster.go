@@ -105,6 +105,22 @@ func rawR3Publish(ctx context.Context, urls string, workers, n int) (float64, er
 	return perSec, err
 }
 
+// rowCPU is the CPU time used so far by each process of the replicated
+// rows: this one (the three NATS servers and the clients), the owner and
+// the standby.
+type rowCPU struct{ self, owner, standby time.Duration }
+
+func cpuOf(ins []*benchInstance) rowCPU {
+	return rowCPU{self: processCPU(), owner: childCPU(ins[0].cmd.Process.Pid), standby: childCPU(ins[1].cmd.Process.Pid)}
+}
+
+// since is the CPU used from c0 to c.
+func (c rowCPU) since(c0 rowCPU) rowCPU {
+	return rowCPU{self: c.self - c0.self, owner: c.owner - c0.owner, standby: c.standby - c0.standby}
+}
+
+func (c rowCPU) total() time.Duration { return c.self + c.owner + c.standby }
+
 // benchInstance is one `tafweej serve --replicas 3` process.
 type benchInstance struct {
 	url  string
@@ -205,6 +221,7 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 	}
 	const workers = 64
 	var raw []float64
+	rawCPU := processCPU() // the three NATS servers and the clients
 	for r := range reps {
 		perSec, err := rawR3Publish(ctx, urls, workers, n)
 		if err != nil {
@@ -213,6 +230,7 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 		raw = append(raw, perSec)
 		logf("raw JetStream R3 publish, %d clients, rep %d/%d: %.0f/s", workers, r+1, reps, perSec)
 	}
+	rawCPU = processCPU() - rawCPU
 	clock := benchBase(f.Config.Location()).Add(7 * time.Hour)
 	var ins [2]*benchInstance
 	for i := range ins {
@@ -284,6 +302,7 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 	}
 	var tf []float64
 	var lat []time.Duration
+	cpu := cpuOf(ins[:])
 	for r := range reps {
 		perSec, l, err := requestBench(workers, make([][]byte, n), book(ins[0].url))
 		if err != nil {
@@ -296,6 +315,23 @@ func benchCluster(ctx context.Context, f Options, dir string, n, reps int, logf 
 	// How the owner's turns went: records per commit and time per commit
 	// (log append and Badger write), from its metrics.
 	extra := ownerCommits(ctx, client, ins[0].url)
+	// What a booking and a raw publish cost in CPU, every process of the
+	// row counted: on a machine whose cores the row uses up, this bounds
+	// the ratio whatever the log does.
+	if used := cpuOf(ins[:]).since(cpu); rawCPU > 0 && used.total() > 0 {
+		if extra == nil {
+			extra = map[string]float64{}
+		}
+		per := func(d time.Duration, count int) float64 { return float64(d.Microseconds()) / float64(count) }
+		extra["cpu_us_per_raw_publish"] = per(rawCPU, n*reps)
+		extra["cpu_us_per_booking"] = per(used.total(), n*reps)
+		extra["cpu_us_per_booking_owner"] = per(used.owner, n*reps)
+		extra["cpu_us_per_booking_standby"] = per(used.standby, n*reps)
+		extra["cpu_us_per_booking_nats_and_clients"] = per(used.self, n*reps)
+		logf("CPU: %.0f µs a booking (owner %.0f, standby %.0f, NATS servers and clients %.0f), %.0f µs a raw R3 publish",
+			extra["cpu_us_per_booking"], extra["cpu_us_per_booking_owner"], extra["cpu_us_per_booking_standby"],
+			extra["cpu_us_per_booking_nats_and_clients"], extra["cpu_us_per_raw_publish"])
+	}
 	rows := []Row{ratioRow(fmt.Sprintf("bookings, replicated R3, %d clients", workers),
 		Figure{What: fmt.Sprintf("POST /v1/bookings answered 201 by the owner of a site replicated with --replicas 3 on a three-node loopback NATS cluster (each turn appended to the R3 log, then synced to Badger, before the answer), %d clients, 200 operators", workers),
 			Value: median(tf), Unit: "bookings/s", N: n, Reps: reps, Concurrency: workers, P50Ms: quantileMs(lat, 0.5), P99Ms: quantileMs(lat, 0.99)},

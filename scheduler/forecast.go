@@ -311,10 +311,11 @@ func zonesOf(sp []stopSpan) []string {
 	return out
 }
 
-// meterCheck decides whether n visitors of booking b may start route r
+// meterVerdict decides whether n visitors of booking b may start route r
 // now. If not, it returns false with the record of why and the time to
-// come back (zero if no time within meterMaxDelay will do).
-func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
+// come back (zero if no time within meterMaxDelay will do). meterCheck
+// (forecast_memo.go) is the one to call.
+func (s *State) meterVerdict(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
 	sp := routeSpans(r, s.dwellFactors())
 	if len(sp) == 0 {
 		return MeteredGroup{}, true
@@ -329,10 +330,7 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 		thr[zc.ID] = float64(s.holdThreshold(zc, now))
 		capy[zc.ID] = float64(s.zoneCapacity(zc, now))
 	}
-	m := MeteredGroup{Booking: b.ID, Operator: b.Operator, Gate: b.Gate, Slot: b.Slot, Visitors: n, Since: now}
-	if prev := s.meters[b.ID]; prev != nil {
-		m.Since = prev.Since
-	}
+	m := s.meterRecord(now, b, n)
 	// over[z][k] counts the minutes before k at which n more visitors
 	// would take zone z over its threshold: a stop [a, l) is clear if
 	// over[z][l] == over[z][a].

@@ -63,3 +63,18 @@ func BenchmarkScanOfAHeldGroup(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScansOfAHeldGroupInOneTurn: scans of a group the forecast
+// holds back, all at one instant, as the engine applies one turn's
+// commands (forecast_memo.go: the check is made once).
+func BenchmarkScansOfAHeldGroupInOneTurn(b *testing.B) {
+	s, now, id := heldMorning(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		res, _ := s.Apply(now, Scan{Gate: "visitor-centre", Ticket: Ticket{Booking: id}, Count: 1, ScanID: fmt.Sprint("h", i), Device: "d"})
+		if res.Scan.Reason != ReasonHeld {
+			b.Fatalf("scan %d: %+v", i, res.Scan)
+		}
+	}
+}

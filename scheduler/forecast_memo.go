@@ -26,6 +26,10 @@ type meterMemo struct {
 	at       time.Time
 	gen      uint64
 	verdicts map[meterKey]meterVerdict
+	// The check's buffers, reused from check to check: the spread's
+	// figures (newSpreadRoute) and the minutes over threshold.
+	spreadBuf []float64
+	overBuf   []int32
 }
 
 // meterKey is what a verdict is for: a booking's party of n on a route.
@@ -60,7 +64,8 @@ func (s *State) meterInputs(cmd Command, res Result) {
 func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
 	key := meterKey{booking: b.ID, route: r.ID, n: n}
 	if s.memo.gen != s.meterGen || !s.memo.at.Equal(now) || s.memo.verdicts == nil {
-		s.memo = meterMemo{at: now, gen: s.meterGen, verdicts: map[meterKey]meterVerdict{}}
+		s.memo = meterMemo{at: now, gen: s.meterGen, verdicts: map[meterKey]meterVerdict{},
+			spreadBuf: s.memo.spreadBuf, overBuf: s.memo.overBuf}
 	} else if v, ok := s.memo.verdicts[key]; ok {
 		if v.ok {
 			return MeteredGroup{}, true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,30 +57,7 @@ func meterCheckRef(s *State, now time.Time, b *Booking, r *Route, n int) (Metere
 		}
 		over[st.Zone] = c
 	}
-	spreadFits := func(d int) (string, int, bool) {
-		fn := float64(n)
-		for _, st := range ssp {
-			mu, vr := sc.mean[st.Zone], sc.vari[st.Zone]
-			if mu == nil {
-				continue
-			}
-			lo, hi := st.window()
-			k0, k1 := max(int(math.Ceil(lo))+d, 0), min(int(math.Ceil(hi))+d, len(mu))
-			g, w := gap[st.Zone], fade[st.Zone]
-			for k := k0; k < k1; k++ {
-				p := st.at(float64(k - d))
-				if p < spreadMinShare {
-					continue
-				}
-				m := max(mu[k]+g*math.Exp(-float64(k)/w), 0) + fn*p
-				v := vr[k] + fn*fn*p*(1-p)
-				if m+meterZ*math.Sqrt(v) > capy[st.Zone] {
-					return st.Zone, k, false
-				}
-			}
-		}
-		return "", 0, true
-	}
+	spreadFits := func(d int) (string, int, bool) { return spreadCheckRef(ssp, sc, gap, fade, capy, n, d) }
 	for d := 0; d <= meterMaxDelay; d++ {
 		ok := true
 		for _, st := range sp {
@@ -114,6 +92,112 @@ func meterCheckRef(s *State, now time.Time, b *Booking, r *Route, n int) (Metere
 		}
 	}
 	return m, false
+}
+
+// spreadCheckRef is the spread check as it was: each delay d worked out
+// whole.
+func spreadCheckRef(sp []spreadStop, c *spreadCache, gap, fade, capy map[string]float64, n, d int) (string, int, bool) {
+	fn := float64(n)
+	for _, st := range sp {
+		mu, vr := c.mean[st.Zone], c.vari[st.Zone]
+		if mu == nil {
+			continue
+		}
+		lo, hi := st.window()
+		k0, k1 := max(int(math.Ceil(lo))+d, 0), min(int(math.Ceil(hi))+d, len(mu))
+		g, w := gap[st.Zone], fade[st.Zone]
+		for k := k0; k < k1; k++ {
+			p := st.at(float64(k - d))
+			if p < spreadMinShare {
+				continue
+			}
+			m := max(mu[k]+g*math.Exp(-float64(k)/w), 0) + fn*p
+			v := vr[k] + fn*fn*p*(1-p)
+			if m+meterZ*math.Sqrt(v) > capy[st.Zone] {
+				return st.Zone, k, false
+			}
+		}
+	}
+	return "", 0, true
+}
+
+// TestSpreadRouteIsTheStraightforwardCheck: the spread check prepared
+// once per route (each stop's chances and each zone's fading gap worked
+// out once, in a reused buffer) gives, for every delay, exactly the zone,
+// minute and verdict of the check worked out whole for each delay, on
+// random admissions, counters, closures and dwell, at capacities that
+// bind anywhere; and the gap worked out for the route's counted zones
+// only is the whole site's gap there.
+func TestSpreadRouteIsTheStraightforwardCheck(t *testing.T) {
+	cfg := petraWith(t, func(c *Config) { c.Policy.RequestWindow = nil })
+	var zoneIDs []string
+	for _, zc := range cfg.Zones {
+		zoneIDs = append(zoneIDs, zc.ID)
+	}
+	routes := []string{"main", "monastery", "high-place", "back-trail"}
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
+	rapid.Check(t, func(rt *rapid.T) {
+		s := New(cfg)
+		now := day.Add(time.Duration(rapid.IntRange(6*60, 18*60).Draw(rt, "now_minute"))*time.Minute + time.Duration(rapid.IntRange(0, 59_999).Draw(rt, "now_ms"))*time.Millisecond)
+		for i := range rapid.IntRange(0, 200).Draw(rt, "admissions") {
+			at := now.Add(-time.Duration(rapid.Float64Range(-30, 10*60).Draw(rt, "ago") * float64(time.Minute)))
+			s.admits = append(s.admits, admitRec{Booking: fmt.Sprintf("a%d", i), Route: rapid.SampledFrom(routes).Draw(rt, "route"),
+				N: rapid.IntRange(1, 60).Draw(rt, "n"), At: at})
+		}
+		slices.SortStableFunc(s.admits, func(a, b admitRec) int { return a.At.Compare(b.At) })
+		if rapid.Bool().Draw(rt, "closure") {
+			s.closures["c"] = &Closure{ID: "c", Zones: []string{rapid.SampledFrom(zoneIDs).Draw(rt, "closed")},
+				From: now.Add(time.Duration(rapid.IntRange(-300, 120).Draw(rt, "closed_from")) * time.Minute)}
+		}
+		for _, z := range zoneIDs {
+			if rapid.Bool().Draw(rt, "counted_"+z) {
+				s.sensors["s-"+z] = &SensorState{Sensor: "s-" + z, Zone: z, In: rapid.Int64Range(0, 3000).Draw(rt, "in"), Out: rapid.Int64Range(0, 3000).Draw(rt, "out")}
+			}
+			if rapid.Bool().Draw(rt, "learned_"+z) {
+				s.dwell[z] = &dwellState{factor: rapid.Float64Range(dwellMin, dwellMax).Draw(rt, "factor_"+z), hours: map[int]float64{}}
+			}
+		}
+		r, _ := cfg.Route(rapid.SampledFrom(routes).Draw(rt, "checked_route"))
+		sp := routeSpans(r, s.dwellFactors())
+		zs := zonesOf(sp)
+		h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
+		fade := map[string]float64{}
+		s.project(now, h, false, zs, fade)
+		gap := s.spreadGap(now, fade)
+		// The whole site's gap, as it was worked out.
+		model := s.modelAt(now)
+		wantGap, wantFade := map[string]float64{}, map[string]float64{}
+		for _, zc := range cfg.Zones {
+			if s.traffic(zc.ID) != 0 {
+				wantGap[zc.ID] = float64(s.Live(zc.ID) - model[zc.ID])
+				wantFade[zc.ID] = s.meanStay(now, zc.ID)
+			}
+		}
+		for _, z := range zs {
+			if math.Float64bits(gap[z]) != math.Float64bits(wantGap[z]) || math.Float64bits(fade[z]) != math.Float64bits(wantFade[z]) {
+				rt.Fatalf("zone %s: gap %v fading over %v, want %v over %v", z, gap[z], fade[z], wantGap[z], wantFade[z])
+			}
+		}
+		sc := s.spreadProjection(now)
+		capy := map[string]float64{}
+		for _, zc := range cfg.Zones {
+			capy[zc.ID] = float64(rapid.IntRange(0, zc.Capacity).Draw(rt, "capacity_"+zc.ID))
+		}
+		n := rapid.IntRange(1, 60).Draw(rt, "party")
+		ssp := spreadOf(sp)
+		var buf []float64
+		for range 2 { // the buffer reused
+			var route *spreadRoute
+			route, buf = newSpreadRoute(ssp, sc, gap, fade, capy, n, buf)
+			for d := 0; d <= meterMaxDelay; d++ {
+				z, k, ok := route.check(d)
+				wz, wk, wok := spreadCheckRef(ssp, sc, wantGap, wantFade, capy, n, d)
+				if z != wz || k != wk || ok != wok {
+					rt.Fatalf("delay %d: %q minute %d fits %v, want %q minute %d fits %v", d, z, k, ok, wz, wk, wok)
+				}
+			}
+		}
+	})
 }
 
 // TestMeterMemoAnswersAsTheCheck: over random sequences of commands on a

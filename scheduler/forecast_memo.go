@@ -64,8 +64,11 @@ func (s *State) meterInputs(cmd Command, res Result) {
 func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
 	key := meterKey{booking: b.ID, route: r.ID, n: n}
 	if s.memo.gen != s.meterGen || !s.memo.at.Equal(now) || s.memo.verdicts == nil {
-		s.memo = meterMemo{at: now, gen: s.meterGen, verdicts: map[meterKey]meterVerdict{},
-			spreadBuf: s.memo.spreadBuf, overBuf: s.memo.overBuf}
+		s.memo.at, s.memo.gen = now, s.meterGen
+		if s.memo.verdicts == nil {
+			s.memo.verdicts = map[meterKey]meterVerdict{}
+		}
+		clear(s.memo.verdicts)
 	} else if v, ok := s.memo.verdicts[key]; ok {
 		if v.ok {
 			return MeteredGroup{}, true

@@ -109,6 +109,13 @@ func (s *State) meanStay(now time.Time, zone string) float64 {
 // to come are added. The forecasts are in a buffer of the state's that
 // the next call reuses: read them before calling it again.
 func (s *State) projection(now time.Time, h int, expected bool, zones ...string) map[string][]float64 {
+	return s.project(now, h, expected, zones, nil)
+}
+
+// project is projection; with stays, each forecast zone's mean stay
+// (meanStay) is noted in it when the projection works it out (for a zone
+// with counted traffic, h > 0), for the metering check to share.
+func (s *State) project(now time.Time, h int, expected bool, zones []string, stays map[string]float64) map[string][]float64 {
 	f := s.dwellFactors()
 	// The zones forecast, in the configuration's order, and one buffer
 	// for their difference arrays and forecasts (the metering check
@@ -215,6 +222,9 @@ func (s *State) projection(now time.Time, h int, expected bool, zones ...string)
 		}
 		gap := float64(s.Live(id)) - v[0]
 		w := s.meanStay(now, id)
+		if stays != nil {
+			stays[id] = w
+		}
 		for k := range h {
 			v[k] = max(v[k]+gap*math.Exp(-float64(k)/w), 0)
 		}
@@ -311,38 +321,50 @@ func zonesOf(sp []stopSpan) []string {
 	return out
 }
 
-// meterCheck decides whether n visitors of booking b may start route r
+// meterVerdict decides whether n visitors of booking b may start route r
 // now. If not, it returns false with the record of why and the time to
-// come back (zero if no time within meterMaxDelay will do).
-func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
+// come back (zero if no time within meterMaxDelay will do). meterCheck
+// (forecast_memo.go) is the one to call.
+func (s *State) meterVerdict(now time.Time, b *Booking, r *Route, n int) (MeteredGroup, bool) {
 	sp := routeSpans(r, s.dwellFactors())
 	if len(sp) == 0 {
 		return MeteredGroup{}, true
 	}
 	ssp := spreadOf(sp)
 	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
-	p := s.projection(now, h, false, zonesOf(sp)...)
+	// The route's zones only, each zone's mean stay worked out once for
+	// the projection and the spread's gap (no whole-site work per check).
+	zs := zonesOf(sp)
+	fade := make(map[string]float64, len(zs))
+	p := s.project(now, h, false, zs, fade)
 	sc := s.spreadProjection(now)
-	gap, fade := s.spreadGap(now)
-	thr, capy := map[string]float64{}, map[string]float64{}
+	gap := s.spreadGap(now, fade)
+	thr, capy := make(map[string]float64, len(zs)), make(map[string]float64, len(zs))
 	for _, zc := range s.cfg.Zones {
-		thr[zc.ID] = float64(s.holdThreshold(zc, now))
-		capy[zc.ID] = float64(s.zoneCapacity(zc, now))
+		if slices.Contains(zs, zc.ID) {
+			thr[zc.ID] = float64(s.holdThreshold(zc, now))
+			capy[zc.ID] = float64(s.zoneCapacity(zc, now))
+		}
 	}
-	m := MeteredGroup{Booking: b.ID, Operator: b.Operator, Gate: b.Gate, Slot: b.Slot, Visitors: n, Since: now}
-	if prev := s.meters[b.ID]; prev != nil {
-		m.Since = prev.Since
-	}
+	m := s.meterRecord(now, b, n)
+	var spread *spreadRoute
+	spread, s.memo.spreadBuf = newSpreadRoute(ssp, sc, gap, fade, capy, n, s.memo.spreadBuf)
 	// over[z][k] counts the minutes before k at which n more visitors
 	// would take zone z over its threshold: a stop [a, l) is clear if
 	// over[z][l] == over[z][a].
-	over := map[string][]int32{}
+	over := make(map[string][]int32, len(zs))
+	if need := len(zs) * (h + 1); cap(s.memo.overBuf) < need {
+		s.memo.overBuf = make([]int32, need)
+	}
+	free := s.memo.overBuf
 	for _, st := range sp {
 		if _, ok := over[st.Zone]; ok {
 			continue
 		}
 		v, t := p[st.Zone], thr[st.Zone]
-		c := make([]int32, len(v)+1)
+		c := free[: len(v)+1 : len(v)+1]
+		free = free[len(v)+1:]
+		c[0] = 0
 		for k, x := range v {
 			c[k+1] = c[k]
 			if x+float64(n) > t {
@@ -373,7 +395,7 @@ func (s *State) meterCheck(now time.Time, b *Booking, r *Route, n int) (MeteredG
 		}
 		if ok {
 			// The stays' spread (forecast_spread.go).
-			if z, k, fits := s.spreadCheck(ssp, sc, gap, fade, capy, n, d); !fits {
+			if z, k, fits := spread.check(d); !fits {
 				if d == 0 {
 					m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = z, now.Add(time.Duration(k)*time.Minute), int(math.Round(sc.mean[z][k]+gap[z]*math.Exp(-float64(k)/fade[z]))), int(thr[z])
 				}

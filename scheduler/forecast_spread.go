@@ -207,44 +207,136 @@ func (s *State) spreadProjection(now time.Time) *spreadCache {
 	return c
 }
 
-// spreadGap is, for every zone, the gap between the estimate and the zone
-// model now and the time over which it fades (as in projection).
-func (s *State) spreadGap(now time.Time) (gap, fade map[string]float64) {
-	gap, fade = map[string]float64{}, map[string]float64{}
-	model := s.modelAt(now)
-	for _, zc := range s.cfg.Zones {
-		if s.traffic(zc.ID) == 0 {
-			continue
-		}
-		gap[zc.ID] = float64(s.Live(zc.ID) - model[zc.ID])
-		fade[zc.ID] = s.meanStay(now, zc.ID)
+// spreadGap is, for each zone of fade (the zones with counted traffic on
+// the route checked, with their mean stays: project), the gap between the
+// estimate and the zone model now, which fades over that stay as in
+// projection. The zone model is worked out only if a zone needs it.
+func (s *State) spreadGap(now time.Time, fade map[string]float64) map[string]float64 {
+	gap := make(map[string]float64, len(fade))
+	if len(fade) == 0 {
+		return gap
 	}
-	return gap, fade
+	model := s.modelAt(now)
+	for z := range fade {
+		gap[z] = float64(s.Live(z) - model[z])
+	}
+	return gap
 }
 
-// spreadCheck reports whether n visitors starting route r d minutes from
-// now keep every zone on it within capacity at meterZ standard deviations,
-// given the projection c and the gaps; if not, the zone and the minute
-// from now at which they would not.
-func (s *State) spreadCheck(sp []spreadStop, c *spreadCache, gap, fade, capy map[string]float64, n, d int) (string, int, bool) {
-	fn := float64(n)
+// spreadRoute is the spread check of one group on one route against the
+// projection, prepared once for every delay the metering check tries: each
+// stop's chance of the group being there at each minute of its window, and
+// each zone's fading gap, each worked out once when first needed rather
+// than once per delay (in a buffer reused from check to check).
+type spreadRoute struct {
+	stops []spreadStopCheck
+	n     float64
+}
+
+// spreadStopCheck is one stop of a spreadRoute: the group is there j
+// minutes after its entry with chance p[j-j0] (NaN: not worked out yet),
+// for j0 <= j < j1.
+type spreadStopCheck struct {
+	st       spreadStop
+	mu, vr   []float64
+	j0, j1   int
+	p        []float64
+	capacity float64
+	fade     *fadeTerms
+}
+
+// fadeTerms are a zone's gap to the estimate faded to each minute k,
+// g·exp(−k/w) (v[k], NaN: not worked out yet), kept only for a zone with
+// counted traffic: without, there is no gap, w is 0, and the term is
+// worked out each time as it always was.
+type fadeTerms struct {
+	g, w float64
+	v    []float64
+}
+
+func (f *fadeTerms) at(k int) float64 {
+	if f.v == nil {
+		return f.g * math.Exp(-float64(k)/f.w)
+	}
+	if math.IsNaN(f.v[k]) {
+		f.v[k] = f.g * math.Exp(-float64(k)/f.w)
+	}
+	return f.v[k]
+}
+
+// newSpreadRoute prepares the spread check of n visitors on the stops sp
+// against the projection c, with the gaps and their fading times (zones
+// missing: none) and the zones' capacities; buf is reused for its
+// figures (the buffer grown, if it had to be, is returned).
+func newSpreadRoute(sp []spreadStop, c *spreadCache, gap, fade, capy map[string]float64, n int, buf []float64) (*spreadRoute, []float64) {
+	r := &spreadRoute{n: float64(n)}
+	terms := map[string]*fadeTerms{}
+	need := 0
+	for _, st := range sp {
+		if mu := c.mean[st.Zone]; mu != nil {
+			lo, hi := st.window()
+			need += max(int(math.Ceil(hi))-int(math.Ceil(lo)), 0)
+			if _, ok := terms[st.Zone]; !ok {
+				terms[st.Zone] = nil
+				if fade[st.Zone] != 0 {
+					need += len(mu)
+				}
+			}
+		}
+	}
+	if cap(buf) < need {
+		buf = make([]float64, need)
+	}
+	free := buf[:need]
+	take := func(n int) []float64 {
+		v := free[:n:n]
+		free = free[n:]
+		for i := range v {
+			v[i] = math.NaN()
+		}
+		return v
+	}
 	for _, st := range sp {
 		mu, vr := c.mean[st.Zone], c.vari[st.Zone]
 		if mu == nil {
 			continue
 		}
+		ft := terms[st.Zone]
+		if ft == nil {
+			ft = &fadeTerms{g: gap[st.Zone], w: fade[st.Zone]}
+			if ft.w != 0 {
+				ft.v = take(len(mu))
+			}
+			terms[st.Zone] = ft
+		}
 		lo, hi := st.window()
-		k0, k1 := max(int(math.Ceil(lo))+d, 0), min(int(math.Ceil(hi))+d, len(mu))
-		g, w := gap[st.Zone], fade[st.Zone]
+		j0, j1 := int(math.Ceil(lo)), int(math.Ceil(hi))
+		r.stops = append(r.stops, spreadStopCheck{st: st, mu: mu, vr: vr, j0: j0, j1: j1, p: take(max(j1-j0, 0)), capacity: capy[st.Zone], fade: ft})
+	}
+	return r, buf
+}
+
+// check reports whether the group starting d minutes from now keeps every
+// zone on its route within capacity at meterZ standard deviations; if
+// not, the zone and the minute from now at which it would not.
+func (r *spreadRoute) check(d int) (string, int, bool) {
+	fn := r.n
+	for i := range r.stops {
+		st := &r.stops[i]
+		k0, k1 := max(st.j0+d, 0), min(st.j1+d, len(st.mu))
 		for k := k0; k < k1; k++ {
-			p := st.at(float64(k - d))
+			j := k - d - st.j0
+			if math.IsNaN(st.p[j]) {
+				st.p[j] = st.st.at(float64(k - d))
+			}
+			p := st.p[j]
 			if p < spreadMinShare {
 				continue // the group adds next to nothing here
 			}
-			m := max(mu[k]+g*math.Exp(-float64(k)/w), 0) + fn*p
-			v := vr[k] + fn*fn*p*(1-p)
-			if m+meterZ*math.Sqrt(v) > capy[st.Zone] {
-				return st.Zone, k, false
+			m := max(st.mu[k]+st.fade.at(k), 0) + fn*p
+			v := st.vr[k] + fn*fn*p*(1-p)
+			if m+meterZ*math.Sqrt(v) > st.capacity {
+				return st.st.Zone, k, false
 			}
 		}
 	}

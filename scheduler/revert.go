@@ -32,6 +32,7 @@ func (s *State) TickMark() TickMark { return TickMark{s.lastTick} }
 // as Restore would build it from the store, for those records.
 func (s *State) Revert(effects []Effect, durable Snapshot, tick *TickMark) {
 	s.bookings.flush()
+	s.meterGen++ // forecast_memo.go
 	if tick != nil {
 		s.lastTick = tick.last
 	}

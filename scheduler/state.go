@@ -64,6 +64,10 @@ type State struct {
 	// projBuf is the forecast's buffer, reused from call to call
 	// (forecast.go: projection).
 	projBuf []float64
+	// meterGen counts the changes to what the metering check reads, and
+	// memo keeps its verdicts while it is unchanged (forecast_memo.go).
+	meterGen uint64
+	memo     meterMemo
 }
 
 type idemKey struct{ operator, key string }

@@ -226,7 +226,7 @@ func (s *State) project(now time.Time, h int, expected bool, zones []string, sta
 			stays[id] = w
 		}
 		for k := range h {
-			v[k] = max(v[k]+gap*math.Exp(-float64(k)/w), 0)
+			v[k] = max(v[k]+fadedGap(gap, w, k), 0)
 		}
 	}
 	for _, id := range ids {
@@ -397,7 +397,7 @@ func (s *State) meterVerdict(now time.Time, b *Booking, r *Route, n int) (Metere
 			// The stays' spread (forecast_spread.go).
 			if z, k, fits := spread.check(d); !fits {
 				if d == 0 {
-					m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = z, now.Add(time.Duration(k)*time.Minute), int(math.Round(sc.mean[z][k]+gap[z]*math.Exp(-float64(k)/fade[z]))), int(thr[z])
+					m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = z, now.Add(time.Duration(k)*time.Minute), int(math.Round(sc.mean[z][k]+fadedGap(gap[z], fade[z], k))), int(thr[z])
 				}
 				continue
 			}

@@ -80,7 +80,7 @@ func meterCheckRef(s *State, now time.Time, b *Booking, r *Route, n int) (Metere
 		if ok {
 			if z, k, fits := spreadFits(d); !fits {
 				if d == 0 {
-					m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = z, now.Add(time.Duration(k)*time.Minute), int(math.Round(sc.mean[z][k]+gap[z]*math.Exp(-float64(k)/fade[z]))), int(thr[z])
+					m.Zone, m.ZoneAt, m.Forecast, m.HoldAt = z, now.Add(time.Duration(k)*time.Minute), int(math.Round(sc.mean[z][k]+fadedGap(gap[z], fade[z], k))), int(thr[z])
 				}
 				continue
 			}
@@ -111,7 +111,7 @@ func spreadCheckRef(sp []spreadStop, c *spreadCache, gap, fade, capy map[string]
 			if p < spreadMinShare {
 				continue
 			}
-			m := max(mu[k]+g*math.Exp(-float64(k)/w), 0) + fn*p
+			m := max(mu[k]+fadedGap(g, w, k), 0) + fn*p
 			v := vr[k] + fn*fn*p*(1-p)
 			if m+meterZ*math.Sqrt(v) > capy[st.Zone] {
 				return st.Zone, k, false

@@ -247,8 +247,9 @@ type spreadStopCheck struct {
 
 // fadeTerms are a zone's gap to the estimate faded to each minute k,
 // g·exp(−k/w) (v[k], NaN: not worked out yet), kept only for a zone with
-// counted traffic: without, there is no gap, w is 0, and the term is
-// worked out each time as it always was.
+// counted traffic: without, there is no gap (w is 0) and the term is 0 —
+// not 0·exp(−0/0), a NaN that no comparison binds
+// (TestSpreadCheckBindsAtMinuteZeroWithoutCounters).
 type fadeTerms struct {
 	g, w float64
 	v    []float64
@@ -256,12 +257,21 @@ type fadeTerms struct {
 
 func (f *fadeTerms) at(k int) float64 {
 	if f.v == nil {
-		return f.g * math.Exp(-float64(k)/f.w)
+		return fadedGap(f.g, f.w, k)
 	}
 	if math.IsNaN(f.v[k]) {
-		f.v[k] = f.g * math.Exp(-float64(k)/f.w)
+		f.v[k] = fadedGap(f.g, f.w, k)
 	}
 	return f.v[k]
+}
+
+// fadedGap is a gap g fading over w minutes, k minutes on: g·exp(−k/w),
+// and 0 without a fading time (a zone with no counted traffic has no gap).
+func fadedGap(g, w float64, k int) float64 {
+	if w == 0 {
+		return 0
+	}
+	return g * math.Exp(-float64(k)/w)
 }
 
 // newSpreadRoute prepares the spread check of n visitors on the stops sp

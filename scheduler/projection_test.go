@@ -88,7 +88,7 @@ func projectionRef(s *State, now time.Time, h int, expected bool) map[string][]f
 		gap := float64(s.Live(zc.ID)) - v[0]
 		w := s.meanStay(now, zc.ID)
 		for k := range h {
-			v[k] = max(v[k]+gap*math.Exp(-float64(k)/w), 0)
+			v[k] = max(v[k]+fadedGap(gap, w, k), 0)
 		}
 	}
 	for _, zc := range s.cfg.Zones {

@@ -35,15 +35,10 @@ func (s *Badger) LookupKey(hash string) (APIKey, error) {
 	}
 	var k APIKey
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(apiKeyKey(hash))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return decode(item.Key(), v, &k) })
+		var err error
+		k, err = getOne[APIKey](txn, apiKeyKey(hash))
+		return err
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return APIKey{}, ErrNotFound
-	}
 	if err != nil {
 		return APIKey{}, err
 	}

@@ -1,9 +1,6 @@
 package store
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/tafweej/tafweej/scheduler"
@@ -75,17 +72,9 @@ func getRecord[T any](txn *badger.Txn, seen map[string]bool, key []byte, out *[]
 		return nil
 	}
 	seen[string(key)] = true
-	item, err := txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil
+	rec, ok, err := findOne[T](txn, key)
+	if ok {
+		*out = append(*out, rec)
 	}
-	if err != nil {
-		return fmt.Errorf("store: read record %q: %w", key, err)
-	}
-	var rec T
-	if err := item.Value(func(v []byte) error { return decode(key, v, &rec) }); err != nil {
-		return err
-	}
-	*out = append(*out, rec)
-	return nil
+	return err
 }

@@ -254,14 +254,9 @@ func (s *Badger) PutDelivery(d WebhookDelivery) error {
 func (s *Badger) Delivery(endpoint, id string) (WebhookDelivery, error) {
 	var d WebhookDelivery
 	err := s.view(func(txn *badger.Txn) error {
-		key := deliveryKey(endpoint, id)
-		item, err := txn.Get(key)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		return item.Value(func(val []byte) error { return decode(key, val, &d) })
+		var err error
+		d, err = getOne[WebhookDelivery](txn, deliveryKey(endpoint, id))
+		return err
 	})
 	return d, err
 }
@@ -286,14 +281,9 @@ func (s *Badger) PendingDeliveries() ([]WebhookDelivery, error) {
 func (s *Badger) Booking(id string) (scheduler.Booking, error) {
 	var b scheduler.Booking
 	err := s.view(func(txn *badger.Txn) error {
-		key := bookingKey(id)
-		item, err := txn.Get(key)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		return item.Value(func(val []byte) error { return decode(key, val, &b) })
+		var err error
+		b, err = getOne[scheduler.Booking](txn, bookingKey(id))
+		return err
 	})
 	return b, err
 }

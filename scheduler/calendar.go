@@ -34,8 +34,6 @@ func ParseClock(s string) (int, error) {
 	return h*60 + m, nil
 }
 
-func formatClock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
-
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

@@ -89,8 +89,8 @@ func (s *Badger) MoveToArchive(date string, batch int) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("store: archive date %q: %w", date, ErrNotFound)
 	}
-	moved := 0
-	for i, ids := range chunks(day.Pending, batch) {
+	moved, i := 0, 0
+	for ids := range slices.Chunk(day.Pending, batch) {
 		if archiveHook != nil {
 			if err := archiveHook(i); err != nil {
 				return moved, err
@@ -101,6 +101,7 @@ func (s *Badger) MoveToArchive(date string, batch int) (int, error) {
 			return moved, fmt.Errorf("store: archive date %q: %w", date, err)
 		}
 		moved += n
+		i++
 	}
 	day.Pending = nil
 	val, err := encode(&day)
@@ -155,16 +156,6 @@ func (s *Badger) moveBatch(date string, ids []string) (int, error) {
 		return nil
 	})
 	return n, err
-}
-
-func chunks(ids []string, n int) [][]string {
-	var out [][]string
-	for len(ids) > 0 {
-		k := min(n, len(ids))
-		out = append(out, ids[:k])
-		ids = ids[k:]
-	}
-	return out
 }
 
 func (s *Badger) archivedDay(date string) (day scheduler.ArchivedDay, ok bool, err error) {

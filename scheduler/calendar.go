@@ -34,6 +34,10 @@ func ParseClock(s string) (int, error) {
 	return h*60 + m, nil
 }
 
+// FormatClock writes minutes after midnight as "HH:MM" (1440 as "24:00",
+// the end of a window): ParseClock's inverse from 00:00 to 23:59.
+func FormatClock(m int) string { return clock(m) }
+
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {

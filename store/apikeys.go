@@ -28,21 +28,7 @@ func (s *Badger) LookupKey(hash string) (APIKey, error) {
 	if hash == "" {
 		return APIKey{}, ErrNotFound
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return APIKey{}, ErrClosed
-	}
-	var k APIKey
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		k, err = getOne[APIKey](txn, apiKeyKey(hash))
-		return err
-	})
-	if err != nil {
-		return APIKey{}, err
-	}
-	return k, nil
+	return readOne[APIKey](s, apiKeyKey(hash))
 }
 
 // DeleteKey removes an API key, synced; ErrNotFound if there is none.

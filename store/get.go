@@ -22,6 +22,22 @@ func getOne[T any](txn *badger.Txn, key []byte) (T, error) {
 	return rec, err
 }
 
+// readOne is getOne in a read transaction of its own (ErrClosed once the
+// store is closed); the zero T with any error.
+func readOne[T any](s *Badger, key []byte) (T, error) {
+	var rec T
+	err := s.view(func(txn *badger.Txn) error {
+		var err error
+		rec, err = getOne[T](txn, key)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return rec, nil
+}
+
 // findOne is getOne for a record that may well be missing: ok is false,
 // and the error nil, when there is none.
 func findOne[T any](txn *badger.Txn, key []byte) (rec T, ok bool, err error) {

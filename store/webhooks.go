@@ -252,13 +252,7 @@ func (s *Badger) PutDelivery(d WebhookDelivery) error {
 
 // Delivery returns one delivery of an endpoint; ErrNotFound if none.
 func (s *Badger) Delivery(endpoint, id string) (WebhookDelivery, error) {
-	var d WebhookDelivery
-	err := s.view(func(txn *badger.Txn) error {
-		var err error
-		d, err = getOne[WebhookDelivery](txn, deliveryKey(endpoint, id))
-		return err
-	})
-	return d, err
+	return readOne[WebhookDelivery](s, deliveryKey(endpoint, id))
 }
 
 // Deliveries returns an endpoint's deliveries, oldest first.
@@ -279,13 +273,7 @@ func (s *Badger) PendingDeliveries() ([]WebhookDelivery, error) {
 // Booking returns the stored (last durable) version of a booking;
 // ErrNotFound if none.
 func (s *Badger) Booking(id string) (scheduler.Booking, error) {
-	var b scheduler.Booking
-	err := s.view(func(txn *badger.Txn) error {
-		var err error
-		b, err = getOne[scheduler.Booking](txn, bookingKey(id))
-		return err
-	})
-	return b, err
+	return readOne[scheduler.Booking](s, bookingKey(id))
 }
 
 func scanPrefix[T any](s *Badger, prefix []byte) ([]T, error) {

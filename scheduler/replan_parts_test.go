@@ -26,17 +26,7 @@ func TestReplanJobsApplyAFewStepsACommand(t *testing.T) {
 			s.SetReplanOffLoop(true)
 			s.SetReplanStep(tc.step)
 			now := time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location())
-			for d := range 3 {
-				date := time.Date(2026, 12, 1+d, 0, 0, 0, 0, cfg.Location()).Format(time.DateOnly)
-				for i := range 10 * (d + 1) {
-					res, _ := s.Apply(now, Book{ID: fmt.Sprintf("b%d-%02d", d, i), Operator: fmt.Sprintf("op%d", i%5), Request: BookingRequest{
-						Date: date, Route: "main", PartySize: 20, Window: Window{From: hm(8, 0), To: hm(10, 0)}}})
-					if res.Err != nil {
-						t.Fatal(res.Err)
-					}
-				}
-			}
-			if res, _ := s.Apply(now, Close{ID: "flood", Zones: []string{"siq"}, Reason: "flood", Until: time.Date(2026, 12, 4, 0, 0, 0, 0, cfg.Location())}); res.Err != nil {
+			if res, _ := closeThreeBookedDates(t, s, now); res.Err != nil {
 				t.Fatal(res.Err)
 			}
 			st := ApplyStep{Closure: "flood"}
@@ -62,4 +52,22 @@ func TestReplanJobsApplyAFewStepsACommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// closeThreeBookedDates books 10, 20 and 30 groups of 20 on the main trail
+// on 1, 2 and 3 December, then closes the Siq over those dates ("flood").
+func closeThreeBookedDates(t *testing.T, s *State, now time.Time) (Result, []Effect) {
+	t.Helper()
+	loc := s.Config().Location()
+	for d := range 3 {
+		date := time.Date(2026, 12, 1+d, 0, 0, 0, 0, loc).Format(time.DateOnly)
+		for i := range 10 * (d + 1) {
+			res, _ := s.Apply(now, Book{ID: fmt.Sprintf("b%d-%02d", d, i), Operator: fmt.Sprintf("op%d", i%5), Request: BookingRequest{
+				Date: date, Route: "main", PartySize: 20, Window: Window{From: hm(8, 0), To: hm(10, 0)}}})
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+		}
+	}
+	return s.Apply(now, Close{ID: "flood", Zones: []string{"siq"}, Reason: "flood", Until: time.Date(2026, 12, 4, 0, 0, 0, 0, loc)})
 }

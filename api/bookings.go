@@ -58,9 +58,6 @@ func scope(p *principal) string {
 	return ""
 }
 
-// formatClock writes minutes after midnight as "HH:MM" (1440 as "24:00").
-func formatClock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
-
 // parseWindow reads an "HH:MM"-"HH:MM" window; To may be "24:00".
 func parseWindow(w Window) (scheduler.Window, *apiError) {
 	from, err := scheduler.ParseClock(w.From)
@@ -84,7 +81,7 @@ func parseWindow(w Window) (scheduler.Window, *apiError) {
 func (s *Server) view(b scheduler.Booking, withTicket bool) Booking {
 	v := Booking{
 		ID: b.ID, Operator: b.Operator, Date: b.Date, Route: b.Route, PartySize: b.PartySize,
-		Window:   Window{From: formatClock(b.Window.From), To: formatClock(b.Window.To)},
+		Window:   Window{From: scheduler.FormatClock(b.Window.From), To: scheduler.FormatClock(b.Window.To)},
 		Language: b.Language, Guide: b.Guide, Reference: b.Reference,
 		Slot: b.Slot.In(s.loc), Gate: b.Gate, Status: b.Status, Admitted: b.Admitted, Reason: b.Reason,
 		CreatedAt: b.CreatedAt.In(s.loc), UpdatedAt: b.UpdatedAt.In(s.loc), Version: b.Version,

@@ -73,13 +73,13 @@ func planRequestHash(req scheduler.BookingRequest, preferred int) string {
 func (s *Server) requestView(q scheduler.Request, b *scheduler.Booking) Request {
 	v := Request{
 		ID: q.ID, Operator: q.Operator, Date: q.Date, Route: q.Route, PartySize: q.PartySize,
-		Window:   Window{From: formatClock(q.Window.From), To: formatClock(q.Window.To)},
+		Window:   Window{From: scheduler.FormatClock(q.Window.From), To: scheduler.FormatClock(q.Window.To)},
 		Language: q.Language, Guide: q.Guide, Reference: q.Reference,
 		Status: q.Status, Reason: q.Reason,
 		CreatedAt: q.CreatedAt.In(s.loc), UpdatedAt: q.UpdatedAt.In(s.loc), Version: q.Version,
 	}
 	if q.Preferred != 0 {
-		v.Preferred = formatClock(q.Preferred)
+		v.Preferred = scheduler.FormatClock(q.Preferred)
 	}
 	if date, err := time.ParseInLocation(time.DateOnly, q.Date, s.loc); err == nil {
 		if cutoff, ok := s.cfg.RequestCutoff(date); ok {

@@ -35,13 +35,6 @@ import (
 // leaves the closure or cut recorded as applying: at start, reload queues
 // it again (resumeSteps) and the loop takes the jobs of what is left.
 
-// replanApplySteps is how many steps of bookings (Options.ReplanStep) one
-// ApplyReplan re-plans at most: without the planner, which runs off the
-// loop, a step's turn is short; with fewer bookings a command, a date's
-// plan is applied in more parts, and loses visitors (each part is checked
-// against first come alone).
-const replanApplySteps = 4
-
 // replanTries is how many off-loop runs a closure or cut gets before the
 // loop finishes it in steps.
 const replanTries = 3
@@ -128,15 +121,12 @@ jobs:
 				e.log.Debug("re-plan: date planned", "date", j.Date, "groups", j.Groups, "iterations", j.Options.Iterations, "took", time.Since(t0).Round(time.Millisecond))
 			}
 		}
-		// At most replanApplyMax steps of bookings a turn: a date with more
-		// takes more commands with the same plan, each checked against
-		// first come on its own (a date of a real site is one command).
-		n, chunk := 1, max(e.opts.ReplanStep*replanApplySteps, 0)
-		if chunk > 0 {
-			n = max((j.Groups+chunk-1)/chunk, 1)
-		}
-		for range n {
-			res, err := e.Do(ctx, scheduler.ApplyReplan{Step: st, Date: j.Date, Plan: plan, Max: chunk})
+		// At most j.Max bookings a turn (a few steps of Options.ReplanStep,
+		// ReplanJobs decides): a date with more takes more commands with
+		// the same plan, each checked against first come on its own (a
+		// date of a real site is one command).
+		for range j.Parts() {
+			res, err := e.Do(ctx, scheduler.ApplyReplan{Step: st, Date: j.Date, Plan: plan, Max: j.Max})
 			if err != nil {
 				e.log.Error("re-plan: a date not applied; taken again later", "closure", st.Closure, "cut", st.Cut, "date", j.Date, "err", err)
 				if ctx.Err() != nil {

@@ -34,7 +34,9 @@ func ParseClock(s string) (int, error) {
 	return h*60 + m, nil
 }
 
-func formatClock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
+// FormatClock writes minutes after midnight as "HH:MM" (1440 as "24:00",
+// the end of a window): ParseClock's inverse from 00:00 to 23:59.
+func FormatClock(m int) string { return clock(m) }
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

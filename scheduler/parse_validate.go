@@ -267,9 +267,9 @@ func (v *validator) clock(path, s string, slot int, onBoundary bool) int {
 	if onBoundary && slot > 0 && m%slot != 0 {
 		before := m - m%slot
 		after := before + slot
-		hint := fmt.Sprintf("e.g. %q", formatClock(before))
+		hint := fmt.Sprintf("e.g. %q", clock(before))
 		if after < 1440 {
-			hint += fmt.Sprintf(" or %q", formatClock(after))
+			hint += fmt.Sprintf(" or %q", clock(after))
 		}
 		v.addf(path, "time %q is not on a %d-minute slot boundary (accepted: %s)", s, slot, hint)
 	}
@@ -485,7 +485,7 @@ func (v *validator) evenings(c *Config, slot int, routes map[string]bool, routeO
 			last = m
 		}
 		if closing := v.clock(p+".close", e.Close, slot, false); closing >= 0 && last >= 0 && closing <= last {
-			v.addf(p+".close", "close %s is not after the last entry %s (accepted: a time after every entry)", e.Close, formatClock(last))
+			v.addf(p+".close", "close %s is not after the last entry %s (accepted: a time after every entry)", e.Close, clock(last))
 		}
 		pr := p + ".route"
 		switch {

@@ -83,14 +83,9 @@ func replanIterations(groups int) int {
 	return min(max(replanIterationsPerGroup*groups, replanMinIterations), replanMaxIterations)
 }
 
-// replan moves or cancels the active, not yet admitted bookings whose route
-// meets the closure: moved ones are rescheduled, the others cancelled, both
-// with the closure's reason.
-func (s *State) replan(now time.Time, cl *Closure) ([]Effect, ReplanCounts) {
-	return s.replanHit(now, cl, s.hitBy(cl))
-}
-
-// replanHit is replan on the closure's hit bookings, hitBy(cl).
+// replanHit moves or cancels hit, the active, not yet admitted bookings
+// whose route meets the closure (hitBy(cl)): moved ones are rescheduled,
+// the others cancelled, both with the closure's reason.
 func (s *State) replanHit(now time.Time, cl *Closure, hit []*Booking) ([]Effect, ReplanCounts) {
 	byDate := map[string][]*Booking{}
 	for _, b := range hit {

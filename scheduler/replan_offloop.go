@@ -67,10 +67,10 @@ const DefaultReplanBudget = 20000
 func (s *State) SetReplanOffLoop(on bool) { s.offLoop = on }
 
 // ReplanJob is the re-plan of one date of a closure or cut being applied,
-// to plan on any goroutine: PlanInstance(Instance, Options), then
-// ApplyReplan{Step, Date, Plan}. Err is set if the date's instance could
-// not be built (a configuration changed under stored bookings): apply it
-// with no plan.
+// to plan on any goroutine: PlanInstance(Instance, Options), then Parts()
+// times ApplyReplan{Step, Date, Plan, Max}. Err is set if the date's
+// instance could not be built (a configuration changed under stored
+// bookings): apply it with no plan.
 type ReplanJob struct {
 	Step     ApplyStep
 	Date     string
@@ -78,6 +78,26 @@ type ReplanJob struct {
 	Instance Instance
 	Options  PlanOptions
 	Err      error
+	// Max is the most bookings one ApplyReplan of the job re-plans
+	// (ApplyReplan.Max): replanApplySteps steps of SetReplanStep; 0, all
+	// of them in one.
+	Max int
+}
+
+// replanApplySteps is how many steps of bookings (SetReplanStep) one
+// ApplyReplan of a job re-plans at most: without the planner, which runs
+// off the loop, a step's turn is short; with fewer bookings a command, a
+// date's plan is applied in more parts, and loses visitors (each part is
+// checked against first come alone).
+const replanApplySteps = 4
+
+// Parts is how many ApplyReplan of Max bookings the job takes (at least
+// one): a date with more than Max takes more commands with the same plan.
+func (j ReplanJob) Parts() int {
+	if j.Max <= 0 {
+		return 1
+	}
+	return max((j.Groups+j.Max-1)/j.Max, 1)
 }
 
 // ApplyReplan applies the plan of one date of a closure or cut being
@@ -100,7 +120,8 @@ func (ApplyReplan) isCommand() {}
 // ReplanJobs lists the jobs of the closure or cut st names, if it is being
 // applied: one for each date whose queued bookings are still hit, in date
 // order, with the date's share of budget iterations (0 or less:
-// DefaultReplanBudget). It changes nothing but the derived queue (rebuilt
+// DefaultReplanBudget) and the most bookings an ApplyReplan of it takes
+// (ReplanJob.Max, Parts). It changes nothing but the derived queue (rebuilt
 // if missing). Errors are *Error: an unknown closure or cut, or a step
 // naming neither or both.
 func (s *State) ReplanJobs(now time.Time, st ApplyStep, budget int) ([]ReplanJob, error) {
@@ -138,7 +159,7 @@ func (s *State) ReplanJobs(now time.Time, st ApplyStep, budget int) ([]ReplanJob
 	var jobs []ReplanJob
 	for _, date := range dates {
 		hit := byDate[date]
-		j := ReplanJob{Step: st, Date: date, Groups: len(hit)}
+		j := ReplanJob{Step: st, Date: date, Groups: len(hit), Max: s.stepSize * replanApplySteps}
 		j.Instance, j.Err = s.replanInstance(now, date, hit)
 		share := int(int64(budget) * int64(len(hit)) / int64(groups))
 		j.Options.Iterations = min(max(share, replanMinIterations), replanIterations(len(hit)))

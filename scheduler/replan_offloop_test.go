@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -178,17 +177,7 @@ func TestReplanJobsShareOneBudget(t *testing.T) {
 	s := New(cfg)
 	s.SetReplanOffLoop(true)
 	now := time.Date(2026, 11, 29, 10, 0, 0, 0, cfg.Location())
-	for d := range 3 {
-		date := time.Date(2026, 12, 1+d, 0, 0, 0, 0, cfg.Location()).Format(time.DateOnly)
-		for i := range 10 * (d + 1) {
-			res, _ := s.Apply(now, Book{ID: fmt.Sprintf("b%d-%02d", d, i), Operator: fmt.Sprintf("op%d", i%5), Request: BookingRequest{
-				Date: date, Route: "main", PartySize: 20, Window: Window{From: hm(8, 0), To: hm(10, 0)}}})
-			if res.Err != nil {
-				t.Fatal(res.Err)
-			}
-		}
-	}
-	res, effects := s.Apply(now, Close{ID: "flood", Zones: []string{"siq"}, Reason: "flood", Until: time.Date(2026, 12, 4, 0, 0, 0, 0, cfg.Location())})
+	res, effects := closeThreeBookedDates(t, s, now)
 	if res.Err != nil || !res.Closure.Applying {
 		t.Fatalf("close: %v, applying %v", res.Err, res.Closure != nil && res.Closure.Applying)
 	}

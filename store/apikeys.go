@@ -28,26 +28,7 @@ func (s *Badger) LookupKey(hash string) (APIKey, error) {
 	if hash == "" {
 		return APIKey{}, ErrNotFound
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return APIKey{}, ErrClosed
-	}
-	var k APIKey
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(apiKeyKey(hash))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return decode(item.Key(), v, &k) })
-	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return APIKey{}, ErrNotFound
-	}
-	if err != nil {
-		return APIKey{}, err
-	}
-	return k, nil
+	return readOne[APIKey](s, apiKeyKey(hash))
 }
 
 // DeleteKey removes an API key, synced; ErrNotFound if there is none.

@@ -89,8 +89,8 @@ func (s *Badger) MoveToArchive(date string, batch int) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("store: archive date %q: %w", date, ErrNotFound)
 	}
-	moved := 0
-	for i, ids := range chunks(day.Pending, batch) {
+	moved, i := 0, 0
+	for ids := range slices.Chunk(day.Pending, batch) {
 		if archiveHook != nil {
 			if err := archiveHook(i); err != nil {
 				return moved, err
@@ -101,6 +101,7 @@ func (s *Badger) MoveToArchive(date string, batch int) (int, error) {
 			return moved, fmt.Errorf("store: archive date %q: %w", date, err)
 		}
 		moved += n
+		i++
 	}
 	day.Pending = nil
 	val, err := encode(&day)
@@ -157,35 +158,12 @@ func (s *Badger) moveBatch(date string, ids []string) (int, error) {
 	return n, err
 }
 
-func chunks(ids []string, n int) [][]string {
-	var out [][]string
-	for len(ids) > 0 {
-		k := min(n, len(ids))
-		out = append(out, ids[:k])
-		ids = ids[k:]
-	}
-	return out
-}
-
 func (s *Badger) archivedDay(date string) (day scheduler.ArchivedDay, ok bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		day, ok, err = getArchivedDay(txn, date)
+		day, ok, err = findOne[scheduler.ArchivedDay](txn, archiveDayKey(date))
 		return err
 	})
 	return day, ok, err
-}
-
-func getArchivedDay(txn *badger.Txn, date string) (scheduler.ArchivedDay, bool, error) {
-	var day scheduler.ArchivedDay
-	item, err := txn.Get(archiveDayKey(date))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return day, false, nil
-	}
-	if err != nil {
-		return day, false, err
-	}
-	err = item.Value(func(v []byte) error { return decode(item.Key(), v, &day) })
-	return day, err == nil, err
 }
 
 func (s *Badger) ArchivedDays() ([]scheduler.ArchivedDay, error) {
@@ -228,7 +206,7 @@ func (s *Badger) ArchivedBookings(date string) ([]scheduler.Booking, bool, error
 		ok  bool
 	)
 	err := s.db.View(func(txn *badger.Txn) error {
-		day, found, err := getArchivedDay(txn, date)
+		day, found, err := findOne[scheduler.ArchivedDay](txn, archiveDayKey(date))
 		if err != nil || !found {
 			return err
 		}
@@ -239,7 +217,7 @@ func (s *Badger) ArchivedBookings(date string) ([]scheduler.Booking, bool, error
 		// Bookings not moved yet are still live keys: the same read
 		// transaction sees each under one key only.
 		for _, id := range day.Pending {
-			b, found, err := getBooking(txn, bookingKey(id))
+			b, found, err := findOne[scheduler.Booking](txn, bookingKey(id))
 			if err != nil {
 				return err
 			}
@@ -275,24 +253,20 @@ func (s *Badger) ArchivedBooking(id string) (scheduler.Booking, bool, error) {
 		ok bool
 	)
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(archiveIndexKey(id))
-		if err == nil {
-			var idx archiveIndex
-			if err := item.Value(func(v []byte) error { return decode(item.Key(), v, &idx) }); err != nil {
-				return err
-			}
-			b, ok, err = getBooking(txn, archivedKey(idx.Date, id))
+		idx, moved, err := findOne[archiveIndex](txn, archiveIndexKey(id))
+		if err != nil {
 			return err
 		}
-		if !errors.Is(err, badger.ErrKeyNotFound) {
+		if moved {
+			b, ok, err = findOne[scheduler.Booking](txn, archivedKey(idx.Date, id))
 			return err
 		}
 		// Not moved yet: a live key of an archived date.
-		live, found, err := getBooking(txn, bookingKey(id))
+		live, found, err := findOne[scheduler.Booking](txn, bookingKey(id))
 		if err != nil || !found {
 			return err
 		}
-		day, archived, err := getArchivedDay(txn, live.Date)
+		day, archived, err := findOne[scheduler.ArchivedDay](txn, archiveDayKey(live.Date))
 		if _, pending := slices.BinarySearch(day.Pending, id); archived && pending {
 			b, ok = live, true
 		}
@@ -302,19 +276,6 @@ func (s *Badger) ArchivedBooking(id string) (scheduler.Booking, bool, error) {
 		return scheduler.Booking{}, false, fmt.Errorf("store: archived booking %q: %w", id, err)
 	}
 	return b, ok, nil
-}
-
-func getBooking(txn *badger.Txn, key []byte) (scheduler.Booking, bool, error) {
-	var b scheduler.Booking
-	item, err := txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return b, false, nil
-	}
-	if err != nil {
-		return b, false, err
-	}
-	err = item.Value(func(v []byte) error { return decode(item.Key(), v, &b) })
-	return b, err == nil, err
 }
 
 // dropArchived removes from bookings (sorted by id, as Load reads them)

@@ -65,94 +65,112 @@ type op struct{ key, val []byte }
 func encodeEffects(effects []scheduler.Effect) ([]op, error) {
 	ops := make([]op, 0, len(effects))
 	for i, e := range effects {
-		var (
-			key []byte
-			rec any
-			bad string // what is wrong with the record's key, if anything
-		)
-		switch e := deref(e).(type) {
-		case nil:
-			return nil, fmt.Errorf("store: effect %d: nil effect", i)
-		case scheduler.Event:
-			continue
-		case scheduler.PutBooking:
-			key, rec = bookingKey(e.Booking.ID), &e.Booking
-			if e.Booking.ID == "" {
-				bad = "booking id is empty"
+		r := effectKey(e)
+		if r.kind == 0 {
+			switch d := deref(e).(type) {
+			case nil:
+				return nil, fmt.Errorf("store: effect %d: nil effect", i)
+			case scheduler.Event:
+				continue
+			default:
+				return nil, fmt.Errorf("store: effect %d: unknown effect type %T", i, d)
 			}
-		case scheduler.PutIdempotency:
-			key, rec = idempotencyKey(e.Record.Operator, e.Record.Key), &e.Record
-			bad = checkIdempotency(e.Record.Operator, e.Record.Key)
-		case scheduler.DeleteIdempotency:
-			key = idempotencyKey(e.Operator, e.Key)
-			bad = checkIdempotency(e.Operator, e.Key)
-		case scheduler.PutScan:
-			key, rec = scanKey(e.Record.ScanID), &e.Record
-			if e.Record.ScanID == "" {
-				bad = "scan id is empty"
-			}
-		case scheduler.DeleteScan:
-			key = scanKey(e.ScanID)
-			if e.ScanID == "" {
-				bad = "scan id is empty"
-			}
-		case scheduler.PutSensor:
-			key, rec = sensorKey(e.State.Sensor), &e.State
-			if e.State.Sensor == "" {
-				bad = "sensor is empty"
-			}
-		case scheduler.PutZone:
-			key, rec = zoneKey(e.State.Zone), &e.State
-			if e.State.Zone == "" {
-				bad = "zone is empty"
-			}
-		case scheduler.PutClosure:
-			key, rec = closureKey(e.Closure.ID), &e.Closure
-			if e.Closure.ID == "" {
-				bad = "closure id is empty"
-			}
-		case scheduler.PutRequest:
-			key, rec = requestKey(e.Request.ID), &e.Request
-			if e.Request.ID == "" {
-				bad = "request id is empty"
-			}
-		case scheduler.PutCut:
-			key, rec = cutKey(e.Cut.ID), &e.Cut
-			if e.Cut.ID == "" {
-				bad = "capacity cut id is empty"
-			}
-		case scheduler.PutMeter:
-			key, rec = meterKey(e.Group.Booking), &e.Group
-			if e.Group.Booking == "" {
-				bad = "held group's booking id is empty"
-			}
-		case scheduler.DeleteMeter:
-			key = meterKey(e.Booking)
-			if e.Booking == "" {
-				bad = "held group's booking id is empty"
-			}
-		case scheduler.PutArchivedDay:
-			key, rec = archiveDayKey(e.Day.Date), &e.Day
-			if e.Day.Date == "" {
-				bad = "archived date is empty"
-			}
-		default:
-			return nil, fmt.Errorf("store: effect %d: unknown effect type %T", i, e)
 		}
-		if bad != "" {
-			return nil, fmt.Errorf("store: effect %d (%T): %s", i, e, bad)
+		if r.bad != "" {
+			return nil, fmt.Errorf("store: effect %d (%T): %s", i, e, r.bad)
 		}
-		o := op{key: key}
-		if rec != nil {
-			val, err := encode(rec)
+		o := op{key: r.key}
+		if r.rec != nil {
+			val, err := encode(r.rec)
 			if err != nil {
-				return nil, fmt.Errorf("store: effect %d (%T): encode %q: %w", i, e, key, err)
+				return nil, fmt.Errorf("store: effect %d (%T): encode %q: %w", i, e, r.key, err)
 			}
 			o.val = val
 		}
 		ops = append(ops, o)
 	}
 	return ops, nil
+}
+
+// recordKind is the type of record an effect writes; 0 is none.
+type recordKind int
+
+const (
+	kindBooking recordKind = iota + 1
+	kindIdempotency
+	kindScan
+	kindSensor
+	kindZone
+	kindClosure
+	kindRequest
+	kindCut
+	kindMeter
+	kindArchivedDay
+)
+
+// effectRecord is what a record effect writes.
+type effectRecord struct {
+	kind recordKind // 0 for an event, a nil effect and an unknown type
+	key  []byte
+	rec  any    // the record to put; nil for a delete
+	bad  string // what is wrong with the record's key, if anything
+}
+
+// effectKey is the one place that knows which key each effect writes:
+// encodeEffects writes there and Records reads there. It accepts pointers to
+// effects too (deref).
+func effectKey(e scheduler.Effect) effectRecord {
+	var r effectRecord
+	switch e := deref(e).(type) {
+	case scheduler.PutBooking:
+		r = effectRecord{kind: kindBooking, key: bookingKey(e.Booking.ID), rec: &e.Booking}
+		r.bad = missing(e.Booking.ID, "booking id")
+	case scheduler.PutIdempotency:
+		r = effectRecord{kind: kindIdempotency, key: idempotencyKey(e.Record.Operator, e.Record.Key), rec: &e.Record}
+		r.bad = checkIdempotency(e.Record.Operator, e.Record.Key)
+	case scheduler.DeleteIdempotency:
+		r = effectRecord{kind: kindIdempotency, key: idempotencyKey(e.Operator, e.Key)}
+		r.bad = checkIdempotency(e.Operator, e.Key)
+	case scheduler.PutScan:
+		r = effectRecord{kind: kindScan, key: scanKey(e.Record.ScanID), rec: &e.Record}
+		r.bad = missing(e.Record.ScanID, "scan id")
+	case scheduler.DeleteScan:
+		r = effectRecord{kind: kindScan, key: scanKey(e.ScanID)}
+		r.bad = missing(e.ScanID, "scan id")
+	case scheduler.PutSensor:
+		r = effectRecord{kind: kindSensor, key: sensorKey(e.State.Sensor), rec: &e.State}
+		r.bad = missing(e.State.Sensor, "sensor")
+	case scheduler.PutZone:
+		r = effectRecord{kind: kindZone, key: zoneKey(e.State.Zone), rec: &e.State}
+		r.bad = missing(e.State.Zone, "zone")
+	case scheduler.PutClosure:
+		r = effectRecord{kind: kindClosure, key: closureKey(e.Closure.ID), rec: &e.Closure}
+		r.bad = missing(e.Closure.ID, "closure id")
+	case scheduler.PutRequest:
+		r = effectRecord{kind: kindRequest, key: requestKey(e.Request.ID), rec: &e.Request}
+		r.bad = missing(e.Request.ID, "request id")
+	case scheduler.PutCut:
+		r = effectRecord{kind: kindCut, key: cutKey(e.Cut.ID), rec: &e.Cut}
+		r.bad = missing(e.Cut.ID, "capacity cut id")
+	case scheduler.PutMeter:
+		r = effectRecord{kind: kindMeter, key: meterKey(e.Group.Booking), rec: &e.Group}
+		r.bad = missing(e.Group.Booking, "held group's booking id")
+	case scheduler.DeleteMeter:
+		r = effectRecord{kind: kindMeter, key: meterKey(e.Booking)}
+		r.bad = missing(e.Booking, "held group's booking id")
+	case scheduler.PutArchivedDay:
+		r = effectRecord{kind: kindArchivedDay, key: archiveDayKey(e.Day.Date), rec: &e.Day}
+		r.bad = missing(e.Day.Date, "archived date")
+	}
+	return r
+}
+
+// missing says that the id of a record is empty, if it is.
+func missing(id, what string) string {
+	if id == "" {
+		return what + " is empty"
+	}
+	return ""
 }
 
 func checkIdempotency(operator, key string) string {

@@ -1,9 +1,6 @@
 package store
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/dgraph-io/badger/v4"
 
 	"github.com/tafweej/tafweej/scheduler"
@@ -34,33 +31,28 @@ func (s *Badger) Records(effects []scheduler.Effect) (scheduler.Snapshot, error)
 	seen := map[string]bool{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, e := range effects {
+			r := effectKey(e)
 			var err error
-			switch e := deref(e).(type) {
-			case scheduler.PutBooking:
-				err = getRecord(txn, seen, bookingKey(e.Booking.ID), &snap.Bookings)
-			case scheduler.PutIdempotency:
-				err = getRecord(txn, seen, idempotencyKey(e.Record.Operator, e.Record.Key), &snap.Idempotency)
-			case scheduler.DeleteIdempotency:
-				err = getRecord(txn, seen, idempotencyKey(e.Operator, e.Key), &snap.Idempotency)
-			case scheduler.PutScan:
-				err = getRecord(txn, seen, scanKey(e.Record.ScanID), &snap.Scans)
-			case scheduler.DeleteScan:
-				err = getRecord(txn, seen, scanKey(e.ScanID), &snap.Scans)
-			case scheduler.PutSensor:
-				err = getRecord(txn, seen, sensorKey(e.State.Sensor), &snap.Sensors)
-			case scheduler.PutZone:
-				err = getRecord(txn, seen, zoneKey(e.State.Zone), &snap.Zones)
-			case scheduler.PutClosure:
-				err = getRecord(txn, seen, closureKey(e.Closure.ID), &snap.Closures)
-			case scheduler.PutRequest:
-				err = getRecord(txn, seen, requestKey(e.Request.ID), &snap.Requests)
-			case scheduler.PutCut:
-				err = getRecord(txn, seen, cutKey(e.Cut.ID), &snap.Cuts)
-			case scheduler.PutMeter:
-				err = getRecord(txn, seen, meterKey(e.Group.Booking), &snap.Meters)
-			case scheduler.DeleteMeter:
-				err = getRecord(txn, seen, meterKey(e.Booking), &snap.Meters)
-			}
+			switch r.kind {
+			case kindBooking:
+				err = getRecord(txn, seen, r.key, &snap.Bookings)
+			case kindIdempotency:
+				err = getRecord(txn, seen, r.key, &snap.Idempotency)
+			case kindScan:
+				err = getRecord(txn, seen, r.key, &snap.Scans)
+			case kindSensor:
+				err = getRecord(txn, seen, r.key, &snap.Sensors)
+			case kindZone:
+				err = getRecord(txn, seen, r.key, &snap.Zones)
+			case kindClosure:
+				err = getRecord(txn, seen, r.key, &snap.Closures)
+			case kindRequest:
+				err = getRecord(txn, seen, r.key, &snap.Requests)
+			case kindCut:
+				err = getRecord(txn, seen, r.key, &snap.Cuts)
+			case kindMeter:
+				err = getRecord(txn, seen, r.key, &snap.Meters)
+			} // archived days are not part of a Snapshot; events have no record
 			if err != nil {
 				return err
 			}
@@ -80,17 +72,9 @@ func getRecord[T any](txn *badger.Txn, seen map[string]bool, key []byte, out *[]
 		return nil
 	}
 	seen[string(key)] = true
-	item, err := txn.Get(key)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil
+	rec, ok, err := findOne[T](txn, key)
+	if ok {
+		*out = append(*out, rec)
 	}
-	if err != nil {
-		return fmt.Errorf("store: read record %q: %w", key, err)
-	}
-	var rec T
-	if err := item.Value(func(v []byte) error { return decode(key, v, &rec) }); err != nil {
-		return err
-	}
-	*out = append(*out, rec)
-	return nil
+	return err
 }

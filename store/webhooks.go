@@ -252,18 +252,7 @@ func (s *Badger) PutDelivery(d WebhookDelivery) error {
 
 // Delivery returns one delivery of an endpoint; ErrNotFound if none.
 func (s *Badger) Delivery(endpoint, id string) (WebhookDelivery, error) {
-	var d WebhookDelivery
-	err := s.view(func(txn *badger.Txn) error {
-		key := deliveryKey(endpoint, id)
-		item, err := txn.Get(key)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		return item.Value(func(val []byte) error { return decode(key, val, &d) })
-	})
-	return d, err
+	return readOne[WebhookDelivery](s, deliveryKey(endpoint, id))
 }
 
 // Deliveries returns an endpoint's deliveries, oldest first.
@@ -284,18 +273,7 @@ func (s *Badger) PendingDeliveries() ([]WebhookDelivery, error) {
 // Booking returns the stored (last durable) version of a booking;
 // ErrNotFound if none.
 func (s *Badger) Booking(id string) (scheduler.Booking, error) {
-	var b scheduler.Booking
-	err := s.view(func(txn *badger.Txn) error {
-		key := bookingKey(id)
-		item, err := txn.Get(key)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		return item.Value(func(val []byte) error { return decode(key, val, &b) })
-	})
-	return b, err
+	return readOne[scheduler.Booking](s, bookingKey(id))
 }
 
 func scanPrefix[T any](s *Badger, prefix []byte) ([]T, error) {

@@ -137,12 +137,6 @@ func LoadOrCreateKey(path string) (key ed25519.PrivateKey, created bool, err err
 	return priv, true, nil
 }
 
-// PublicPEM encodes a public key as PEM, for gate devices.
-func PublicPEM(pub ed25519.PublicKey) []byte {
-	der, _ := x509.MarshalPKIXPublicKey(pub)
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
-
 // QR renders a ticket code as a PNG QR code.
 func QR(code string) ([]byte, error) {
 	q, err := qrcode.NewWith(code, qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))

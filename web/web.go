@@ -190,7 +190,7 @@ func (h *handler) site(w http.ResponseWriter, r *http.Request) {
 	out := Site{Site: cfg.Site, Name: cfg.Name, TimeZone: cfg.TimeZone, SlotMinutes: cfg.SlotMinutes, Now: now,
 		Gates: []Place{}, Zones: []Place{}}
 	if open, last, closing, ok := cfg.HoursOn(now); ok {
-		out.Today = &Hours{Date: now.Format(time.DateOnly), Open: clock(open), LastEntry: clock(last), Close: clock(closing)}
+		out.Today = &Hours{Date: now.Format(time.DateOnly), Open: scheduler.FormatClock(open), LastEntry: scheduler.FormatClock(last), Close: scheduler.FormatClock(closing)}
 	}
 	for _, g := range cfg.Gates {
 		out.Gates = append(out.Gates, Place{ID: g.ID, Name: g.Name, Capacity: g.WaveCapacity})
@@ -216,8 +216,6 @@ func requestWindow(cfg *scheduler.Config, now time.Time) *RequestWindow {
 	}
 	return out
 }
-
-func clock(min int) string { return fmt.Sprintf("%02d:%02d", min/60, min%60) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")

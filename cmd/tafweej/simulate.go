@@ -87,7 +87,7 @@ deterministic for a --seed; the service's answers decide the rest.`,
 	fl.IntVar(&f.groups, "groups", 0, "groups in the day, walk-ins included (default 150, 36 with --quick)")
 	fl.DurationVar(&f.duration, "duration", 0, "simulated time to play (default: until the site closes, 2h with --quick)")
 	fl.BoolVar(&f.quick, "quick", false, "a short day for smoke tests: few groups arriving within the hour, 2 simulated hours")
-	fl.Float64Var(&f.dwellFactor, "dwell-factor", 1, "visitors stay this many times the configured time in each zone (with spread of a third either way)")
+	fl.Float64Var(&f.dwellFactor, "dwell-factor", simulate.DefaultDwellFactor, "visitors stay this many times the configured time in each zone (with spread of a third either way)")
 	fl.Float64Var(&f.lateShare, "late-share", simulate.DefaultLateShare, "share of groups that come late within their grace (0 to 0.8)")
 	fl.Float64Var(&f.counterNoise, "counter-noise", simulate.DefaultCounterNoise, "share of passages a people counter miscounts by one (0 to 0.5)")
 	fl.IntVar(&f.lostBurst, "lost-burst", simulate.DefaultLostBurst, "counter messages lost in the one burst of lost messages (0: none)")
@@ -99,11 +99,7 @@ deterministic for a --seed; the service's answers decide the rest.`,
 func runSimulation(ctx context.Context, g *globals, f *simFlags, out, errw io.Writer) error {
 	o := simulate.Options{NATSURL: f.natsURL, Date: f.date, AlertAt: f.alertAt, Seed: f.seed, Speed: f.speed,
 		Operators: f.operators, Groups: f.groups, Duration: f.duration, Quick: f.quick, JSON: g.json,
-		DwellFactor: f.dwellFactor, LateShare: &f.lateShare, CounterNoise: &f.counterNoise, LostBurst: &f.lostBurst, NoReboot: !f.reboot}
-	if f.dwellFactor == 0 {
-		// 0 is the Options' default (1): refuse it on the command line.
-		return usagef("e.g. --dwell-factor 1.3: visitors stay 30% longer than configured", "--dwell-factor 0 must be above 0 and at most 5")
-	}
+		DwellFactor: &f.dwellFactor, LateShare: &f.lateShare, CounterNoise: &f.counterNoise, LostBurst: &f.lostBurst, NoReboot: !f.reboot}
 	if err := simUsage(o.Check()); err != nil {
 		return err
 	}

@@ -54,7 +54,6 @@ type Sizes struct {
 	Scans          []int `json:"scans"`           // scans per repetition at 1, 10, 100 gates
 	BookingsSerial int   `json:"bookings_serial"` // HTTP bookings at concurrency 1
 	BookingsPar    int   `json:"bookings_par"`    // HTTP bookings at concurrency 64
-	RawWrites      int   `json:"raw_writes"`      // unused: the bookings' limits are measured on as many writes as bookings, interleaved
 	Stored         int   `json:"stored"`          // bookings stored for the recovery
 	Hajj           bool  `json:"hajj"`            // plan the Hajj-sized day
 	// HajjQuality compares the Hajj-sized day's plan with CBC too.
@@ -73,10 +72,10 @@ type Sizes struct {
 func SizesFor(quick bool) Sizes {
 	if quick {
 		return Sizes{Counters: 1000, Scans: []int{100, 300, 600}, BookingsSerial: 100, BookingsPar: 600,
-			RawWrites: 200, Stored: 50_000, Hajj: false, HajjQuality: false, ClusterBookings: 600}
+			Stored: 50_000, Hajj: false, HajjQuality: false, ClusterBookings: 600}
 	}
 	return Sizes{Counters: 5000, Scans: []int{500, 900, 900}, BookingsSerial: 500, BookingsPar: 5000,
-		RawWrites: 1000, Stored: 1_000_000, Hajj: true, HajjQuality: true, ClusterBookings: 5000}
+		Stored: 1_000_000, Hajj: true, HajjQuality: true, ClusterBookings: 5000}
 }
 
 // Figure is one measured figure.

@@ -17,7 +17,7 @@ import (
 // -race), so that the default suite checks the whole report in about a
 // minute; the --quick sizes are the CLI's (`make bench-quick` runs them).
 var smallSizes = Sizes{Counters: 100, Scans: []int{20, 50, 100}, BookingsSerial: 20, BookingsPar: 128,
-	RawWrites: 50, Stored: 2000, CBCSeconds: QuickCBCSeconds, PlanIterations: 30_000}
+	Stored: 2000, CBCSeconds: QuickCBCSeconds, PlanIterations: 30_000}
 
 // TestRunReportsEveryFigure runs the bench on the real service, on small
 // sizes, and checks the report: every row, every figure measured and

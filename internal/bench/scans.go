@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -123,7 +124,7 @@ func benchScans(ctx context.Context, env *benchEnv, gates, n, reps, level int, l
 	}
 	if admitted < total {
 		var other []string
-		for _, k := range slices.Sorted(mapsKeys(decisions)) {
+		for _, k := range slices.Sorted(maps.Keys(decisions)) {
 			if k != "admit/ok" {
 				other = append(other, fmt.Sprintf("%s %d", k, decisions[k]))
 			}
@@ -242,16 +243,6 @@ func chunks(reqs [][]byte, gates int) [][][]byte {
 		i += m
 	}
 	return out
-}
-
-func mapsKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // requestBench sends reqs from workers goroutines, each sending its next

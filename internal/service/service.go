@@ -432,9 +432,6 @@ func (s *Service) Signer() *tickets.Signer { return s.signer }
 // Conn is the service's own NATS connection (the one its adapters use).
 func (s *Service) Conn() *nats.Conn { return s.nc }
 
-// Config is the site configuration the service runs.
-func (s *Service) Config() *scheduler.Config { return s.cfg }
-
 // newDeviceRegistry opens the registry of NATS devices; auth is the
 // embedded server's users (nil with an external server, whose users
 // 'tafweej devices export' writes).

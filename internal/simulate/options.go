@@ -49,8 +49,8 @@ type Options struct {
 	// JSON prints the summary as JSON.
 	JSON bool
 	// DwellFactor: visitors stay DwellFactor times the configured time
-	// in each zone, with spread; 0 means 1.
-	DwellFactor float64
+	// in each zone, with spread; nil means DefaultDwellFactor.
+	DwellFactor *float64
 	// LateShare is the share of groups that come late within their
 	// grace; nil means DefaultLateShare.
 	LateShare *float64
@@ -134,6 +134,9 @@ func printJSON(w io.Writer, v any) error {
 // The world's deviations from the model and the devices' mishaps, with
 // their defaults (Options' zero values).
 const (
+	// DefaultDwellFactor: visitors stay the configured time in each zone
+	// (with spread).
+	DefaultDwellFactor = 1.0
 	// DefaultLateShare: 12% of the groups come late within their grace.
 	DefaultLateShare = 0.12
 	// DefaultCounterNoise: 6% of the passages a counter sees are
@@ -144,10 +147,10 @@ const (
 )
 
 func (o *Options) dwellFactor() float64 {
-	if o.DwellFactor == 0 {
-		return 1
+	if o.DwellFactor == nil {
+		return DefaultDwellFactor
 	}
-	return o.DwellFactor
+	return *o.DwellFactor
 }
 
 func (o *Options) lateShare() float64 {
@@ -173,7 +176,7 @@ func (o *Options) lostBurst() int {
 
 // checkWorld checks the figures of the simulated world.
 func (o *Options) checkWorld() error {
-	if f := o.DwellFactor; f != 0 && !(f > 0 && f <= 5) {
+	if f := o.dwellFactor(); !(f > 0 && f <= 5) {
 		return usagef("e.g. --dwell-factor 1.3: visitors stay 30% longer than configured", "--dwell-factor %v must be above 0 and at most 5", f)
 	}
 	if l := o.lateShare(); !(l >= 0 && l <= 0.8) {

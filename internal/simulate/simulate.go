@@ -260,7 +260,7 @@ func Run(ctx context.Context, o Options, out, errw io.Writer) error {
 	}
 	if !s.end.After(s.start) {
 		return fmt.Errorf("the service's time %s is past the site's closing time %s on %s: nothing to play\n  hint: start the service with --clock-start at the morning of a day",
-			now.Format("15:04"), simClock(closeM), s.day.Format(time.DateOnly))
+			now.Format("15:04"), scheduler.FormatClock(closeM), s.day.Format(time.DateOnly))
 	}
 	s.st.From, s.st.To = s.start, s.end
 
@@ -311,8 +311,6 @@ func simIsTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
-
-func simClock(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
 
 // alertTime is when the flood warning comes; zero for none.
 func (s *simulator) alertTime(open, closeM int) (time.Time, error) {
@@ -527,7 +525,7 @@ func simPick(rng *rand.Rand, items []string, weights []float64) string {
 func (s *simulator) window(from, to int) api.Window {
 	from = max(from, 0)
 	to = min(max(to, from+s.cfg.SlotMinutes), 24*60)
-	w := api.Window{From: simClock(from), To: simClock(to)}
+	w := api.Window{From: scheduler.FormatClock(from), To: scheduler.FormatClock(to)}
 	if to == 24*60 {
 		w.To = "24:00"
 	}

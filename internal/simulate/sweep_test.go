@@ -61,8 +61,9 @@ func TestWorldFlagsAreChecked(t *testing.T) {
 		o    Options
 		says []string
 	}{
-		{"dwell negative", Options{DwellFactor: -1}, []string{"--dwell-factor -1", "above 0 and at most 5"}},
-		{"dwell huge", Options{DwellFactor: 6}, []string{"--dwell-factor 6", "at most 5"}},
+		{"dwell negative", Options{DwellFactor: f(-1)}, []string{"--dwell-factor -1", "above 0 and at most 5"}},
+		{"dwell zero", Options{DwellFactor: f(0)}, []string{"--dwell-factor 0", "above 0 and at most 5"}},
+		{"dwell huge", Options{DwellFactor: f(6)}, []string{"--dwell-factor 6", "at most 5"}},
 		{"late negative", Options{LateShare: f(-0.1)}, []string{"--late-share -0.1", "between 0 and 0.8"}},
 		{"late too many", Options{LateShare: f(0.9)}, []string{"--late-share 0.9", "between 0 and 0.8"}},
 		{"noise", Options{CounterNoise: f(0.7)}, []string{"--counter-noise 0.7", "between 0 and 0.5"}},
@@ -82,7 +83,7 @@ func TestWorldFlagsAreChecked(t *testing.T) {
 			}
 		})
 	}
-	ok := Options{Speed: 100, DwellFactor: 1.3, LateShare: f(0.8), CounterNoise: f(0), LostBurst: n(0)}
+	ok := Options{Speed: 100, DwellFactor: f(1.3), LateShare: f(0.8), CounterNoise: f(0), LostBurst: n(0)}
 	if err := ok.Check(); err != nil {
 		t.Errorf("Check() of a valid world = %v", err)
 	}

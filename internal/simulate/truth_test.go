@@ -55,7 +55,7 @@ func checkConserved(t *testing.T, s *simulator, when string) {
 // closed zone is not entered while it is closed.
 func TestTruthConservesPeople(t *testing.T) {
 	for _, factor := range []float64{0.7, 1, 1.3, 2} {
-		s := testSimulator(t, Options{Speed: 1000, DwellFactor: factor, Seed: 7})
+		s := testSimulator(t, Options{Speed: 1000, DwellFactor: &factor, Seed: 7})
 		rng := rand.New(rand.NewPCG(1, 2))
 		routes := []string{"main", "monastery", "high-place", "back-trail"}
 		admitted := 0

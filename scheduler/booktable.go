@@ -190,6 +190,22 @@ func (t *bookTable) add(b *Booking) {
 // load stores a booking as restored (not hot). The id must be new.
 func (t *bookTable) load(b *Booking) { t.store(b) }
 
+// loadUnindexed is load without indexing the id, for the Restorer: the
+// records from a first one on are indexed together by indexFrom, before
+// anything looks an id up (the id must be new, also among them). It
+// returns the record's index.
+func (t *bookTable) loadUnindexed(b *Booking) int32 {
+	i := int32(len(t.recs)) // a restored table has no removed records to reuse
+	t.recs = append(t.recs, bookRec{})
+	t.pack(b, i)
+	d := t.dateOf(i)
+	t.byDate[d] = append(t.byDate[d], i)
+	return i
+}
+
+// indexFrom indexes the ids of records from on (loadUnindexed's).
+func (t *bookTable) indexFrom(from int32) { t.byID.addRun(t, from, int32(len(t.recs))) }
+
 func (t *bookTable) store(b *Booking) {
 	var i int32
 	if n := len(t.free); n > 0 {

@@ -62,12 +62,20 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 	s, cfg := r.s, r.cfg
 	loc := cfg.Location()
 	s.bookings.grow(len(bs))
+	// The records are indexed by id together (indexFrom), once the chunk
+	// is placed or before an id out of order is looked up.
+	unindexed := int32(len(s.bookings.recs))
+	defer func() { s.bookings.indexFrom(unindexed) }()
 	for i := range bs {
 		b := bs[i]
 		if b.ID > r.last {
 			r.last = b.ID
-		} else if s.bookings.has(b.ID) {
-			return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
+		} else {
+			s.bookings.indexFrom(unindexed)
+			unindexed = int32(len(s.bookings.recs))
+			if s.bookings.has(b.ID) {
+				return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
+			}
 		}
 		if _, ok := cfg.Route(b.Route); !ok {
 			return fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
@@ -82,7 +90,7 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
 			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
 		}
-		s.bookings.load(&b)
+		s.bookings.loadUnindexed(&b)
 	}
 	return nil
 }

@@ -190,21 +190,38 @@ func (t *bookTable) add(b *Booking) {
 // load stores a booking as restored (not hot). The id must be new.
 func (t *bookTable) load(b *Booking) { t.store(b) }
 
-// loadUnindexed is load without indexing the id, for the Restorer: the
-// records from a first one on are indexed together by indexFrom, before
-// anything looks an id up (the id must be new, also among them). It
+// loadUnindexed is load for the Restorer, without indexing the id or
+// listing the record under its date: the records from a first one on are
+// indexed and listed together by settle, before anything looks an id up
+// or reads a date's list (the id must be new, also among them). It
 // returns the record's index.
 func (t *bookTable) loadUnindexed(b *Booking) int32 {
 	i := int32(len(t.recs)) // a restored table has no removed records to reuse
 	t.recs = append(t.recs, bookRec{})
 	t.pack(b, i)
-	d := t.dateOf(i)
-	t.byDate[d] = append(t.byDate[d], i)
 	return i
 }
 
-// indexFrom indexes the ids of records from on (loadUnindexed's).
-func (t *bookTable) indexFrom(from int32) { t.byID.addRun(t, from, int32(len(t.recs))) }
+// settle indexes the ids of the records from from on (loadUnindexed's)
+// and lists them under their dates, a run of records of the same date
+// with one lookup.
+func (t *bookTable) settle(from int32) {
+	to := int32(len(t.recs))
+	t.byID.addRun(t, from, to)
+	for i := from; i < to; {
+		d := t.dateOf(i)
+		j := i + 1
+		for j < to && t.dateOf(j) == d {
+			j++
+		}
+		list := t.byDate[d]
+		for k := i; k < j; k++ {
+			list = append(list, k)
+		}
+		t.byDate[d] = list
+		i = j
+	}
+}
 
 func (t *bookTable) store(b *Booking) {
 	var i int32

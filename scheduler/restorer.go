@@ -68,16 +68,17 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 	s, cfg := r.s, r.cfg
 	loc := cfg.Location()
 	s.bookings.grow(len(bs))
-	// The records are indexed by id together (indexFrom), once the chunk
-	// is placed or before an id out of order is looked up.
+	// The records are indexed by id and listed by date together
+	// (settle), once the chunk is placed or before an id out of order is
+	// looked up.
 	unindexed := int32(len(s.bookings.recs))
-	defer func() { s.bookings.indexFrom(unindexed) }()
+	defer func() { s.bookings.settle(unindexed) }()
 	for i := range bs {
 		b := bs[i]
 		if b.ID > r.last {
 			r.last = b.ID
 		} else {
-			s.bookings.indexFrom(unindexed)
+			s.bookings.settle(unindexed)
 			unindexed = int32(len(s.bookings.recs))
 			if s.bookings.has(b.ID) {
 				return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)

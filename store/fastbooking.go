@@ -117,6 +117,10 @@ type names struct {
 	// The fixed zone of the last time read with an offset, and the offset.
 	zone    *time.Location
 	zoneOff int
+	// The last time parsed and its text (a booking's updated_at is most
+	// often its created_at).
+	lastTime     time.Time
+	lastTimeText []byte
 }
 
 // The fields name interns, for names.last.
@@ -269,8 +273,15 @@ func (p *fastParser) timeField(t *time.Time) bool {
 	if !ok {
 		return false
 	}
+	if n := p.names; n != nil && string(n.lastTimeText) == string(s) && len(s) > 0 {
+		*t = n.lastTime
+		return true
+	}
 	if tm, ok := parseRFC3339(s, p.names); ok {
 		*t = tm
+		if n := p.names; n != nil {
+			n.lastTime, n.lastTimeText = tm, append(n.lastTimeText[:0], s...)
+		}
 		return true
 	}
 	return t.UnmarshalJSON(p.buf[p.i-len(s)-2:p.i]) == nil

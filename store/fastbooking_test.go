@@ -108,7 +108,8 @@ func TestFastBookingDecodeAgreesWithJSON(t *testing.T) {
 // of each field, then the worker's map, checked for UTF-8 only when new)
 // take exactly what encoding/json takes, to the same values, and leave it
 // the rest: leading zeros, a bare sign, overflow, invalid UTF-8 after the
-// same field's valid strings.
+// same field's valid strings; and its times (the last one's text and
+// time kept) are encoding/json's.
 func TestFastBookingNumbersAndNamesAreJSONs(t *testing.T) {
 	nm := newNames()
 	try := func(val string) {
@@ -128,6 +129,12 @@ func TestFastBookingNumbersAndNamesAreJSONs(t *testing.T) {
 	}
 	for _, op := range []string{"op-1", "op-1", "op-\xff", "op-2", "op-\xff", "\xff", "op-1"} {
 		try(`{"v":1,"r":{"id":"a","operator":"` + op + `","date":"2026-12-01","route":"main","party_size":1,"window":{"from":0,"to":0},"slot":"0001-01-01T00:00:00Z","gate":"g","status":"confirmed","admitted":0,"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","version":1}}`)
+	}
+	// Times: the last one parsed is reused only for the same text.
+	for _, ts := range [][2]string{{"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00+03:00"}, {"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00+04:00"},
+		{"2026-12-01T08:00:00Z", "2026-12-01T08:00:00+03:00"}, {"2026-12-01T08:00:00.5Z", "2026-12-01T08:00:00.5Z"}, {"2026-12-01T08:00:00.5Z", "2026-12-01T08:00:00Z"},
+		{"2026-02-30T08:00:00Z", "2026-02-30T08:00:00Z"}, {"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00+03:00"}} {
+		try(`{"v":1,"r":{"id":"a","operator":"op","date":"2026-12-01","route":"main","party_size":1,"window":{"from":0,"to":0},"slot":"` + ts[0] + `","gate":"g","status":"confirmed","admitted":0,"created_at":"` + ts[0] + `","updated_at":"` + ts[1] + `","version":1}}`)
 	}
 	// And the common record is taken, its names shared.
 	val := `{"v":1,"r":{"id":"a","operator":"op-1","date":"2026-12-01","route":"main","party_size":12,"window":{"from":0,"to":-5},"slot":"0001-01-01T00:00:00Z","gate":"g","status":"confirmed","admitted":0,"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","version":1}}`

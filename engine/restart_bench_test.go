@@ -21,7 +21,8 @@ import (
 // reports, besides the restart's time, raw-s (the limit's time), ratio
 // (raw time / restart time, higher is better), cpu-s (the restart's CPU,
 // every goroutine, user and system), sys-s (the system's part: page
-// faults of a heap given back before, as the bench gives it back) and
+// faults of a heap given back before, as the bench gives it back),
+// page-faults (minor: pages mapped afresh) and
 // heap-B/booking (the heap the state keeps a booking,
 // counted from once Badger is open, after a GC, as the bench does).
 func BenchmarkRestart(b *testing.B) {
@@ -45,6 +46,7 @@ func BenchmarkRestart(b *testing.B) {
 	}
 	store.RawIterateBookings(dir) // warms the page cache
 	var raw, took, user, sys time.Duration
+	var faults int64
 	var heap float64
 	for b.Loop() {
 		b.StopTimer()
@@ -56,6 +58,7 @@ func BenchmarkRestart(b *testing.B) {
 		runtime.GC()
 		debug.FreeOSMemory() // as the bench: the restart maps its heap afresh
 		user0, sys0 := cpuTimes()
+		flt0 := minorFaults()
 		start := time.Now()
 		b.StartTimer()
 		st, err := store.Open(dir, store.Options{})
@@ -73,6 +76,7 @@ func BenchmarkRestart(b *testing.B) {
 		b.StopTimer()
 		took += time.Since(start)
 		user1, sys1 := cpuTimes()
+		faults += minorFaults() - flt0
 		user += user1 - user0
 		sys += sys1 - sys0
 		if got := e.state.BookingCount(); got != n {
@@ -90,6 +94,7 @@ func BenchmarkRestart(b *testing.B) {
 	b.ReportMetric(raw.Seconds()/took.Seconds(), "ratio")
 	b.ReportMetric((user+sys).Seconds()/float64(b.N), "cpu-s")
 	b.ReportMetric(sys.Seconds()/float64(b.N), "sys-s")
+	b.ReportMetric(float64(faults)/float64(b.N), "page-faults")
 	b.ReportMetric(heap, "heap-B/booking")
 }
 
@@ -100,4 +105,13 @@ func cpuTimes() (user, sys time.Duration) {
 		return 0, 0
 	}
 	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
+}
+
+// minorFaults is the process's minor page faults so far.
+func minorFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
 }

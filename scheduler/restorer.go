@@ -22,7 +22,7 @@ type Restorer struct {
 	// gives them in key order, by id).
 	last string
 	// The last placed booking's day, with its midnight's wall-clock minute
-	// (minuteIn), and the last booking's route: a store's bookings in key
+	// (wallMinute), and the last booking's route: a store's bookings in key
 	// order often share them, found then without a lookup.
 	lastDay      *day
 	lastMidnight int64

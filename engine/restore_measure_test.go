@@ -25,7 +25,8 @@ import (
 // holds that many bookings (so that two builds measure the same store);
 // TAFWEEJ_RESTART_OLD=0 leaves out Load then Restore;
 // TAFWEEJ_RESTART_PROFILE and TAFWEEJ_RESTART_TRACE name files for a CPU
-// profile and an execution trace of the streamed restart (the last round's).
+// profile and an execution trace of the streamed restart (the last round's),
+// TAFWEEJ_RESTART_RAW_PROFILE one for a CPU profile of the raw iteration.
 var errStop = errors.New("stop")
 
 func TestMeasureRestart(t *testing.T) {
@@ -49,9 +50,21 @@ func TestMeasureRestart(t *testing.T) {
 	rounds = max(rounds, 1)
 	store.RawIterateBookings(dir) // warms the page cache
 	for range rounds {
+		var rawProf *os.File
+		if path := os.Getenv("TAFWEEJ_RESTART_RAW_PROFILE"); path != "" {
+			var err error
+			if rawProf, err = os.Create(path); err != nil {
+				t.Fatal(err)
+			}
+			pprof.StartCPUProfile(rawProf)
+		}
 		rawCPU0 := cpuTime()
 		_, raw, err := store.RawIterateBookings(dir)
 		rawCPU := cpuTime() - rawCPU0
+		if rawProf != nil {
+			pprof.StopCPUProfile()
+			rawProf.Close()
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +136,7 @@ func TestMeasureRestart(t *testing.T) {
 }
 
 // fillRestartStore stores synth's n bookings in a new store in dir.
-func fillRestartStore(t *testing.T, cfg *scheduler.Config, dir string, n int) {
+func fillRestartStore(t testing.TB, cfg *scheduler.Config, dir string, n int) {
 	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,58 @@ func TestIDIndexFindsWhatAMapFinds(t *testing.T) {
 	})
 }
 
+// TestIDIndexRunFindsWhatAMapFinds: ids added a run at a time (addRun, a
+// restart's bulk insert, batches of any length and across its rehashes),
+// between single adds and removes, are found exactly as a map finds them,
+// each at its record: none dropped, none twice, none at another record.
+func TestIDIndexRunFindsWhatAMapFinds(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		var x idIndex
+		var recs testIDs
+		want := map[string]int32{}
+		next := 0 // ids are new: bk0, bk1, ...
+		for range rapid.IntRange(0, 30).Draw(rt, "ops") {
+			switch op := rapid.IntRange(0, 2).Draw(rt, "op"); {
+			case op == 0 && len(want) > 0: // remove one (a later run may reuse its slot)
+				k := rapid.IntRange(0, len(recs)-1).Draw(rt, "victim")
+				if recs[k] == "" {
+					continue
+				}
+				x.remove(recs, recs[k])
+				delete(want, recs[k])
+				recs[k] = ""
+			case op == 1: // one add
+				recs = append(recs, fmt.Sprintf("bk%d", next))
+				next++
+				x.add(recs, int32(len(recs)-1))
+				want[recs[len(recs)-1]] = int32(len(recs) - 1)
+			default: // a run of new records
+				from := int32(len(recs))
+				for range rapid.IntRange(0, 300).Draw(rt, "run") {
+					recs = append(recs, fmt.Sprintf("bk%d", next))
+					want[recs[len(recs)-1]] = int32(len(recs) - 1)
+					next++
+				}
+				x.addRun(recs, from, int32(len(recs)))
+			}
+			if x.n != len(want) {
+				rt.Fatalf("index holds %d ids, want %d", x.n, len(want))
+			}
+			for k := range next + 1 {
+				id := fmt.Sprintf("bk%d", k)
+				got, ok := x.find(recs, id)
+				w, wok := want[id]
+				if ok != wok || ok && got != w {
+					rt.Fatalf("find %s = %d %v, want %d %v", id, got, ok, w, wok)
+				}
+			}
+			if x.used*4 > len(x.slots)*3 {
+				rt.Fatalf("index %d of %d slots used, over 3/4", x.used, len(x.slots))
+			}
+		}
+	})
+}
+
 // testIDs are records that are only an id ("": removed).
 type testIDs []string
 

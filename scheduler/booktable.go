@@ -190,6 +190,39 @@ func (t *bookTable) add(b *Booking) {
 // load stores a booking as restored (not hot). The id must be new.
 func (t *bookTable) load(b *Booking) { t.store(b) }
 
+// loadUnindexed is load for the Restorer, without indexing the id or
+// listing the record under its date: the records from a first one on are
+// indexed and listed together by settle, before anything looks an id up
+// or reads a date's list (the id must be new, also among them). It
+// returns the record's index.
+func (t *bookTable) loadUnindexed(b *Booking) int32 {
+	i := int32(len(t.recs)) // a restored table has no removed records to reuse
+	t.recs = append(t.recs, bookRec{})
+	t.pack(b, i)
+	return i
+}
+
+// settle indexes the ids of the records from from on (loadUnindexed's)
+// and lists them under their dates, a run of records of the same date
+// with one lookup.
+func (t *bookTable) settle(from int32) {
+	to := int32(len(t.recs))
+	t.byID.addRun(t, from, to)
+	for i := from; i < to; {
+		d := t.dateOf(i)
+		j := i + 1
+		for j < to && t.dateOf(j) == d {
+			j++
+		}
+		list := t.byDate[d]
+		for k := i; k < j; k++ {
+			list = append(list, k)
+		}
+		t.byDate[d] = list
+		i = j
+	}
+}
+
 func (t *bookTable) store(b *Booking) {
 	var i int32
 	if n := len(t.free); n > 0 {

@@ -21,6 +21,12 @@ type Restorer struct {
 	// cannot repeat one, so only ids out of order are looked up (a store
 	// gives them in key order, by id).
 	last string
+	// The last placed booking's day, with its midnight's wall-clock minute
+	// (wallMinute), and the last booking's route: a store's bookings in key
+	// order often share them, found then without a lookup.
+	lastDay      *day
+	lastMidnight int64
+	lastRoute    *Route
 }
 
 // zoneEntry is a day's groups entering by a route at a minute.
@@ -62,27 +68,44 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 	s, cfg := r.s, r.cfg
 	loc := cfg.Location()
 	s.bookings.grow(len(bs))
+	// The records are indexed by id and listed by date together
+	// (settle), once the chunk is placed or before an id out of order is
+	// looked up.
+	unindexed := int32(len(s.bookings.recs))
+	defer func() { s.bookings.settle(unindexed) }()
 	for i := range bs {
 		b := bs[i]
 		if b.ID > r.last {
 			r.last = b.ID
-		} else if s.bookings.has(b.ID) {
-			return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
+		} else {
+			s.bookings.settle(unindexed)
+			unindexed = int32(len(s.bookings.recs))
+			if s.bookings.has(b.ID) {
+				return fmt.Errorf("scheduler: restore: duplicate booking %q", b.ID)
+			}
 		}
-		if _, ok := cfg.Route(b.Route); !ok {
-			return fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
+		if r.lastRoute == nil || r.lastRoute.ID != b.Route {
+			route, ok := cfg.Route(b.Route)
+			if !ok {
+				return fmt.Errorf("scheduler: restore: booking %q has route %q, which the configuration no longer has", b.ID, b.Route)
+			}
+			r.lastRoute = route
 		}
 		b = restoredBooking(b, loc)
 		if b.Placed() {
-			d, err := s.day(b.Date)
-			if err != nil {
-				return fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
+			d := r.lastDay
+			if d == nil || d.date != b.Date {
+				var err error
+				if d, err = s.day(b.Date); err != nil {
+					return fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
+				}
+				r.lastDay, r.lastMidnight = d, int64(civilDays(d.base.Date()))*24*60
 			}
-			m := s.minuteOf(d, b.Slot)
+			m := int(wallMinute(b.Slot) - r.lastMidnight) // s.minuteOf(d, b.Slot)
 			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
 			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
 		}
-		s.bookings.load(&b)
+		s.bookings.loadUnindexed(&b)
 	}
 	return nil
 }
@@ -141,4 +164,18 @@ func (r *Restorer) Finish(snap Snapshot) (*State, error) {
 	}
 	s.rebuildAdmits()
 	return s, nil
+}
+
+// wallMinute is the minutes from 1970-01-01 00:00 to t's wall clock in
+// its zone, rounded down: a day's minuteOf is wallMinute(t.In(site's
+// zone)) less its midnight's (civilDays of its date, in minutes), without
+// the calendar date and two time.Date minuteOf computes for each booking.
+func wallMinute(t time.Time) int64 {
+	_, off := t.Zone()
+	sec := t.Unix() + int64(off)
+	m := sec / 60
+	if sec%60 < 0 {
+		m--
+	}
+	return m
 }

@@ -161,3 +161,28 @@ func restoreOneByOne(cfg *Config, snap Snapshot) (*State, error) {
 	}
 	return r.Finish(snap)
 }
+
+// TestRestorerMinuteIsMinuteOf: the Restorer's entry minute (wallMinute
+// less the day's midnight) is minuteOf's for any time, in any zone the
+// decoder may give (the site's, which had summer time in some years, UTC,
+// a fixed offset), on any day, before 1970 too, with seconds and
+// nanoseconds that must round down.
+func TestRestorerMinuteIsMinuteOf(t *testing.T) {
+	cfg := petra(t)
+	s := New(cfg)
+	loc := cfg.Location()
+	zones := []*time.Location{loc, time.UTC, time.FixedZone("", -5*3600-1800), time.FixedZone("", 3*3600)}
+	rapid.Check(t, func(rt *rapid.T) {
+		tm := time.Unix(rapid.Int64Range(-4e9, 5e9).Draw(rt, "sec"), rapid.Int64Range(0, 999_999_999).Draw(rt, "ns")).
+			In(rapid.SampledFrom(zones).Draw(rt, "zone"))
+		date := tm.In(loc).AddDate(0, 0, rapid.IntRange(-3, 3).Draw(rt, "days off")).Format(time.DateOnly)
+		d, err := s.day(date)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		got := int(wallMinute(tm.In(loc)) - int64(civilDays(d.base.Date()))*24*60)
+		if want := s.minuteOf(d, tm); got != want {
+			rt.Fatalf("%v on %s: minute %d, minuteOf %d", tm, date, got, want)
+		}
+	})
+}

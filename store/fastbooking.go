@@ -57,17 +57,17 @@ func decodeBookingInOrder(val []byte, b *scheduler.Booking, nm *names) bool {
 	p := fastParser{buf: val, i: len(bookingHead), names: nm}
 	var out scheduler.Booking
 	ok := p.lit(`"id":`) && p.str(&out.ID) &&
-		p.lit(`,"operator":`) && p.name(&out.Operator) &&
-		p.lit(`,"date":`) && p.name(&out.Date) &&
-		p.lit(`,"route":`) && p.name(&out.Route) &&
+		p.lit(`,"operator":`) && p.name(nameOperator, &out.Operator) &&
+		p.lit(`,"date":`) && p.name(nameDate, &out.Date) &&
+		p.lit(`,"route":`) && p.name(nameRoute, &out.Route) &&
 		p.lit(`,"party_size":`) && p.int(&out.PartySize) &&
 		p.lit(`,"window":{"from":`) && p.int(&out.Window.From) &&
 		p.lit(`,"to":`) && p.int(&out.Window.To) && p.byte('}') &&
-		(!p.lit(`,"language":`) || p.name(&out.Language)) &&
-		(!p.lit(`,"guide":`) || p.name(&out.Guide)) &&
+		(!p.lit(`,"language":`) || p.name(nameLanguage, &out.Language)) &&
+		(!p.lit(`,"guide":`) || p.name(nameGuide, &out.Guide)) &&
 		(!p.lit(`,"reference":`) || p.str(&out.Reference)) &&
 		p.lit(`,"slot":`) && p.timeField(&out.Slot) &&
-		p.lit(`,"gate":`) && p.name(&out.Gate) &&
+		p.lit(`,"gate":`) && p.name(nameGate, &out.Gate) &&
 		p.lit(`,"status":`) && p.status(&out.Status) &&
 		p.lit(`,"admitted":`) && p.int(&out.Admitted) &&
 		(!p.lit(`,"reason":`) || p.str(&out.Reason)) &&
@@ -92,7 +92,7 @@ func (p *fastParser) lit(s string) bool {
 
 func (p *fastParser) status(out *scheduler.Status) bool {
 	var s string
-	ok := p.name(&s)
+	ok := p.name(nameStatus, &s)
 	*out = scheduler.Status(s)
 	return ok
 }
@@ -106,13 +106,34 @@ type fastParser struct {
 // names interns the strings many bookings share (operators, dates,
 // routes, gates, statuses, languages, guides) for one decoding goroutine:
 // a restart allocates one copy of each, not one a booking. It stops
-// growing at maxNames strings.
+// growing at maxNames strings. Every string it holds is valid UTF-8 (name
+// checks before interning), so a string found needs no check.
 type names struct {
 	m map[string]string
+	// last is the last string of each field (nameOperator...): records in
+	// key order often repeat their date, route, status, language and
+	// guide, found then without a map lookup.
+	last [nameFields]string
 	// The fixed zone of the last time read with an offset, and the offset.
 	zone    *time.Location
 	zoneOff int
+	// The last time parsed and its text (a booking's updated_at is most
+	// often its created_at).
+	lastTime     time.Time
+	lastTimeText []byte
 }
+
+// The fields name interns, for names.last.
+const (
+	nameOperator = iota
+	nameDate
+	nameRoute
+	nameLanguage
+	nameGuide
+	nameGate
+	nameStatus
+	nameFields
+)
 
 // fixedZone is the package's fixedZone, the last one kept (nm may be nil).
 func (nm *names) fixedZone(off int) *time.Location {
@@ -129,27 +150,36 @@ const maxNames = 1 << 14
 
 func newNames() *names { return &names{m: map[string]string{}} }
 
-func (n *names) intern(b []byte) string {
-	if n == nil {
-		return string(b)
-	}
-	if s, ok := n.m[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(n.m) < maxNames {
-		n.m[s] = s
-	}
-	return s
-}
-
-// name is str for a string many bookings share.
-func (p *fastParser) name(out *string) bool {
-	s, ok := p.rawString()
-	if !ok || !utf8.Valid(s) {
+// name is str for a string many bookings share: field k's (nameOperator...).
+func (p *fastParser) name(k int, out *string) bool {
+	b, ok := p.rawString()
+	if !ok {
 		return false
 	}
-	*out = p.names.intern(s)
+	n := p.names
+	if n == nil {
+		if !utf8.Valid(b) {
+			return false
+		}
+		*out = string(b)
+		return true
+	}
+	if l := n.last[k]; l == string(b) {
+		*out = l
+		return true
+	}
+	s, ok := n.m[string(b)]
+	if !ok {
+		if !utf8.Valid(b) {
+			return false
+		}
+		s = string(b)
+		if len(n.m) < maxNames {
+			n.m[s] = s
+		}
+	}
+	n.last[k] = s
+	*out = s
 	return true
 }
 
@@ -209,15 +239,28 @@ func (p *fastParser) str(out *string) bool {
 
 func (p *fastParser) int(out *int) bool {
 	start := p.i
-	if p.i < len(p.buf) && p.buf[p.i] == '-' {
+	neg := p.i < len(p.buf) && p.buf[p.i] == '-'
+	if neg {
 		p.i++
 	}
+	digits, n := p.i, 0
 	for p.i < len(p.buf) && p.buf[p.i] >= '0' && p.buf[p.i] <= '9' {
+		n = n*10 + int(p.buf[p.i]-'0')
 		p.i++
 	}
-	n, err := strconv.Atoi(string(p.buf[start:p.i]))
-	if err != nil || p.i-start > 1 && p.buf[start] == '0' || p.i-start > 2 && p.buf[start] == '-' && p.buf[start+1] == '0' {
+	switch nd := p.i - digits; {
+	case nd == 0 || nd > 1 && p.buf[digits] == '0':
 		return false // not a number, or a leading zero encoding/json refuses
+	case nd > 18: // may overflow: strconv says
+		v, err := strconv.Atoi(string(p.buf[start:p.i]))
+		if err != nil {
+			return false
+		}
+		*out = v
+		return true
+	}
+	if neg {
+		n = -n
 	}
 	*out = n
 	return true
@@ -230,8 +273,15 @@ func (p *fastParser) timeField(t *time.Time) bool {
 	if !ok {
 		return false
 	}
+	if n := p.names; n != nil && string(n.lastTimeText) == string(s) && len(s) > 0 {
+		*t = n.lastTime
+		return true
+	}
 	if tm, ok := parseRFC3339(s, p.names); ok {
 		*t = tm
+		if n := p.names; n != nil {
+			n.lastTime, n.lastTimeText = tm, append(n.lastTimeText[:0], s...)
+		}
 		return true
 	}
 	return t.UnmarshalJSON(p.buf[p.i-len(s)-2:p.i]) == nil
@@ -356,11 +406,11 @@ func (p *fastParser) bookingField(key []byte, b *scheduler.Booking) bool {
 	case "id":
 		return p.str(&b.ID)
 	case "operator":
-		return p.name(&b.Operator)
+		return p.name(nameOperator, &b.Operator)
 	case "date":
-		return p.name(&b.Date)
+		return p.name(nameDate, &b.Date)
 	case "route":
-		return p.name(&b.Route)
+		return p.name(nameRoute, &b.Route)
 	case "party_size":
 		return p.int(&b.PartySize)
 	case "window":
@@ -377,15 +427,15 @@ func (p *fastParser) bookingField(key []byte, b *scheduler.Booking) bool {
 			return false
 		})
 	case "language":
-		return p.name(&b.Language)
+		return p.name(nameLanguage, &b.Language)
 	case "guide":
-		return p.name(&b.Guide)
+		return p.name(nameGuide, &b.Guide)
 	case "reference":
 		return p.str(&b.Reference)
 	case "slot":
 		return p.timeField(&b.Slot)
 	case "gate":
-		return p.name(&b.Gate)
+		return p.name(nameGate, &b.Gate)
 	case "status":
 		return p.status(&b.Status)
 	case "admitted":

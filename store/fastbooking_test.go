@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"pgregory.net/rapid"
 
@@ -99,5 +100,49 @@ func TestFastBookingDecodeAgreesWithJSON(t *testing.T) {
 		if !decodeBookingInOrder(val, &got, nil) || got.ID != b.ID || got.Reason != b.Reason || got.Reference != b.Reference {
 			t.Errorf("%s: the in-order path gave %+v, ok = false or different", val, got)
 		}
+	}
+}
+
+// TestFastBookingNumbersAndNamesAreJSONs: the fast decoder's integers
+// (parsed by hand, strconv past 18 digits) and interned strings (the last
+// of each field, then the worker's map, checked for UTF-8 only when new)
+// take exactly what encoding/json takes, to the same values, and leave it
+// the rest: leading zeros, a bare sign, overflow, invalid UTF-8 after the
+// same field's valid strings; and its times (the last one's text and
+// time kept) are encoding/json's.
+func TestFastBookingNumbersAndNamesAreJSONs(t *testing.T) {
+	nm := newNames()
+	try := func(val string) {
+		t.Helper()
+		var viaJSON scheduler.Booking
+		jerr := json.Unmarshal([]byte(val), &envelope[scheduler.Booking]{R: &viaJSON})
+		for _, n := range []*names{nil, nm} {
+			var fast scheduler.Booking
+			if ok := decodeBookingFastNames([]byte(val), &fast, n); ok && (jerr != nil || !reflect.DeepEqual(fast, viaJSON)) {
+				t.Errorf("%s (names %v): fast gave %+v, json %+v (%v)", val, n != nil, fast, viaJSON, jerr)
+			}
+		}
+	}
+	for _, num := range []string{"0", "-0", "7", "-7", "01", "-01", "00", "-", "", "1e3", "1.0", "123456789012345678", "-123456789012345678",
+		"999999999999999999", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809", "99999999999999999999"} {
+		try(`{"v":1,"r":{"id":"a","operator":"op","date":"2026-12-01","route":"main","party_size":` + num + `,"window":{"from":0,"to":0},"slot":"0001-01-01T00:00:00Z","gate":"g","status":"confirmed","admitted":0,"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","version":1}}`)
+	}
+	for _, op := range []string{"op-1", "op-1", "op-\xff", "op-2", "op-\xff", "\xff", "op-1"} {
+		try(`{"v":1,"r":{"id":"a","operator":"` + op + `","date":"2026-12-01","route":"main","party_size":1,"window":{"from":0,"to":0},"slot":"0001-01-01T00:00:00Z","gate":"g","status":"confirmed","admitted":0,"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","version":1}}`)
+	}
+	// Times: the last one parsed is reused only for the same text.
+	for _, ts := range [][2]string{{"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00+03:00"}, {"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00+04:00"},
+		{"2026-12-01T08:00:00Z", "2026-12-01T08:00:00+03:00"}, {"2026-12-01T08:00:00.5Z", "2026-12-01T08:00:00.5Z"}, {"2026-12-01T08:00:00.5Z", "2026-12-01T08:00:00Z"},
+		{"2026-02-30T08:00:00Z", "2026-02-30T08:00:00Z"}, {"2026-12-01T08:00:00+03:00", "2026-12-01T08:00:00+03:00"}} {
+		try(`{"v":1,"r":{"id":"a","operator":"op","date":"2026-12-01","route":"main","party_size":1,"window":{"from":0,"to":0},"slot":"` + ts[0] + `","gate":"g","status":"confirmed","admitted":0,"created_at":"` + ts[0] + `","updated_at":"` + ts[1] + `","version":1}}`)
+	}
+	// And the common record is taken, its names shared.
+	val := `{"v":1,"r":{"id":"a","operator":"op-1","date":"2026-12-01","route":"main","party_size":12,"window":{"from":0,"to":-5},"slot":"0001-01-01T00:00:00Z","gate":"g","status":"confirmed","admitted":0,"created_at":"0001-01-01T00:00:00Z","updated_at":"0001-01-01T00:00:00Z","version":1}}`
+	var a, b scheduler.Booking
+	if !decodeBookingFastNames([]byte(val), &a, nm) || !decodeBookingFastNames([]byte(val), &b, nm) || a.PartySize != 12 || a.Window.To != -5 {
+		t.Fatalf("the common record: %+v", a)
+	}
+	if unsafe.StringData(a.Operator) != unsafe.StringData(b.Operator) || unsafe.StringData(a.Date) != unsafe.StringData(b.Date) {
+		t.Errorf("two records' operator and date are not one string")
 	}
 }

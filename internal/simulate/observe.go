@@ -82,11 +82,18 @@ const pollEvery = time.Minute
 
 // poll reads GET /v1/occupancy when a simulated minute has passed since
 // the last read: every zone's numeric figures, and which are closed.
-func (s *simulator) poll(ctx context.Context, now time.Time) error {
+//
+// With record false it only takes the closures (the loop does that before
+// it plays the moves due, so that a party does not walk into a zone the
+// service has closed) and the reading is left for the call with record
+// true, after the moves.
+func (s *simulator) poll(ctx context.Context, now time.Time, record bool) error {
 	if now.Before(s.nextPoll) {
 		return nil
 	}
-	s.nextPoll = now.Truncate(pollEvery).Add(pollEvery)
+	if record {
+		s.nextPoll = now.Truncate(pollEvery).Add(pollEvery)
+	}
 	var occ struct {
 		At    time.Time        `json:"at"`
 		Zones []map[string]any `json:"zones"`
@@ -125,7 +132,7 @@ func (s *simulator) poll(ctx context.Context, now time.Time) error {
 			delete(s.closed, id)
 		}
 	}
-	if !rd.at.Before(s.start) && !rd.at.After(s.end) {
+	if record && !rd.at.Before(s.start) && !rd.at.After(s.end) {
 		s.readings = append(s.readings, rd)
 		s.traceForecastNow(ctx, rd.at)
 	}

@@ -15,6 +15,8 @@ import (
 type truthService struct {
 	s   *simulator
 	now time.Time
+	// closedFrom: from then on the Treasury is closed (zero: never).
+	closedFrom time.Time
 }
 
 func (f *truthService) WithKey(string) API { return f }
@@ -28,7 +30,8 @@ func (f *truthService) Do(_ context.Context, method, path string, _, out any, _ 
 	case "/v1/occupancy":
 		var zones []map[string]any
 		for _, z := range f.s.cfg.Zones {
-			zones = append(zones, map[string]any{"zone": z.ID, "live": f.s.truth.inside[z.ID]})
+			closed := z.ID == "treasury" && !f.closedFrom.IsZero() && !f.now.Before(f.closedFrom)
+			zones = append(zones, map[string]any{"zone": z.ID, "live": f.s.truth.inside[z.ID], "closed": closed})
 		}
 		v = map[string]any{"at": f.now, "zones": zones}
 	default:
@@ -80,5 +83,37 @@ func TestAnExactEstimateIsReportedExact(t *testing.T) {
 			t.Errorf("an exact estimate is reported off the truth: max error %d at %s, %d of %d readings off",
 				z.Estimate.MaxError, z.Estimate.MaxErrorAt.Format("15:04:05"), z.Estimate.ReadingsOff, z.Estimate.Readings)
 		}
+	}
+}
+
+// TestAPartyIsTurnedAwayFromAZoneClosedBeforeItArrives: the service
+// closes the Treasury at 06:05; a party due there at 06:05:10 is played in
+// the loop's turn at 06:05:15, which takes the closures before the moves:
+// the rangers turn it away, and it never counts in the truth. (Reading
+// the closures only with the occupancy, after the moves, let it walk in
+// and then evacuated it.)
+func TestAPartyIsTurnedAwayFromAZoneClosedBeforeItArrives(t *testing.T) {
+	s := testSimulator(t, Options{})
+	s.out, s.errw = io.Discard, io.Discard
+	s.end = s.start.Add(10 * time.Minute)
+	svc := &truthService{s: s, now: s.start, closedFrom: s.start.Add(5 * time.Minute)}
+	s.ops = svc
+	s.nowNanos.Store(s.start.UnixNano())
+	in := s.start.Add(5*time.Minute + 10*time.Second)
+	p := &party{n: 30, stops: []partyStop{{zone: "treasury", in: in, out: in.Add(30 * time.Minute), stay: 30 * time.Minute}}}
+	s.parties = append(s.parties, p)
+	s.push(&simEvent{at: in, kind: evMove, zone: "treasury", in: true, count: p.n, party: p})
+	s.push(&simEvent{at: p.stops[0].out, kind: evMove, zone: "treasury", count: p.n, party: p})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.play(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !s.closed["treasury"] {
+		t.Fatal("the simulation never saw the Treasury closed")
+	}
+	if st := p.stops[0]; !st.skipped || st.entered || s.truth.entered["treasury"] != 0 {
+		t.Errorf("a party due at a closed Treasury: skipped %v, entered %v, %d people entered in the truth; want it turned away",
+			st.skipped, st.entered, s.truth.entered["treasury"])
 	}
 }

@@ -657,6 +657,9 @@ func (s *simulator) play(ctx context.Context) error {
 		now := s.now()
 		s.checkRate(realStart, simStart, now)
 		s.alertAnswered(ctx, false)
+		if err := s.poll(ctx, now, false); err != nil { // closures first
+			return err
+		}
 		for s.queue.Len() > 0 && !s.queue[0].at.After(now) && now.Before(s.end) {
 			e := heap.Pop(&s.queue).(*simEvent)
 			if err := s.handle(ctx, e); err != nil {
@@ -672,7 +675,7 @@ func (s *simulator) play(ctx context.Context) error {
 		// report charged the estimate with every move of the turn
 		// (TestAnExactEstimateIsReportedExact; docs/closed-loop.md, round
 		// three).
-		if err := s.poll(ctx, now); err != nil {
+		if err := s.poll(ctx, now, true); err != nil {
 			return err
 		}
 		s.progress(false)

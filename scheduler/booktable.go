@@ -193,13 +193,11 @@ func (t *bookTable) load(b *Booking) { t.store(b) }
 // loadUnindexed is load for the Restorer, without indexing the id or
 // listing the record under its date: the records from a first one on are
 // indexed and listed together by settle, before anything looks an id up
-// or reads a date's list (the id must be new, also among them). It
-// returns the record's index.
-func (t *bookTable) loadUnindexed(b *Booking) int32 {
+// or reads a date's list (the id must be new, also among them).
+func (t *bookTable) loadUnindexed(b *Booking) {
 	i := int32(len(t.recs)) // a restored table has no removed records to reuse
 	t.recs = append(t.recs, bookRec{})
 	t.pack(b, i)
-	return i
 }
 
 // settle indexes the ids of the records from from on (loadUnindexed's)

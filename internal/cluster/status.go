@@ -182,14 +182,15 @@ func (n *Node) serveStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"error": map[string]string{"code": "method_not_allowed", "message": "use GET"}})
 		return
 	}
-	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if ok && (n.o.IsOps == nil || !n.o.IsOps(strings.TrimSpace(secret))) && n.toOwner(w, r) {
+	secret, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	isOps := bearer && n.o.IsOps != nil && n.o.IsOps(strings.TrimSpace(secret))
+	if bearer && !isOps && n.toOwner(w, r) {
 		// A key this instance does not know may be one its store has not
 		// applied yet (created on the owner a moment ago): the owner,
 		// which knows every key, answers it with the same view.
 		return
 	}
-	if !ok || n.o.IsOps == nil || !n.o.IsOps(strings.TrimSpace(secret)) {
+	if !isOps {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tafweej"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]string{"code": "unauthorized", "message": "GET /v1/cluster needs an ops key (Authorization: Bearer <key>)"}})
 		return

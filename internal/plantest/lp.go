@@ -311,7 +311,7 @@ func (m lpModel) value(res scheduler.PlanResult) (int, error) {
 	for _, p := range res.Placed {
 		i, ok := index[opt{p.ID, p.Minute, p.Gate}]
 		if !ok {
-			return 0, fmt.Errorf("placement %s at %s gate %s is not an option of the model", p.ID, fmt.Sprintf("%02d:%02d", p.Minute/60, p.Minute%60), p.Gate)
+			return 0, fmt.Errorf("placement %s at %s gate %s is not an option of the model", p.ID, scheduler.FormatClock(p.Minute), p.Gate)
 		}
 		x[i] = 1
 		obj += m.vars[i].obj

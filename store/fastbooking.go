@@ -251,7 +251,7 @@ func (p *fastParser) int(out *int) bool {
 	switch nd := p.i - digits; {
 	case nd == 0 || nd > 1 && p.buf[digits] == '0':
 		return false // not a number, or a leading zero encoding/json refuses
-	case nd > 18: // may overflow: strconv says
+	case nd > 18 || strconv.IntSize == 32 && nd > 9: // may overflow: strconv says
 		v, err := strconv.Atoi(string(p.buf[start:p.i]))
 		if err != nil {
 			return false

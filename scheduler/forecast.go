@@ -333,7 +333,8 @@ func (s *State) meterVerdict(now time.Time, b *Booking, r *Route, n int) (Metere
 	ssp := spreadOf(sp)
 	h := int(math.Ceil(sp[len(sp)-1].Leave)) + meterMaxDelay + 2
 	// The route's zones only, each zone's mean stay worked out once for
-	// the projection and the spread's gap (no whole-site work per check).
+	// the projection and the spread's gap (whose zone model is still the
+	// whole site's: spreadGap).
 	zs := zonesOf(sp)
 	fade := make(map[string]float64, len(zs))
 	p := s.project(now, h, false, zs, fade)

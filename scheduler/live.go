@@ -80,8 +80,7 @@ func (s *State) counter(now time.Time, c CounterReading) (Result, []Effect) {
 // net is a zone's counted occupancy before clamping.
 func (s *State) net(zone string) int64 {
 	var n int64
-	for _, id := range slices.Sorted(maps.Keys(s.sensors)) {
-		st := s.sensors[id]
+	for _, st := range s.sensors { // a sum: the order does not matter
 		if st.Zone == zone {
 			n += st.BaseIn + st.In - st.BaseOut - st.Out
 		}

@@ -28,22 +28,26 @@ func (s *Badger) writeOps(ops []op) error {
 	return s.replicate(ops) // replica.go: through the log, if any
 }
 
+// putOps sets or deletes (a nil value) each op's key in txn, stopping at
+// the first error.
+func putOps(txn *badger.Txn, ops []op) error {
+	for _, o := range ops {
+		var err error
+		if o.val == nil {
+			err = txn.Delete(o.key)
+		} else {
+			err = txn.Set(o.key, o.val)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // txn writes ops in one synced transaction; s.mu is held for reading.
 func (s *Badger) txn(ops []op) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
-		for _, o := range ops {
-			var err error
-			if o.val == nil {
-				err = txn.Delete(o.key)
-			} else {
-				err = txn.Set(o.key, o.val)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.db.Update(func(txn *badger.Txn) error { return putOps(txn, ops) })
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return s.tooBig(ops)
 	}

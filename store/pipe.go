@@ -439,18 +439,10 @@ func (s *Badger) fits(ops []op, logged bool) error {
 	if logged {
 		ops = append(ops[:len(ops):len(ops)], seqOp(0))
 	}
-	for _, o := range ops {
-		var err error
-		if o.val == nil {
-			err = txn.Delete(o.key)
-		} else {
-			err = txn.Set(o.key, o.val)
-		}
-		if errors.Is(err, badger.ErrTxnTooBig) {
-			return s.tooBig(ops)
-		} else if err != nil {
-			return fmt.Errorf("store: commit of %d records: %w", len(ops), err)
-		}
+	if err := putOps(txn, ops); errors.Is(err, badger.ErrTxnTooBig) {
+		return s.tooBig(ops)
+	} else if err != nil {
+		return fmt.Errorf("store: commit of %d records: %w", len(ops), err)
 	}
 	return nil
 }

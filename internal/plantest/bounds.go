@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/tafweej/tafweej/scheduler"
 )
@@ -77,4 +78,15 @@ func ModelHash(inst scheduler.Instance) (string, []byte, error) {
 	}
 	sum := sha256.Sum256(lp.Bytes())
 	return hex.EncodeToString(sum[:]), lp.Bytes(), nil
+}
+
+// IntegralBound is the tightest bound on a day's optimum that follows from
+// a bound of CBC's alone: WriteLP's variables are 0-1 and their objective
+// coefficients are party sizes, whole numbers, so every plan places a
+// whole number of visitors and the optimum is at most the bound rounded
+// down. The rounding allows for CBC's floating point (a bound printed as
+// 6159.9999999 is 6160), which can only leave the result looser, never
+// below the optimum.
+func IntegralBound(bound float64) float64 {
+	return math.Floor(bound + 1e-6)
 }

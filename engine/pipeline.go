@@ -103,6 +103,10 @@ func (e *Engine) startPipe() func() {
 	p := &e.pipe
 	*p = pipeline{depth: d, gen: 1,
 		toStart: make(chan *pending, d), toWait: make(chan *pending, d), done: make(chan *pending, d)}
+	if d == 1 {
+		// One turn at a time: the loop writes it itself (push).
+		return func() {}
+	}
 	if pl, ok := e.st.(store.Pipeliner); ok {
 		p.pipe = pl.Pipe()
 	}
@@ -164,6 +168,19 @@ func (e *Engine) push(t *pending) {
 	t.gen = e.pipe.gen
 	e.pipe.inflight = append(e.pipe.inflight, t)
 	e.m.inflight.Set(float64(len(e.pipe.inflight)))
+	if e.pipe.depth == 1 {
+		// Nothing else is in flight, and the loop would apply nothing
+		// more before this turn is back (room): it writes the turn and
+		// finishes it itself, rather than hand it to the writer's two
+		// goroutines and be woken when it is back (three hand-offs, each
+		// a goroutine woken, in every turn's latency). A turn that
+		// follows a failed one cannot be here: written undid that one
+		// before this was applied.
+		var never uint64
+		e.startWrite(t, &never)
+		e.written(t)
+		return
+	}
 	e.pipe.toStart <- t // buffered to depth: never blocks
 }
 

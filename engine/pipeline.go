@@ -21,7 +21,10 @@ import (
 // with several appends in flight, each stating the one it follows) the
 // writes of several turns are in flight at once. Options.Pipeline bounds
 // the turns applied and not yet durable; 1 is the loop of old: apply,
-// write, answer, then the next turn.
+// write, answer, then the next turn, and then the loop makes the write
+// itself (push) rather than hand it to the writer's goroutines: nothing
+// would overlap it, and each hand-off is a goroutine to wake in every
+// turn's latency.
 //
 // What does not change:
 //   - A caller is answered, its events published, its webhook deliveries

@@ -275,7 +275,7 @@ func (e *Engine) undoTurns(turns []*pending) {
 // finish answers a durable (or failed and undone) turn's callers,
 // publishes its events, hands over its deliveries and notes its steps.
 func (e *Engine) finish(t *pending) {
-	answered := false
+	answered := 0
 	for i, err := range t.errs {
 		if err != nil {
 			t.results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
@@ -298,15 +298,19 @@ func (e *Engine) finish(t *pending) {
 		}
 		if c.reply != nil && !e.hold(c, t.results[i]) {
 			c.reply <- t.results[i]
-			answered = true
+			answered++
 		}
 	}
-	if answered {
-		// The caller answered last is next to run on this P, but would
-		// wait there for the loop to block, or for an idle P's thread to
-		// be woken and take it (tens of µs on this VM, the largest
-		// hand-off of a scan at one gate): let it run now; the loop goes
-		// on where a P is free.
+	if answered == 1 {
+		// The caller answered is next to run on this P, but would wait
+		// there for the loop to block, or for an idle P's thread to be
+		// woken and take it (tens of µs on this VM, the largest hand-off
+		// of a scan at one gate): let it run now; the loop goes on where
+		// a P is free. Not after answering several: the loop, put in the
+		// global run queue, could then wait behind them and whatever else
+		// is runnable, and the next turn with it (a 10-gate row seemed
+		// to lose throughput once; more runs put that within noise, but
+		// a turn of one caller is where the hand-off shows).
 		runtime.Gosched()
 	}
 	e.committed(t.outs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -20,7 +21,10 @@ import (
 // with several appends in flight, each stating the one it follows) the
 // writes of several turns are in flight at once. Options.Pipeline bounds
 // the turns applied and not yet durable; 1 is the loop of old: apply,
-// write, answer, then the next turn.
+// write, answer, then the next turn, and then the loop makes the write
+// itself (push) rather than hand it to the writer's goroutines: nothing
+// would overlap it, and each hand-off is a goroutine to wake in every
+// turn's latency.
 //
 // What does not change:
 //   - A caller is answered, its events published, its webhook deliveries
@@ -103,6 +107,10 @@ func (e *Engine) startPipe() func() {
 	p := &e.pipe
 	*p = pipeline{depth: d, gen: 1,
 		toStart: make(chan *pending, d), toWait: make(chan *pending, d), done: make(chan *pending, d)}
+	if d == 1 {
+		// One turn at a time: the loop writes it itself (push).
+		return func() {}
+	}
 	if pl, ok := e.st.(store.Pipeliner); ok {
 		p.pipe = pl.Pipe()
 	}
@@ -164,6 +172,19 @@ func (e *Engine) push(t *pending) {
 	t.gen = e.pipe.gen
 	e.pipe.inflight = append(e.pipe.inflight, t)
 	e.m.inflight.Set(float64(len(e.pipe.inflight)))
+	if e.pipe.depth == 1 {
+		// Nothing else is in flight, and the loop would apply nothing
+		// more before this turn is back (room): it writes the turn and
+		// finishes it itself, rather than hand it to the writer's two
+		// goroutines and be woken when it is back (three hand-offs, each
+		// a goroutine woken, in every turn's latency). A turn that
+		// follows a failed one cannot be here: written undid that one
+		// before this was applied.
+		var never uint64
+		e.startWrite(t, &never)
+		e.written(t)
+		return
+	}
 	e.pipe.toStart <- t // buffered to depth: never blocks
 }
 
@@ -254,6 +275,7 @@ func (e *Engine) undoTurns(turns []*pending) {
 // finish answers a durable (or failed and undone) turn's callers,
 // publishes its events, hands over its deliveries and notes its steps.
 func (e *Engine) finish(t *pending) {
+	answered := 0
 	for i, err := range t.errs {
 		if err != nil {
 			t.results[i] = reply{err: fmt.Errorf("%w: %v", ErrStore, err)}
@@ -276,7 +298,20 @@ func (e *Engine) finish(t *pending) {
 		}
 		if c.reply != nil && !e.hold(c, t.results[i]) {
 			c.reply <- t.results[i]
+			answered++
 		}
+	}
+	if answered == 1 {
+		// The caller answered is next to run on this P, but would wait
+		// there for the loop to block, or for an idle P's thread to be
+		// woken and take it (tens of µs on this VM, the largest hand-off
+		// of a scan at one gate): let it run now; the loop goes on where
+		// a P is free. Not after answering several: the loop, put in the
+		// global run queue, could then wait behind them and whatever else
+		// is runnable, and the next turn with it (a 10-gate row seemed
+		// to lose throughput once; more runs put that within noise, but
+		// a turn of one caller is where the hand-off shows).
+		runtime.Gosched()
 	}
 	e.committed(t.outs)
 	for _, evs := range t.events {

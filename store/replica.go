@@ -98,9 +98,9 @@ func seqOp(seq uint64) op {
 // to the log first, if there is one, and written with the sequence the
 // log gave.
 func (s *Badger) replicate(ops []op) error {
-	wait, err := s.start(ops, nil)
+	finish, err := s.start(ops, nil, true)
 	if err != nil {
 		return err
 	}
-	return wait()
+	return finish()
 }

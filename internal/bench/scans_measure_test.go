@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/tafweej/tafweej/internal/testenv/stack"
+	"github.com/tafweej/tafweej/store"
 )
 
 // TestMeasureScanRows runs the gate scan rows of `tafweej bench` (1, 10
@@ -43,13 +46,43 @@ func TestMeasureScanRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.stop()
+	logRow := func(row Row) {
+		t.Logf("%-24s %5.0f/s p50/p99 %5.2f/%6.2f ms | durable %5.0f/s %5.2f/%6.2f ms | ratio %.2f | CPU µs a scan %.0f, a durable request %.0f | bare %.0f/s | %s", row.Name,
+			row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, row.Raw.Value, row.Raw.P50Ms, row.Raw.P99Ms, row.Ratio,
+			row.Extra["cpu_us_per_scan"], row.Extra["cpu_us_per_durable_request"], row.RawBare.Value, row.Note)
+	}
 	for i, g := range gates {
 		row, err := benchScans(ctx, env, g, n, reps, i, t.Logf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%-24s %5.0f/s p50/p99 %5.2f/%6.2f ms | durable %5.0f/s %5.2f/%6.2f ms | ratio %.2f | CPU µs a scan %.0f, a durable request %.0f | bare %.0f/s | %s", row.Name,
-			row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, row.Raw.Value, row.Raw.P50Ms, row.Raw.P99Ms, row.Ratio,
-			row.Extra["cpu_us_per_scan"], row.Extra["cpu_us_per_durable_request"], row.RawBare.Value, row.Note)
+		logRow(row)
+	}
+	if os.Getenv("TAFWEEJ_SCAN_MEASURE_TRUST") != "1" {
+		return
+	}
+	// The registered devices' rows (trust.go): the 1- and 10-gate rows
+	// again, each gate device on a connection of its own.
+	env.trust = &benchTrust{sensors: map[string]jetstream.JetStream{}}
+	defer func() {
+		for _, nc := range env.trust.conns {
+			nc.Close()
+		}
+		env.trust = nil
+	}()
+	for i, g := range []int{1, 10} {
+		for len(env.trust.gates) < g {
+			nc, err := env.trust.connect(env, store.DeviceGate, "visitor-centre")
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.trust.gates = append(env.trust.gates, nc)
+		}
+		row, err := benchScans(ctx, env, g, n, reps, 3+i, t.Logf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row.Name += ", registered devices"
+		logRow(row)
 	}
 }

@@ -67,3 +67,33 @@ func TestCounterBacklogSharesSyncedWrites(t *testing.T) {
 		t.Errorf("%v readings applied in %v synced writes, want at most %v (32 readings a write)", n, writes, n/32)
 	}
 }
+
+// TestCounterReadingNakkedWhenTheEngineFails: a reading the owner loop
+// could not apply (here: it stopped) is nakked with a delay, not left to
+// the 30 s ack wait: it is delivered again within seconds, and applied
+// once the owner loop runs again.
+func TestCounterReadingNakkedWhenTheEngineFails(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.at("09:00")
+	h.engCancel() // the owner loop stops; the consumer goes on
+	err := <-h.engDone
+	h.engDone <- err // for h.stop
+	c := h.counter("siq-n1", "siq", "b1")
+	c.Add(4, 1)
+	publish(t, c)
+	// Nakked with nakDelay (2 s), it is delivered again long before the
+	// ack wait (30 s) would have it redelivered.
+	checkFor(t, ackWait/2, 10*time.Millisecond, func() error {
+		ci, err := h.js.Consumer(t.Context(), "TAFWEEJ_PETRA_COUNTERS", counterDurable)
+		if err != nil {
+			return err
+		}
+		if info := ci.CachedInfo(); info.NumRedelivered == 0 {
+			return fmt.Errorf("not redelivered yet (%d unacknowledged)", info.NumAckPending)
+		}
+		return nil
+	})
+	h.stop()
+	h.start(true)
+	h.waitSensor("siq-n1", "b1", 1)
+}

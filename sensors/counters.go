@@ -3,7 +3,6 @@ package sensors
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,26 +15,38 @@ import (
 
 // The counter consumer's settings.
 const (
-	fetchBatch     = 256              // messages asked for per pull request
-	fetchWait      = time.Second      // how long a pull request waits for them
-	counterWorkers = 16               // goroutines applying readings, by sensor
-	ackWait        = 30 * time.Second // redelivery of a message neither acked nor nakked
-	maxAckPending  = 4096
-	nakDelay       = 2 * fetchWait // redelivery after an owner-loop failure: after the current fetch
+	fetchBatch    = 256              // messages asked for per pull request
+	fetchWait     = time.Second      // how long a pull request waits for them
+	applyBatch    = 256              // most readings applied together (one Engine.DoAll)
+	ackWait       = 30 * time.Second // redelivery of a message neither acked nor nakked
+	maxAckPending = 4096
+	nakDelay      = 2 * fetchWait // redelivery after an owner-loop failure: after the current fetch
 )
 
+// applyLinger is how long a batch of readings waits for more while
+// readings keep coming (the last batch was applied less than applyLinger
+// before this one's first reading arrived). A reading that comes alone is
+// applied at once. See counterConsumer.
+var applyLinger = 10 * time.Millisecond
+
 // counterConsumer pulls counter messages from the durable consumer and
-// applies them. Messages of one sensor go to the same worker, in stream
-// order; different sensors are applied in parallel, so the owner loop
-// commits many readings in one synced write. A message is acked only after
-// the owner loop returned: its checkpoint is then durable in the store, so
-// a redelivery (a restart, a lost ack) is recognised as a duplicate.
+// applies them. The fetch loop hands the messages, in stream order, to one
+// applier, which applies them in batches: all the readings of a batch are
+// queued to the owner loop together (Engine.DoAll), in stream order, so
+// that one synced write commits many readings and each sensor's readings
+// are applied in the order it sent them. While readings keep coming, a
+// batch waits up to applyLinger for more: every synced write of the store
+// takes the disk from JetStream's own writes (one fsync per message
+// published), so fewer and fuller writes let the whole pipeline go faster.
+// A message is acked only after the owner loop returned: its checkpoint is
+// then durable in the store, so a redelivery (a restart, a lost ack) is
+// recognised as a duplicate.
 type counterConsumer struct {
 	s       *Service
-	workers []chan jetstream.Msg
-	wg      sync.WaitGroup // workers
-	quit    chan struct{}  // closed by stop
-	done    chan struct{}  // closed when the fetch loop has returned
+	in      chan jetstream.Msg // fetched messages, in stream order, to the applier
+	applied chan struct{}      // closed when the applier has returned
+	quit    chan struct{}      // closed by stop
+	done    chan struct{}      // closed when the fetch loop has returned
 
 	stopping atomic.Bool
 
@@ -47,16 +58,12 @@ type counterConsumer struct {
 }
 
 func startCounters(ctx context.Context, s *Service) (*counterConsumer, error) {
-	c := &counterConsumer{s: s, quit: make(chan struct{}), done: make(chan struct{})}
+	c := &counterConsumer{s: s, in: make(chan jetstream.Msg, 2*applyBatch), applied: make(chan struct{}),
+		quit: make(chan struct{}), done: make(chan struct{})}
 	if err := c.ensure(ctx); err != nil {
 		return nil, err
 	}
-	for range counterWorkers {
-		ch := make(chan jetstream.Msg, fetchBatch)
-		c.workers = append(c.workers, ch)
-		c.wg.Add(1)
-		go c.work(ch)
-	}
+	go c.apply()
 	go c.loop()
 	return c, nil
 }
@@ -113,7 +120,7 @@ func (c *counterConsumer) loop() {
 		batch, err := c.consumer().Fetch(fetchBatch, jetstream.FetchMaxWait(fetchWait))
 		if err == nil {
 			for msg := range batch.Messages() {
-				c.dispatch(msg)
+				c.in <- msg
 			}
 			err = batch.Error()
 		}
@@ -155,27 +162,96 @@ func (c *counterConsumer) logf(msg string, args ...any) {
 	c.s.log.Warn(msg, args...)
 }
 
-// dispatch hands a message to its sensor's worker.
-func (c *counterConsumer) dispatch(msg jetstream.Msg) {
-	h := fnv.New32a()
-	h.Write([]byte(msg.Subject()))
-	c.workers[h.Sum32()%uint32(len(c.workers))] <- msg
-}
-
-func (c *counterConsumer) work(ch chan jetstream.Msg) {
-	defer c.wg.Done()
-	for msg := range ch {
-		c.handle(msg)
+// apply applies the fetched messages in batches until stop closes c.in.
+func (c *counterConsumer) apply() {
+	defer close(c.applied)
+	batch := make([]jetstream.Msg, 0, applyBatch)
+	var last time.Time // when the last batch was applied
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		msg, ok := <-c.in
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], msg)
+		// Take what is queued; while readings keep coming, wait up to
+		// applyLinger for more.
+		linger := applyLinger > 0 && time.Since(last) < applyLinger
+		if linger {
+			timer.Reset(applyLinger) // Go ≥ 1.23: no stale value to drain
+		}
+	collect:
+		for ok && len(batch) < applyBatch {
+			var m jetstream.Msg
+			if linger {
+				select {
+				case m, ok = <-c.in:
+				case <-timer.C:
+					linger = false
+					break collect
+				}
+			} else {
+				select {
+				case m, ok = <-c.in:
+				default:
+					break collect
+				}
+			}
+			if ok {
+				batch = append(batch, m)
+			}
+		}
+		timer.Stop()
+		c.applyBatch(batch)
+		last = time.Now()
+		clear(batch) // let the messages go
+		if !ok {
+			return
+		}
 	}
 }
 
-// handle applies one counter message and acks it, or naks it so that it is
-// redelivered when it could not be applied.
-func (c *counterConsumer) handle(msg jetstream.Msg) {
+// counterItem is one message of a batch being applied.
+type counterItem struct {
+	msg jetstream.Msg
+	r   scheduler.CounterReading
+}
+
+// applyBatch applies a batch of messages: each is decoded and validated
+// (a bad one is dead-lettered and acked), the readings are applied
+// together, and each message is then acked, or nakked to be redelivered
+// if its reading could not be applied. A panic is recovered per message.
+func (c *counterConsumer) applyBatch(batch []jetstream.Msg) {
+	items := make([]counterItem, 0, len(batch))
+	for _, msg := range batch {
+		if r, ok := c.prepare(msg); ok {
+			items = append(items, counterItem{msg: msg, r: r})
+		}
+	}
+	if len(items) == 0 {
+		return
+	}
+	cmds := make([]scheduler.Command, len(items))
+	for i, it := range items {
+		cmds[i] = it.r
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	res, errs := c.s.eng.DoAll(ctx, cmds)
+	cancel()
+	for i, it := range items {
+		c.finish(it.msg, it.r, res[i], errs[i])
+	}
+}
+
+// prepare decodes and validates a counter message; a bad one is
+// dead-lettered and acked, and ok is false.
+func (c *counterConsumer) prepare(msg jetstream.Msg) (r scheduler.CounterReading, ok bool) {
 	s := c.s
 	defer func() {
 		if v := recover(); v != nil {
 			c.poison(msg, s.panics.Recovered("nats_counter", v))
+			ok = false
 		}
 	}()
 	hook("nats_counter")
@@ -192,11 +268,20 @@ func (c *counterConsumer) handle(msg jetstream.Msg) {
 	if err != nil {
 		s.deadLetter("counter", &nats.Msg{Subject: msg.Subject(), Data: msg.Data(), Header: msg.Headers()}, err)
 		_ = msg.Ack() // poison is never redelivered
-		return
+		return r, false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	res, err := s.eng.Do(ctx, r)
-	cancel()
+	return r, true
+}
+
+// finish acks a message whose reading the owner loop applied (err nil),
+// or naks it so that it is redelivered when it could not be applied.
+func (c *counterConsumer) finish(msg jetstream.Msg, r scheduler.CounterReading, res scheduler.Result, err error) {
+	s := c.s
+	defer func() {
+		if v := recover(); v != nil {
+			c.poison(msg, s.panics.Recovered("nats_counter", v))
+		}
+	}()
 	if id := internalID(err); id != "" {
 		c.poison(msg, id)
 		return
@@ -229,7 +314,7 @@ func (c *counterConsumer) handle(msg jetstream.Msg) {
 }
 
 // stop ends the fetch loop after its current fetch (at most fetchWait),
-// applies what it received and waits for the workers. Cancelling the pull
+// applies what it received and waits for the applier. Cancelling the pull
 // request instead would leave the messages the server already sent for it
 // unacknowledged until AckWait, and naking them at once would have the
 // running fetch receive them again and again.
@@ -240,8 +325,6 @@ func (c *counterConsumer) stop() {
 	}
 	close(c.quit)
 	<-c.done
-	for _, ch := range c.workers {
-		close(ch)
-	}
-	c.wg.Wait()
+	close(c.in)
+	<-c.applied
 }

@@ -84,8 +84,12 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if g.json {
 				return printRaw(cmd.OutOrStdout(), raw)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Created a %s key%s. It is shown only this once:\n\n  %v\n\nUse it with --key or TAFWEEJ_KEY.\n",
-				role, map[bool]string{true: " for operator " + operator}[operator != ""], out["key"])
+			article := "a"
+			if role == "operator" || role == "ops" {
+				article = "an"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created %s %s key%s. It is shown only this once:\n\n  %v\n\nUse it with --key or TAFWEEJ_KEY.\n",
+				article, role, map[bool]string{true: " for operator " + operator}[operator != ""], out["key"])
 			return nil
 		},
 	}

@@ -142,6 +142,7 @@ func (s *State) decide(now time.Time, c Scan) (ScanResult, []Effect) {
 	out.Admitted = n
 	if n < c.Count {
 		out.Decision = DecisionPartial
+		out.Message = partialMessage(n, c.Count, b.Slot, s.cfg.Location())
 	}
 	effects = append(effects, PutBooking{*b}, Event{Kind: EventAdmission, At: now, Data: Admission{
 		Booking: b.ID, Operator: b.Operator, Gate: c.Gate, Route: b.Route, Slot: b.Slot,

@@ -113,3 +113,15 @@ func arabicDigits(s string) string {
 	}
 	return b.String()
 }
+
+// partialMessage is the message of a partial admission: only admitted of
+// the count scanned may pass, the rest of the group being already in. The
+// welcome alone would let a device that shows only the message wave the
+// whole scan through.
+func partialMessage(admitted, count int, wave time.Time, loc *time.Location) Text {
+	n, c, hhmm := strconv.Itoa(admitted), strconv.Itoa(count), wave.In(loc).Format("15:04")
+	return Text{
+		EN: "Only " + n + " of " + c + " may enter — the rest of the group is already in (wave " + hhmm + ")",
+		AR: "يُسمح بدخول " + arabicDigits(n) + " فقط من " + arabicDigits(c) + " — بقية المجموعة دخلت (فوج " + arabicDigits(hhmm) + ")",
+	}
+}

@@ -205,6 +205,7 @@ func (d *deviceConn) Close() {
 type natsCloser interface {
 	RequestWithContext(ctx context.Context, subj string, data []byte) (*nats.Msg, error)
 	Request(subj string, data []byte, timeout time.Duration) (*nats.Msg, error)
+	LastError() error
 	Close()
 }
 

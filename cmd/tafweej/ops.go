@@ -36,8 +36,15 @@ func newConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok — site %q, %d gates, %d zones, %d routes, %d sensors, %d-minute waves, time zone %s\n",
-				path, cfg.Site, len(cfg.Gates), len(cfg.Zones), len(cfg.Routes), len(cfg.Sensors), cfg.SlotMinutes, cfg.TimeZone)
+			count := func(n int, what string) string {
+				if n == 1 {
+					return "1 " + what
+				}
+				return fmt.Sprintf("%d %ss", n, what)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok — site %q, %s, %s, %s, %s, %d-minute waves, time zone %s\n",
+				path, cfg.Site, count(len(cfg.Gates), "gate"), count(len(cfg.Zones), "zone"), count(len(cfg.Routes), "route"),
+				count(len(cfg.Sensors), "sensor"), cfg.SlotMinutes, cfg.TimeZone)
 			printMapCheck(cmd.OutOrStdout(), mapPath, m)
 			return nil
 		},
@@ -84,8 +91,12 @@ func newKeysCmd(g *globals) *cobra.Command {
 			if g.json {
 				return printRaw(cmd.OutOrStdout(), raw)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Created a %s key%s. It is shown only this once:\n\n  %v\n\nUse it with --key or TAFWEEJ_KEY.\n",
-				role, map[bool]string{true: " for operator " + operator}[operator != ""], out["key"])
+			article := "a"
+			if role == "operator" || role == "ops" {
+				article = "an"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created %s %s key%s. It is shown only this once:\n\n  %v\n\nUse it with --key or TAFWEEJ_KEY.\n",
+				article, role, map[bool]string{true: " for operator " + operator}[operator != ""], out["key"])
 			return nil
 		},
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,14 +46,24 @@ with 'tafweej devices add gate GATE'.`,
 			defer nc.Close()
 			req, _ := json.Marshal(map[string]any{"ticket": args[0], "count": count, "scan_id": scanID, "device": device, "at": time.Now().Format(time.RFC3339)})
 			subject := subjects.For(site).GateScan(gate)
-			msg, err := nc.RequestWithContext(cmd.Context(), subject, req)
+			// A scan the service cannot make durable gets no answer, and
+			// one the NATS server refuses (a device of another gate) none
+			// either: each try waits scanTimeout, and a second try with
+			// the same scan id admits nobody twice.
+			var msg *nats.Msg
+			for try := 0; try < 2 && cmd.Context().Err() == nil; try++ {
+				ctx, cancel := context.WithTimeout(cmd.Context(), scanTimeout)
+				msg, err = nc.RequestWithContext(ctx, subject, req)
+				cancel()
+				if err == nil || isPermissionError(nc.LastError()) {
+					break
+				}
+			}
 			if err != nil {
-				if ctxErr := cmd.Context().Err(); ctxErr == nil {
-					msg, err = nc.Request(subject, req, 5*time.Second)
+				if last := nc.LastError(); isPermissionError(last) {
+					return fmt.Errorf("no answer on %s: %w\n  hint: this device may not scan at gate %q; scan with a device registered for it ('tafweej devices add gate %s'), or without --nkey", subject, last, gate, gate)
 				}
-				if err != nil {
-					return fmt.Errorf("no answer on %s: %w\n  hint: is the service running, and is %q a gate of site %q?", subject, err, gate, site)
-				}
+				return fmt.Errorf("no answer on %s: %w\n  hint: is the service running, and is %q a gate of site %q?", subject, err, gate, site)
 			}
 			var res scheduler.ScanResult
 			if err := json.Unmarshal(msg.Data, &res); err != nil {
@@ -86,4 +98,13 @@ with 'tafweej devices add gate GATE'.`,
 	f.StringVar(&nkeyFile, "nkey", "", "scan as this registered gate device (its seed file); default: a short-lived device registered with the ops key")
 	f.StringVar(&inboxPrefix, "inbox-prefix", "", "with --nkey: the device's inbox prefix (_INBOX_dev_...)")
 	return cmd
+}
+
+// scanTimeout bounds the wait for one scan's answer.
+const scanTimeout = 5 * time.Second
+
+// isPermissionError reports whether err is the NATS server's refusal of a
+// publish or subscription the connection's user may not make.
+func isPermissionError(err error) bool {
+	return errors.Is(err, nats.ErrPermissionViolation)
 }

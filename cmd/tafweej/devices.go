@@ -204,7 +204,6 @@ func (d *deviceConn) Close() {
 // revokes it).
 type natsCloser interface {
 	RequestWithContext(ctx context.Context, subj string, data []byte) (*nats.Msg, error)
-	Request(subj string, data []byte, timeout time.Duration) (*nats.Msg, error)
 	LastError() error
 	Close()
 }

@@ -50,12 +50,14 @@ with 'tafweej devices add gate GATE'.`,
 			// one the NATS server refuses (a device of another gate) none
 			// either: each try waits scanTimeout, and a second try with
 			// the same scan id admits nobody twice.
+			// At least one try: a context already ended fails it at once
+			// (msg is never read unless a try succeeded).
 			var msg *nats.Msg
-			for try := 0; try < 2 && cmd.Context().Err() == nil; try++ {
+			for try := 0; try < 2; try++ {
 				ctx, cancel := context.WithTimeout(cmd.Context(), scanTimeout)
 				msg, err = nc.RequestWithContext(ctx, subject, req)
 				cancel()
-				if err == nil || isPermissionError(nc.LastError()) {
+				if err == nil || isPermissionError(nc.LastError()) || cmd.Context().Err() != nil {
 					break
 				}
 			}

@@ -72,7 +72,13 @@ with 'tafweej devices add gate GATE'.`,
 				return fmt.Errorf("decode reply: %w", err)
 			}
 			if g.json {
-				return printRaw(cmd.OutOrStdout(), msg.Data)
+				if err := printRaw(cmd.OutOrStdout(), msg.Data); err != nil {
+					return err
+				}
+				if res.Decision == scheduler.DecisionReject {
+					return errSilent // the same exit code as without --json
+				}
+				return nil
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s  (%s)  admitted %d", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted)

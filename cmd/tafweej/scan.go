@@ -49,9 +49,11 @@ with 'tafweej devices add gate GATE'.`,
 			// A scan the service cannot make durable gets no answer, and
 			// one the NATS server refuses (a device of another gate) none
 			// either: each try waits scanTimeout, and a second try with
-			// the same scan id admits nobody twice.
-			// At least one try: a context already ended fails it at once
-			// (msg is never read unless a try succeeded).
+			// the same scan id admits nobody twice. The server's refusal
+			// does not end a request early (nats.go keeps it as the
+			// connection's last error): it stops the retry. There is always
+			// one try: a context already ended fails it at once (msg is
+			// never read unless a try succeeded).
 			var msg *nats.Msg
 			for try := 0; try < 2; try++ {
 				ctx, cancel := context.WithTimeout(cmd.Context(), scanTimeout)

@@ -93,7 +93,7 @@ type pipeline struct {
 	toStart  chan *pending
 	toWait   chan *pending
 	done     chan *pending
-	pipe     store.Pipe // nil: each write is made whole by the starter
+	pipe     store.Pipe // nil: each write is made whole by startWrite (the starter, or the loop at depth 1)
 	gen      uint64     // turns of an older generation follow a failed one
 	ticked   bool       // a finished turn ticked: allot once empty
 }
@@ -338,7 +338,8 @@ func (e *Engine) quiet(ctx context.Context) {
 	e.startReplans(ctx)
 }
 
-// startWrite starts writing turn t (the starter goroutine). A turn of a
+// startWrite starts writing turn t (the starter goroutine; at depth 1 the
+// loop, which writes the turn whole: push). A turn of a
 // generation that follows a failed write is not written.
 func (e *Engine) startWrite(t *pending, failedGen *uint64) {
 	idx := make([]int, 0, len(t.records))

@@ -27,7 +27,7 @@ const (
 // readings keep coming (the last batch was applied less than applyLinger
 // before this one's first reading arrived). A reading that comes alone is
 // applied at once. See counterConsumer.
-var applyLinger = 10 * time.Millisecond
+const applyLinger = 10 * time.Millisecond
 
 // counterConsumer pulls counter messages from the durable consumer and
 // applies them. The fetch loop hands the messages, in stream order, to one
@@ -177,7 +177,7 @@ func (c *counterConsumer) apply() {
 		batch = append(batch[:0], msg)
 		// Take what is queued; while readings keep coming, wait up to
 		// applyLinger for more.
-		linger := applyLinger > 0 && time.Since(last) < applyLinger
+		linger := time.Since(last) < applyLinger
 		if linger {
 			timer.Reset(applyLinger) // Go ≥ 1.23: no stale value to drain
 		}

@@ -11,8 +11,8 @@ import (
 	"github.com/tafweej/tafweej/engine"
 )
 
-// A handler that panics (the gate responder, the alert subscription, a
-// counter worker), or whose command panicked in the owner loop
+// A handler that panics (the gate responder, the alert subscription, the
+// counter applier on one message), or whose command panicked in the owner loop
 // (engine.InternalError), answers an internal error with the panic's id,
 // which the log holds with the stack (engine.Panics; counted in
 // tafweej_panics_total{where}); the service goes on:

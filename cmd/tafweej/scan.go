@@ -49,13 +49,17 @@ with 'tafweej devices add gate GATE'.`,
 			// A scan the service cannot make durable gets no answer, and
 			// one the NATS server refuses (a device of another gate) none
 			// either: each try waits scanTimeout, and a second try with
-			// the same scan id admits nobody twice.
+			// the same scan id admits nobody twice. The server's refusal
+			// does not end a request early (nats.go keeps it as the
+			// connection's last error): it stops the retry. There is always
+			// one try: a context already ended fails it at once (msg is
+			// never read unless a try succeeded).
 			var msg *nats.Msg
-			for try := 0; try < 2 && cmd.Context().Err() == nil; try++ {
+			for try := 0; try < 2; try++ {
 				ctx, cancel := context.WithTimeout(cmd.Context(), scanTimeout)
 				msg, err = nc.RequestWithContext(ctx, subject, req)
 				cancel()
-				if err == nil || isPermissionError(nc.LastError()) {
+				if err == nil || isPermissionError(nc.LastError()) || cmd.Context().Err() != nil {
 					break
 				}
 			}
@@ -70,7 +74,13 @@ with 'tafweej devices add gate GATE'.`,
 				return fmt.Errorf("decode reply: %w", err)
 			}
 			if g.json {
-				return printRaw(cmd.OutOrStdout(), msg.Data)
+				if err := printRaw(cmd.OutOrStdout(), msg.Data); err != nil {
+					return err
+				}
+				if res.Decision == scheduler.DecisionReject {
+					return errSilent // the same exit code as without --json
+				}
+				return nil
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s  (%s)  admitted %d", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted)

@@ -2,8 +2,8 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"strconv"
 	"testing"
 
 	"github.com/tafweej/tafweej/internal/testenv/stack"
@@ -23,7 +23,7 @@ func TestMeasureBookingRows(t *testing.T) {
 		t.Skip("set TAFWEEJ_BOOKING_ROWS=<bookings at 1 client>,<bookings at 64> to measure")
 	}
 	var serial, par int
-	if _, err := fmtSscan(v, &serial, &par); err != nil || serial <= 0 || par <= 0 {
+	if n, err := fmt.Sscanf(v, "%d,%d", &serial, &par); err != nil || n != 2 || serial <= 0 || par <= 0 {
 		t.Fatalf("TAFWEEJ_BOOKING_ROWS %q: want two counts of bookings, e.g. 500,5000", v)
 	}
 	ctx := context.Background()
@@ -44,22 +44,4 @@ func TestMeasureBookingRows(t *testing.T) {
 		t.Logf("%-22s %6.0f/s p50/p99 %5.2f/%6.2f ms | limit %6.0f/s | ratio %.2f | %v", row.Name,
 			row.Tafweej.Value, row.Tafweej.P50Ms, row.Tafweej.P99Ms, raw, row.Ratio, row.Extra)
 	}
-}
-
-// fmtSscan reads "a,b" into a and b.
-func fmtSscan(v string, a, b *int) (int, error) {
-	i := 0
-	for i < len(v) && v[i] != ',' {
-		i++
-	}
-	x, err := strconv.Atoi(v[:i])
-	if err != nil || i >= len(v) {
-		return 0, strconv.ErrSyntax
-	}
-	y, err := strconv.Atoi(v[i+1:])
-	if err != nil {
-		return 1, err
-	}
-	*a, *b = x, y
-	return 2, nil
 }

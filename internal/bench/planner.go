@@ -174,7 +174,7 @@ func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance,
 	raw := Figure{What: fmt.Sprintf("CBC's proven upper bound on the optimum, rounded down to whole visitors (coinor-cbc, %d s CPU limit)", limit),
 		Value: bound, Unit: "visitors", N: len(inst.Requests), Reps: 1, Concurrency: 1}
 	row.Raw = &raw
-	if r.Bound > 0 {
+	if raw.Value > 0 { // the bound divided by, not CBC's: under 1 it rounds to 0
 		row.Ratio = row.Tafweej.Value / raw.Value
 	}
 	optimal := 0.0
@@ -185,7 +185,7 @@ func qualityRow(ctx context.Context, name, what string, inst scheduler.Instance,
 	row.Extra["cbc_best"] = r.Objective
 	row.Extra["cbc_seconds"] = secs
 	row.Extra["cbc_optimal"] = optimal
-	row.Note = fmt.Sprintf("ratio = planner visitors / CBC's bound; CBC: %s, best integer solution %.0f", r.Status, r.Objective)
+	row.Note = fmt.Sprintf("ratio = planner visitors / CBC's bound rounded down to whole visitors; CBC: %s, best integer solution %.0f", r.Status, r.Objective)
 	logf("%s: planner %d, CBC bound %.1f (best %.0f, %s, %.1f s): %.2f%%", name, res.Visitors, r.Bound, r.Objective, r.Status, secs, 100*row.Ratio)
 	return row, nil
 }

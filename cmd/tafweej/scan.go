@@ -74,13 +74,9 @@ with 'tafweej devices add gate GATE'.`,
 				return fmt.Errorf("decode reply: %w", err)
 			}
 			if g.json {
-				if err := printRaw(cmd.OutOrStdout(), msg.Data); err != nil {
-					return err
-				}
-				if res.Decision == scheduler.DecisionReject {
-					return errSilent // the same exit code as without --json
-				}
-				return nil
+				// The decision is in the JSON: a script reads it there,
+				// and the exit code is 0 whatever it is (as it always was).
+				return printRaw(cmd.OutOrStdout(), msg.Data)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%s  (%s)  admitted %d", map[string]string{"admit": "ADMIT", "partial": "PARTIAL", "reject": "REJECT"}[res.Decision], res.Reason, res.Admitted)

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tafweej/tafweej/internal/service"
@@ -62,12 +61,6 @@ func TestMeasureCounterRows(t *testing.T) {
 			name, row.Tafweej.Value, row.Raw.Value, row.Ratio, n1-n0, float64(n*reps)/max(n1-n0, 1), 1e3*(s1-s0)/max(n1-n0, 1))
 	}
 	measure("counter messages")
-	env.trust = &benchTrust{sensors: map[string]jetstream.JetStream{}}
-	defer func() {
-		for _, nc := range env.trust.conns {
-			nc.Close()
-		}
-		env.trust = nil
-	}()
+	defer env.registerDevices()()
 	measure("counter messages, registered devices")
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/tafweej/tafweej/internal/testenv/stack"
 	"github.com/tafweej/tafweej/store"
 )
@@ -63,13 +61,7 @@ func TestMeasureScanRows(t *testing.T) {
 	}
 	// The registered devices' rows (trust.go): the 1- and 10-gate rows
 	// again, each gate device on a connection of its own.
-	env.trust = &benchTrust{sensors: map[string]jetstream.JetStream{}}
-	defer func() {
-		for _, nc := range env.trust.conns {
-			nc.Close()
-		}
-		env.trust = nil
-	}()
+	defer env.registerDevices()()
 	for i, g := range []int{1, 10} {
 		for len(env.trust.gates) < g {
 			nc, err := env.trust.connect(env, store.DeviceGate, "visitor-centre")

@@ -84,13 +84,7 @@ func (t *benchTrust) connect(e *benchEnv, kind, target string) (*nats.Conn, erro
 // benchTrusted runs the counter row and the 1- and 10-gate scan rows with
 // registered devices.
 func benchTrusted(ctx context.Context, env *benchEnv, sz Sizes, reps int, logf func(string, ...any)) ([]Row, error) {
-	env.trust = &benchTrust{sensors: map[string]jetstream.JetStream{}}
-	defer func() {
-		for _, nc := range env.trust.conns {
-			nc.Close()
-		}
-		env.trust = nil
-	}()
+	defer env.registerDevices()()
 	logf("the same rows with every counter and gate a registered device")
 	var rows []Row
 	row, err := benchCounters(ctx, env, sz.Counters, reps, logf)
@@ -115,4 +109,18 @@ func benchTrusted(ctx context.Context, env *benchEnv, sz Sizes, reps int, logf f
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// registerDevices makes every counter and gate of the rows that follow a
+// registered device, each on a connection of its own, and returns the
+// function that closes those connections and goes back to the service
+// user's.
+func (env *benchEnv) registerDevices() func() {
+	env.trust = &benchTrust{sensors: map[string]jetstream.JetStream{}}
+	return func() {
+		for _, nc := range env.trust.conns {
+			nc.Close()
+		}
+		env.trust = nil
+	}
 }

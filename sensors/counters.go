@@ -277,9 +277,15 @@ func (c *counterConsumer) prepare(msg jetstream.Msg) (r scheduler.CounterReading
 // or naks it so that it is redelivered when it could not be applied.
 func (c *counterConsumer) finish(msg jetstream.Msg, r scheduler.CounterReading, res scheduler.Result, err error) {
 	s := c.s
+	applied := false // the reading is durable: a failure from here on must not say otherwise
 	defer func() {
 		if v := recover(); v != nil {
-			c.poison(msg, s.panics.Recovered("nats_counter", v))
+			id := s.panics.Recovered("nats_counter", v)
+			if applied {
+				c.poisonApplied(msg, id)
+			} else {
+				c.poison(msg, id)
+			}
 		}
 	}()
 	if id := internalID(err); id != "" {
@@ -293,6 +299,8 @@ func (c *counterConsumer) finish(msg jetstream.Msg, r scheduler.CounterReading, 
 		_ = msg.NakWithDelay(nakDelay)
 		return
 	}
+	applied = true
+	hook("nats_counter_applied")
 	if s.o.Store != nil {
 		if herr := s.o.Store.AppendHistory(r.Sensor, r.At, msg.Data()); herr != nil {
 			c.logf("counter history not kept", "sensor", r.Sensor, "err", herr)

@@ -29,7 +29,9 @@ import (
 const reasonInternal = "internal"
 
 // testHookHandler, set by tests before Start, is called as each handler
-// starts its work (where: nats_scan, nats_alert, nats_counter).
+// starts its work (where: nats_scan, nats_alert, nats_counter), and as a
+// counter message's handling goes on after its reading was applied
+// (nats_counter_applied).
 var testHookHandler func(where string)
 
 func hook(where string) {
@@ -70,7 +72,18 @@ func internalID(err error) string {
 // poison dead-letters a counter message whose handling failed on a bug and
 // acks it.
 func (c *counterConsumer) poison(msg jetstream.Msg, id string) {
+	c.poisonWith(msg, internalMessage(id))
+}
+
+// poisonApplied is poison for a message whose reading the owner loop had
+// applied, durably, before its handling failed: the dead letter says the
+// reading is kept, not that nothing of it was applied.
+func (c *counterConsumer) poisonApplied(msg jetstream.Msg, id string) {
+	c.poisonWith(msg, fmt.Sprintf("internal error %s: the service failed on this message after applying its reading, which is kept, and logged it under this id", id))
+}
+
+func (c *counterConsumer) poisonWith(msg jetstream.Msg, text string) {
 	c.s.deadLetter("counter", &nats.Msg{Subject: msg.Subject(), Data: msg.Data(), Header: msg.Headers()},
-		&invalidError{Reason: reasonInternal, Msg: internalMessage(id)})
+		&invalidError{Reason: reasonInternal, Msg: text})
 	_ = msg.Ack()
 }

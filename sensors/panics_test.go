@@ -86,3 +86,28 @@ func TestPanickingNATSHandlersAnswerInternalErrorWithID(t *testing.T) {
 		}
 	}
 }
+
+// TestCounterPanicAfterItsReadingWasAppliedSaysTheReadingIsKept: a counter
+// message whose handling fails after the owner loop applied its reading
+// (durably) is dead-lettered with reason internal, acked, and its dead
+// letter says the reading is kept; the reading is in the schedule. Saying
+// "nothing of it was applied" would send an operator to replay a reading
+// the scheduler already has.
+func TestCounterPanicAfterItsReadingWasAppliedSaysTheReadingIsKept(t *testing.T) {
+	arm := armPanics(t)
+	h := newHarness(t, harnessOptions{})
+	dl := h.watchDeadLetters("counter")
+	arm("nats_counter_applied")
+	c := h.counter("siq-n1", "siq", "b1")
+	c.Add(10, 0)
+	publish(t, c)
+	d := dl.wait(t, reasonInternal, "")
+	if e := d.Header.Get(subjects.HeaderError); !strings.Contains(e, "panic-") || !strings.Contains(e, "which is kept") ||
+		strings.Contains(e, "nothing of it was applied") {
+		t.Fatalf("dead letter of a counter message that failed after its reading was applied: %q", e)
+	}
+	h.waitSensor("siq-n1", "b1", 1) // the reading itself is in the schedule
+	if v := h.metric("tafweej_panics_total", "where", "nats_counter"); v != 1 {
+		t.Errorf("tafweej_panics_total{where=\"nats_counter\"} %v, want 1", v)
+	}
+}

@@ -8,11 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/tafweej/tafweej/internal/testenv/stack"
 )
 
 // TestScanWithAnEndedContextFailsWithoutPanic: a scan whose context has
@@ -95,16 +96,7 @@ func nkeyNATS(t *testing.T) (url, seedFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		Nkeys: []*server.NkeyUser{{Nkey: pub}}})
-	if err != nil {
-		t.Fatalf("nats server: %v", err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(s.Shutdown)
+	s := stack.NATSWith(t, server.Options{Nkeys: []*server.NkeyUser{{Nkey: pub}}})
 	seedFile = filepath.Join(t.TempDir(), "device.nk")
 	if err := os.WriteFile(seedFile, seed, 0o600); err != nil {
 		t.Fatal(err)

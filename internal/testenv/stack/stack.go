@@ -112,8 +112,16 @@ func Engine(t testing.TB, opts engine.Options) (*engine.Engine, *engine.ManualCl
 // port and a temp store dir, shut down when the test ends.
 func NATS(t testing.TB) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1,
-		NoLog: true, NoSigs: true, JetStream: true, StoreDir: t.TempDir()})
+	return NATSWith(t, server.Options{JetStream: true, StoreDir: t.TempDir()})
+}
+
+// NATSWith starts an embedded NATS server with opts (e.g. its users) on a
+// random loopback port, without logs or signal handlers, shut down when
+// the test ends.
+func NATSWith(t testing.TB, opts server.Options) *server.Server {
+	t.Helper()
+	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, true, true
+	s, err := server.NewServer(&opts)
 	if err != nil {
 		t.Fatalf("nats server: %v", err)
 	}

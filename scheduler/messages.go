@@ -119,9 +119,21 @@ func arabicDigits(s string) string {
 // welcome alone would let a device that shows only the message wave the
 // whole scan through.
 func partialMessage(admitted, count int, wave time.Time, loc *time.Location) Text {
-	n, c, hhmm := strconv.Itoa(admitted), strconv.Itoa(count), wave.In(loc).Format("15:04")
+	return partialText(strconv.Itoa(admitted), strconv.Itoa(count), wave.In(loc).Format("15:04"))
+}
+
+// The English partial message's parts (CompactScanMessage reads them back).
+const (
+	partialHead = "Only "
+	partialOf   = " of "
+	partialWave = " may enter — the rest of the group is already in (wave "
+)
+
+// partialText is partialMessage's text for the numbers and the wave as
+// written in English.
+func partialText(n, c, hhmm string) Text {
 	return Text{
-		EN: "Only " + n + " of " + c + " may enter — the rest of the group is already in (wave " + hhmm + ")",
+		EN: partialHead + n + partialOf + c + partialWave + hhmm + ")",
 		AR: "يُسمح بدخول " + arabicDigits(n) + " فقط من " + arabicDigits(c) + " — بقية المجموعة دخلت (فوج " + arabicDigits(hhmm) + ")",
 	}
 }

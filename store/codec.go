@@ -12,8 +12,20 @@ import (
 // envelopeHead is the start of every stored value: {"v":1,"r":<record>}.
 var envelopeHead = []byte(`{"v":` + strconv.Itoa(SchemaVersion) + `,"r":`)
 
-// encode wraps a record in the versioned envelope.
+// encode wraps a record in the versioned envelope; a scan record is
+// written in its binary form (scanrecord.go) when that holds it exactly.
 func encode(rec any) ([]byte, error) {
+	if r, ok := rec.(*scheduler.ScanRecord); ok {
+		if v, ok := appendScanRecord(nil, r); ok {
+			return v, nil // scanrecord.go
+		}
+	}
+	return encodeJSON(rec)
+}
+
+// encodeJSON wraps a record's JSON in the versioned envelope: every record
+// but the scan records the binary form holds.
+func encodeJSON(rec any) ([]byte, error) {
 	body, err := json.Marshal(rec)
 	if err != nil {
 		return nil, err
@@ -36,6 +48,9 @@ type envelope[T any] struct {
 func decode[T any](key, val []byte, out *T) error {
 	if b, ok := any(out).(*scheduler.Booking); ok && decodeBookingFast(val, b) {
 		return nil // fastbooking.go
+	}
+	if r, ok := any(out).(*scheduler.ScanRecord); ok && isBinaryScanRecord(val) {
+		return decodeScanRecord(key, val, r) // scanrecord.go
 	}
 	env := envelope[T]{R: out}
 	err := json.Unmarshal(val, &env)

@@ -102,6 +102,8 @@
 //	archive.go          ArchiveDay: a past date leaves the live state for the store's archive
 //	query.go            read-only views: occupancy, waves, closures, sensors
 //	messages.go         the visitor-facing text of each scan reason (English, Arabic)
+//	scan_message.go     a scan reply's message as the form it was rendered from, which
+//	                    the store keeps instead of the texts (ScanMessage)
 //	config.go           the site configuration's types and lookups
 //	parse.go            ParseConfig: decoding, problems with their lines, the indexes
 //	parse_yaml.go       the generic YAML walker: unknown fields and wrong types

@@ -30,13 +30,16 @@
 //
 // # Key layout
 //
-// Keys are a short prefix and the record's id; values are JSON.
+// Keys are a short prefix and the record's id; values are JSON, but for
+// the scan records, which are written in a compact binary form
+// (scanrecord.go) when it holds them exactly.
 //
 //	m/schema                      schema marker {"v":1,"r":{"app":"tafweej"}}
 //	b/<booking id>                scheduler.Booking
 //	i/<operator> 0x00 <key>       scheduler.Idempotency (the NUL keeps
 //	                              ("a/b","c") and ("a","b/c") apart)
-//	s/<scan id>                   scheduler.ScanRecord
+//	s/<scan id>                   scheduler.ScanRecord (binary: 0x00 's' 0x01 ...;
+//	                              or JSON, as earlier builds wrote it)
 //	c/<sensor>                    scheduler.SensorState (counter checkpoint)
 //	z/<zone>                      scheduler.ZoneState
 //	x/<closure id>                scheduler.Closure
@@ -58,7 +61,9 @@
 //
 // # Schema versions
 //
-// Every value is an envelope {"v":1,"r":<record>} carrying SchemaVersion.
+// Every value is an envelope {"v":1,"r":<record>} carrying SchemaVersion,
+// or a binary scan record starting 0x00 's' and its form's version (a form
+// this build does not know is an error matching ErrSchema).
 // Open checks m/schema and Load checks every record: a version this build
 // does not know is a *SchemaError naming the key, which matches ErrSchema.
 // A change that old code could misread must bump SchemaVersion; this build
@@ -98,7 +103,8 @@
 // One concept per file: store.go (the interface, its sentinels, APIKey),
 // badger.go (opening and closing the database), schema.go (the key layout,
 // the schema marker, SchemaError), codec.go (a record's versioned envelope,
-// effects turned into writes), commit.go (Commit), load.go (Load, decoding
+// effects turned into writes), scanrecord.go (the scan record's binary
+// form), commit.go (Commit), load.go (Load, decoding
 // in parallel on start), apikeys.go (the API key records), history.go (raw
 // sensor history, written in batches), backup.go (Backup, Restore),
 // webhooks.go (webhook endpoints and deliveries), space.go (the free-space

@@ -103,6 +103,17 @@ func TestMeasureScanCommit(t *testing.T) {
 			}
 		}
 	}
+	// Paired: each kind against the JSON record's transaction of the same
+	// round, the median of the differences (less swayed by the machine's
+	// load than two medians apart).
+	for k := 1; k < len(kinds); k++ {
+		d := make([]time.Duration, n)
+		for i := range n {
+			d[i] = lat[k][i] - lat[0][i]
+		}
+		slices.Sort(d)
+		t.Logf("%-28s against the JSON record's in the same round: median difference %+.3f ms", kinds[k], float64(d[n/2].Microseconds())/1000)
+	}
 	for k, name := range kinds {
 		l := lat[k]
 		slices.Sort(l)

@@ -27,6 +27,11 @@ type Restorer struct {
 	lastDay      *day
 	lastMidnight int64
 	lastRoute    *Route
+	// waves is how many operator waves the last day left had: a day the
+	// Restorer makes gets its operator-wave map sized to it, so the map
+	// seldom grows (a store's days in key order are much alike; growing
+	// from empty rehashed each day's map about seven times).
+	waves int
 }
 
 // zoneEntry is a day's groups entering by a route at a minute.
@@ -95,9 +100,16 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 		if b.Placed() {
 			d := r.lastDay
 			if d == nil || d.date != b.Date {
+				if r.lastDay != nil {
+					r.waves = len(r.lastDay.opWave)
+				}
 				var err error
+				made := len(s.days)
 				if d, err = s.day(b.Date); err != nil {
 					return fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
+				}
+				if len(s.days) > made && len(d.opWave) == 0 && r.waves > 0 {
+					d.opWave = make(map[opWave]int32, r.waves) // empty when made
 				}
 				r.lastDay, r.lastMidnight = d, int64(civilDays(d.base.Date()))*24*60
 			}

@@ -17,6 +17,9 @@ type Restorer struct {
 	// minute: their zone loads are added once each, in Finish, not once
 	// a booking.
 	zones map[zoneEntry]int
+	// flushAt is how many entries zones holds before their loads are
+	// added (zonesFlush; tests lower it).
+	flushAt int
 	// last is the greatest booking id added: a booking whose id is greater
 	// cannot repeat one, so only ids out of order are looked up (a store
 	// gives them in key order, by id).
@@ -63,7 +66,7 @@ func NewRestorer(cfg *Config, cuts []CapacityCut, expect int) (*Restorer, error)
 	if expect > 0 {
 		s.bookings.reserve(expect)
 	}
-	return &Restorer{cfg: cfg, s: s, zones: map[zoneEntry]int{}}, nil
+	return &Restorer{cfg: cfg, s: s, zones: map[zoneEntry]int{}, flushAt: zonesFlush}, nil
 }
 
 // AddBookings places stored bookings as they are, without checking
@@ -116,10 +119,27 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 			m := int(wallMinute(b.Slot) - r.lastMidnight) // s.minuteOf(d, b.Slot)
 			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
 			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
+			if len(r.zones) >= r.flushAt {
+				r.flushZones()
+			}
 		}
 		s.bookings.loadUnindexed(&b)
 	}
 	return nil
+}
+
+// zonesFlush is how many summed entries the Restorer holds before it
+// adds their zone loads: a few days' worth of a store's bookings in key
+// order, so that a restart adds them while the store is still reading,
+// not all at the end (Finish), and the map stays small.
+const zonesFlush = 1 << 12
+
+// flushZones adds the zone loads of the entries summed so far.
+func (r *Restorer) flushZones() {
+	for e, n := range r.zones {
+		r.s.addZones(e.d, e.r, e.m, n, e.walkIn)
+	}
+	clear(r.zones)
 }
 
 // Finish adds the snapshot's other records (its bookings and cuts are
@@ -127,9 +147,7 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 // state. The Restorer must not be used after.
 func (r *Restorer) Finish(snap Snapshot) (*State, error) {
 	s, cfg := r.s, r.cfg
-	for e, n := range r.zones {
-		s.addZones(e.d, e.r, e.m, n, e.walkIn)
-	}
+	r.flushZones()
 	r.s, r.zones = nil, nil
 	s.bookings.trim()
 	for i := range snap.Idempotency {

@@ -48,7 +48,8 @@ func TestRestorerGivesBackRoomReservedOnTooHighAnEstimate(t *testing.T) {
 
 // TestRestorerBuildsWhatPlacingOneByOneBuilds: the Restorer (an id looked
 // up only when it does not come after every id added, zone loads summed by
-// day, route and entry minute) builds the very state that placing each
+// day, route and entry minute and added every few thousand entries, a
+// day's operator-wave map sized to the last day's) builds the very state that placing each
 // booking with the live path (place, then load) builds: the same booking
 // table (records, lists by date, interned names, every id found at its
 // record), the same days (waves, zone loads, operator loads by day and by
@@ -94,6 +95,9 @@ func TestRestorerBuildsWhatPlacingOneByOneBuilds(t *testing.T) {
 		r, err := NewRestorer(cfg, snap.Cuts, rapid.IntRange(0, 2*n).Draw(rt, "estimate"))
 		if err != nil {
 			rt.Fatal(err)
+		}
+		if rapid.Bool().Draw(rt, "add zone loads early") { // as with more bookings than zonesFlush
+			r.flushAt = rapid.IntRange(1, 8).Draw(rt, "flush at")
 		}
 		gerr := error(nil)
 		for rest := snap.Bookings; len(rest) > 0 && gerr == nil; {

@@ -30,6 +30,14 @@ type Restorer struct {
 	lastDay      *day
 	lastMidnight int64
 	lastRoute    *Route
+	// wave and waveOp are the gate's wave loads of day waveDay (a
+	// booking's gate is often the last one's).
+	waveDay      *day
+	waveGate     string
+	wave, waveOp []int32
+	// general: a booking of no visitors (or fewer) was placed; from
+	// then on bookings are placed by State.addEntry (see addEntry).
+	general bool
 	// waves is how many operator waves the last day left had: a day the
 	// Restorer makes gets its operator-wave map sized to it, so the map
 	// seldom grows (a store's days in key order are much alike; growing
@@ -117,7 +125,7 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 				r.lastDay, r.lastMidnight = d, int64(civilDays(d.base.Date()))*24*60
 			}
 			m := int(wallMinute(b.Slot) - r.lastMidnight) // s.minuteOf(d, b.Slot)
-			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
+			route, walkIn := r.lastRoute, r.addEntry(d, &b, m)
 			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
 			if len(r.zones) >= r.flushAt {
 				r.flushZones()
@@ -126,6 +134,35 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 		s.bookings.loadUnindexed(&b)
 	}
 	return nil
+}
+
+// addEntry is State.addEntry for a restored booking b on day d entering
+// at minute m (its route is lastRoute), and tells whether it is walk-in.
+// While every party placed is of one visitor or more, every operator load
+// is above zero, so that adding to it never leaves zero (which
+// State.addEntry deletes): the operator loads are added with one map
+// operation each, not a read then a write, and the gate's wave loads are
+// those of the last booking's gate when it is the same.
+func (r *Restorer) addEntry(d *day, b *Booking, m int) bool {
+	s, n := r.s, b.PartySize
+	if n <= 0 || r.general {
+		r.general = true
+		_, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, n)
+		return walkIn
+	}
+	slot := m / s.cfg.SlotMinutes
+	d.over = nil
+	if r.waveDay != d || r.waveGate != b.Gate {
+		r.waveDay, r.waveGate, r.wave, r.waveOp = d, b.Gate, d.wave[b.Gate], d.waveOp[b.Gate]
+	}
+	r.wave[slot] += int32(n)
+	if b.Operator == WalkInOperator {
+		return true
+	}
+	r.waveOp[slot] += int32(n)
+	d.opDay[b.Operator] += n
+	d.opWave[opWave{s.bookings.internField(0, b.Operator), s.bookings.gates[b.Gate], uint16(slot)}] += int32(n) // pack's operator field: found again there
+	return false
 }
 
 // zonesFlush is how many summed entries the Restorer holds before it

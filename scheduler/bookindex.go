@@ -118,12 +118,18 @@ func (x *idIndex) remove(recs idSource, id string) {
 	}
 }
 
-// rehash makes room for n ids, dropping the removed ones' slots.
-func (x *idIndex) rehash(recs idSource, n int) {
+// indexSize is the slots rehash makes for n ids.
+func indexSize(n int) int {
 	size := 16
 	for size*3 < n*4+4 {
 		size *= 2
 	}
+	return size
+}
+
+// rehash makes room for n ids, dropping the removed ones' slots.
+func (x *idIndex) rehash(recs idSource, n int) {
+	size := indexSize(n)
 	old := x.slots
 	x.slots = make([]int32, size)
 	for k := range x.slots {

@@ -125,9 +125,7 @@ func (t *bookTable) trim() {
 	if n := len(t.recs); cap(t.recs)-n > n/8 {
 		t.recs = append(make([]bookRec, 0, n), t.recs...)
 	}
-	var fit idIndex
-	fit.rehash(nil, t.byID.n) // the index's size for its ids (none to place)
-	if len(t.byID.slots) > 2*len(fit.slots) {
+	if len(t.byID.slots) > 2*indexSize(t.byID.n) {
 		t.byID.rehash(t, t.byID.n)
 	}
 }

@@ -27,3 +27,6 @@ var DefaultIterations = defaultIterations
 
 // TestIterations is the tests' planner budget.
 const TestIterations = testIterations
+
+// ProcessCPU is the test process's CPU time so far (0 where not measured).
+var ProcessCPU = processCPU

@@ -17,6 +17,9 @@ type Restorer struct {
 	// minute: their zone loads are added once each, in Finish, not once
 	// a booking.
 	zones map[zoneEntry]int
+	// flushAt is how many entries zones holds before their loads are
+	// added (zonesFlush; tests lower it).
+	flushAt int
 	// last is the greatest booking id added: a booking whose id is greater
 	// cannot repeat one, so only ids out of order are looked up (a store
 	// gives them in key order, by id).
@@ -27,6 +30,19 @@ type Restorer struct {
 	lastDay      *day
 	lastMidnight int64
 	lastRoute    *Route
+	// wave and waveOp are the gate's wave loads of day waveDay (a
+	// booking's gate is often the last one's).
+	waveDay      *day
+	waveGate     string
+	wave, waveOp []int32
+	// general: a booking of no visitors (or fewer) was placed; from
+	// then on bookings are placed by State.addEntry (see addEntry).
+	general bool
+	// waves is how many operator waves the last day left had: a day the
+	// Restorer makes gets its operator-wave map sized to it, so the map
+	// seldom grows (a store's days in key order are much alike; growing
+	// from empty rehashed each day's map about seven times).
+	waves int
 }
 
 // zoneEntry is a day's groups entering by a route at a minute.
@@ -58,7 +74,7 @@ func NewRestorer(cfg *Config, cuts []CapacityCut, expect int) (*Restorer, error)
 	if expect > 0 {
 		s.bookings.reserve(expect)
 	}
-	return &Restorer{cfg: cfg, s: s, zones: map[zoneEntry]int{}}, nil
+	return &Restorer{cfg: cfg, s: s, zones: map[zoneEntry]int{}, flushAt: zonesFlush}, nil
 }
 
 // AddBookings places stored bookings as they are, without checking
@@ -95,19 +111,72 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 		if b.Placed() {
 			d := r.lastDay
 			if d == nil || d.date != b.Date {
+				if r.lastDay != nil {
+					r.waves = len(r.lastDay.opWave)
+				}
 				var err error
+				made := len(s.days)
 				if d, err = s.day(b.Date); err != nil {
 					return fmt.Errorf("scheduler: restore: booking %q: %w", b.ID, err)
+				}
+				if len(s.days) > made && len(d.opWave) == 0 && r.waves > 0 {
+					d.opWave = make(map[opWave]int32, r.waves) // empty when made
 				}
 				r.lastDay, r.lastMidnight = d, int64(civilDays(d.base.Date()))*24*60
 			}
 			m := int(wallMinute(b.Slot) - r.lastMidnight) // s.minuteOf(d, b.Slot)
-			route, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, b.PartySize)
+			route, walkIn := r.lastRoute, r.addEntry(d, &b, m)
 			r.zones[zoneEntry{d, route, m, walkIn}] += b.PartySize
+			if len(r.zones) >= r.flushAt {
+				r.flushZones()
+			}
 		}
 		s.bookings.loadUnindexed(&b)
 	}
 	return nil
+}
+
+// addEntry is State.addEntry for a restored booking b on day d entering
+// at minute m (its route is lastRoute), and tells whether it is walk-in.
+// While every party placed is of one visitor or more, every operator load
+// is above zero, so that adding to it never leaves zero (which
+// State.addEntry deletes): the operator loads are added with one map
+// operation each, not a read then a write, and the gate's wave loads are
+// those of the last booking's gate when it is the same.
+func (r *Restorer) addEntry(d *day, b *Booking, m int) bool {
+	s, n := r.s, b.PartySize
+	if n <= 0 || r.general {
+		r.general = true
+		_, walkIn := s.addEntry(d, b.Operator, b.Route, b.Gate, m, n)
+		return walkIn
+	}
+	slot := m / s.cfg.SlotMinutes
+	d.over = nil
+	if r.waveDay != d || r.waveGate != b.Gate {
+		r.waveDay, r.waveGate, r.wave, r.waveOp = d, b.Gate, d.wave[b.Gate], d.waveOp[b.Gate]
+	}
+	r.wave[slot] += int32(n)
+	if b.Operator == WalkInOperator {
+		return true
+	}
+	r.waveOp[slot] += int32(n)
+	d.opDay[b.Operator] += n
+	d.opWave[opWave{s.bookings.internField(0, b.Operator), s.bookings.gates[b.Gate], uint16(slot)}] += int32(n) // pack's operator field: found again there
+	return false
+}
+
+// zonesFlush is how many summed entries the Restorer holds before it
+// adds their zone loads: a few days' worth of a store's bookings in key
+// order, so that a restart adds them while the store is still reading,
+// not all at the end (Finish), and the map stays small.
+const zonesFlush = 1 << 12
+
+// flushZones adds the zone loads of the entries summed so far.
+func (r *Restorer) flushZones() {
+	for e, n := range r.zones {
+		r.s.addZones(e.d, e.r, e.m, n, e.walkIn)
+	}
+	clear(r.zones)
 }
 
 // Finish adds the snapshot's other records (its bookings and cuts are
@@ -115,9 +184,7 @@ func (r *Restorer) AddBookings(bs []Booking) error {
 // state. The Restorer must not be used after.
 func (r *Restorer) Finish(snap Snapshot) (*State, error) {
 	s, cfg := r.s, r.cfg
-	for e, n := range r.zones {
-		s.addZones(e.d, e.r, e.m, n, e.walkIn)
-	}
+	r.flushZones()
 	r.s, r.zones = nil, nil
 	s.bookings.trim()
 	for i := range snap.Idempotency {

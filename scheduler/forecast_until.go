@@ -70,63 +70,77 @@ func (s *State) meterUntil(now time.Time, r *Route) time.Time {
 			}
 		}
 	}
-	// The next instant a figure changes, given in floating-point minutes
-	// after an admission: taken to come meterFloatMargin earlier, and
-	// within that margin of now, at once.
-	atEl := func(a time.Time, el float64) {
-		if t := a.Add(minutes(el)).Add(-meterFloatMargin); t.After(now) {
-			at(t)
-		} else {
-			until = now
-		}
-	}
+	// The instants given in minutes after now by floating-point figures
+	// (an admission's el against a stop's minutes): the first of them,
+	// taken to come meterFloatMargin earlier, and if that is not after
+	// now, now.
+	first := math.Inf(1)
 	type routeOf struct {
-		stops []Stop     // as configured (zoneStays)
-		sp    []stopSpan // under the dwell factors (project, modelAt)
+		stays []int      // configured minutes of the stops in counted zones (zoneStays)
+		sp    []stopSpan // the stops in the route's zones, under the dwell factors (project)
+	}
+	counted := make([]string, 0, len(zs))
+	for _, z := range zs {
+		if s.traffic(z) != 0 {
+			counted = append(counted, z)
+		}
 	}
 	routes := map[string]*routeOf{}
 	for _, a := range s.admits {
 		ro, ok := routes[a.Route]
 		if !ok {
 			if ar, found := s.cfg.Route(a.Route); found {
-				ro = &routeOf{stops: ar.Stops, sp: routeSpans(ar, f)}
+				ro = &routeOf{}
+				for _, st := range ar.Stops {
+					if slices.Contains(counted, st.Zone) {
+						ro.stays = append(ro.stays, st.Arrive)
+					}
+				}
+				for _, st := range routeSpans(ar, f) {
+					if slices.Contains(zs, st.Zone) {
+						ro.sp = append(ro.sp, st)
+					}
+				}
 			}
 			routes[a.Route] = ro
 		}
 		if ro == nil {
 			continue
 		}
-		// zoneStays: a stop reached from a.At plus its configured
-		// minutes counts from that instant until 3 hours later.
-		for _, st := range ro.stops {
-			if slices.Contains(zs, st.Zone) {
-				t := a.At.Add(time.Duration(st.Arrive) * time.Minute)
-				at(t)
-				at(t.Add(3*time.Hour + time.Nanosecond))
+		el := now.Sub(a.At).Minutes()
+		// zoneStays (a counted zone's mean stay, meanStay): a stop
+		// reached at a.At plus its configured minutes counts from
+		// that instant until 3 hours after it, inclusive.
+		for _, arrive := range ro.stays {
+			if d := float64(arrive) - el; d > 0 {
+				first = min(first, d)
+			} else if d += 180; d >= 0 {
+				first = min(first, d)
 			}
 		}
-		el := now.Sub(a.At).Minutes()
 		for _, st := range ro.sp {
-			if !slices.Contains(zs, st.Zone) {
-				continue
-			}
 			// project: the stop counts while ceil(Leave−el) > 0, from
 			// minute max(ceil(Arrive−el), 0); each ceil steps down when
-			// its argument reaches the integer below it. modelAt's
-			// instants (at the stop from el = Arrive until Leave) are
-			// the last of these steps.
-			cv := ceilMinutes(st.Leave - el)
+			// its argument reaches the integer below it, 1−(ceil(y)−y)
+			// minutes on. modelAt's instants (at the stop from
+			// el = Arrive until Leave) are the last of these steps.
+			y := st.Leave - el
+			cv := math.Ceil(y)
 			if cv <= 0 {
 				continue // past the stop for good
 			}
-			atEl(a.At, st.Leave-float64(cv-1))
-			if ca := ceilMinutes(st.Arrive - el); ca > 0 {
-				atEl(a.At, st.Arrive-float64(ca-1))
+			first = min(first, 1-(cv-y))
+			if y := st.Arrive - el; y > 0 {
+				first = min(first, 1-(math.Ceil(y)-y))
 			}
+		}
+	}
+	if !math.IsInf(first, 1) {
+		if t := now.Add(minutes(first)).Add(-meterFloatMargin); t.After(now) {
+			at(t)
+		} else {
+			until = now
 		}
 	}
 	return until
 }
-
-// ceilMinutes is ceil(x) as the projection takes it.
-func ceilMinutes(x float64) int { return int(math.Ceil(x)) }

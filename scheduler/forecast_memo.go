@@ -62,14 +62,23 @@ func (v *meterVerdict) holds(now time.Time) bool {
 	return now.Equal(v.at) || !now.Before(v.at) && now.Before(v.until)
 }
 
-// meterInputs notes that command cmd, with result res, may have changed
-// what the metering check reads: every command does but a scan that let
-// nobody in.
-func (s *State) meterInputs(cmd Command, res Result) {
-	if _, ok := cmd.(Scan); ok && (res.Scan == nil || res.Scan.Admitted == 0) {
+// meterInputs notes that command cmd, applied at now with result res,
+// may have changed what the metering check reads: every command does but
+// a scan that let nobody in. A scan that let visitors in adds them to
+// the spread projection at once if it is kept for now's minute (the
+// check would add them at its next call, in the same order and with the
+// same figures): a group's first scan, which is checked, then does not
+// pay for the admissions of the whole group before it (60 visitors
+// scanned one by one, about 0.75 ms; the gate scan row's p99).
+func (s *State) meterInputs(now time.Time, cmd Command, res Result) {
+	_, scan := cmd.(Scan)
+	if scan && (res.Scan == nil || res.Scan.Admitted == 0) {
 		return
 	}
 	s.meterGen++
+	if c := s.spread; scan && c != nil && c.gen == s.admitsGen && c.at.Equal(now.Truncate(time.Minute)) {
+		s.spreadProjection(now)
+	}
 }
 
 // meterCheck is meterVerdict, given again for the same booking, route and

@@ -10,7 +10,7 @@ func (s *State) Apply(now time.Time, cmd Command) (Result, []Effect) {
 	s.bookings.flush() // what queries took out
 	res, effects := s.apply(now, cmd)
 	s.bookings.flush() // every booking the command changed, into the table
-	s.meterInputs(cmd, res)
+	s.meterInputs(now, cmd, res)
 	return res, effects
 }
 

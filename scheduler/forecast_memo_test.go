@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -200,22 +201,90 @@ func TestSpreadRouteIsTheStraightforwardCheck(t *testing.T) {
 	})
 }
 
+// timeStep moves now on by a random step: none (one turn's instant), a
+// tiny, small or large one, or to just before, at or just after the next
+// whole minute or wave, an instant an admission's stops move by a minute
+// in the projection (its phase), or a capacity cut's start or end.
+func timeStep(rt *rapid.T, s *State, now time.Time) time.Time {
+	jitter := time.Duration(rapid.SampledFrom([]int{-1000, -500, -1, 0, 1, 500, 1000, 100_000, 500_000}).Draw(rt, "jitter_ns"))
+	switch rapid.IntRange(0, 7).Draw(rt, "time_step") {
+	case 0:
+		return now
+	case 1:
+		return now.Add(time.Duration(rapid.Int64Range(1, int64(2*time.Second)).Draw(rt, "small_ns")))
+	case 7:
+		return now.Add(time.Duration(rapid.Int64Range(1, 2000).Draw(rt, "tiny_ns")))
+	case 2:
+		return now.Add(time.Duration(rapid.SampledFrom([]int{1, 1_000, 30_000, 60_000, 61_500, 300_000, 1_000_000}).Draw(rt, "ms")) * time.Millisecond)
+	case 3:
+		if t := now.Truncate(time.Minute).Add(time.Minute + jitter); t.After(now) {
+			return t
+		}
+	case 4:
+		wave := time.Duration(s.cfg.SlotMinutes) * time.Minute
+		if t := now.Truncate(wave).Add(wave + jitter); t.After(now) {
+			return t
+		}
+	case 5:
+		if len(s.admits) > 0 {
+			a := s.admits[rapid.IntRange(0, len(s.admits)-1).Draw(rt, "phase_of")]
+			whole := now.Sub(a.At).Truncate(time.Minute)
+			if t := a.At.Add(whole + time.Minute + jitter); t.After(now) {
+				return t
+			}
+		}
+	case 6:
+		// The start or end of a capacity cut still to come.
+		var ends []time.Time
+		for _, id := range slices.Sorted(maps.Keys(s.cuts)) {
+			for _, t := range []time.Time{s.cuts[id].From, s.cuts[id].Until, s.cuts[id].Lifted} {
+				if t.Add(jitter).After(now) {
+					ends = append(ends, t.Add(jitter))
+				}
+			}
+		}
+		if len(ends) > 0 {
+			return rapid.SampledFrom(ends).Draw(rt, "cut_end")
+		}
+	}
+	return now.Add(time.Millisecond)
+}
+
 // TestMeterMemoAnswersAsTheCheck: over random sequences of commands on a
 // metered day — scans (many at the same instant, as in one turn of the
 // engine), counter readings, ticks, closures and reopenings, capacity
-// cuts, turns reverted — the metering check, with its kept verdicts and
-// its cheaper parts, gives every group exactly the answer the
-// straightforward check (meterCheckRef) gives on the same state. A kept
-// verdict outliving a change it depends on fails it.
+// cuts, turns reverted — and of steps in time with nothing else changed
+// (small and large, across whole minutes, waves and the instants the
+// admissions move on in the projection), the metering check, with its
+// kept verdicts and its cheaper parts, gives every group exactly the
+// answer the straightforward check (meterCheckRef) gives on the same
+// state at the same time. A kept verdict outliving a change it depends on,
+// or an instant it depends on, fails it.
 func TestMeterMemoAnswersAsTheCheck(t *testing.T) {
-	cfg := petraWith(t, func(c *Config) {
-		c.Policy.RequestWindow = nil
-		for i := range c.Zones {
-			z := &c.Zones[i]
-			z.HoldAt = max(z.Capacity*12/100, 1)
-			z.ReleaseAt = z.HoldAt / 2
-		}
-	})
+	// Two sites: on one, the hold thresholds bind first (the forecast's
+	// mean, whose minutes follow each admission's instant); on the
+	// other, thresholds at capacity leave the spread of the stays to
+	// bind (its projection is made for now's whole minute).
+	cfgs := []*Config{
+		petraWith(t, func(c *Config) {
+			c.Policy.RequestWindow = nil
+			for i := range c.Zones {
+				z := &c.Zones[i]
+				z.HoldAt = max(z.Capacity*12/100, 1)
+				z.ReleaseAt = z.HoldAt / 2
+			}
+		}),
+		petraWith(t, func(c *Config) {
+			c.Policy.RequestWindow = nil
+			for i := range c.Zones {
+				z := &c.Zones[i]
+				z.Capacity = max(z.Capacity*15/100, 2)
+				z.HoldAt = z.Capacity
+				z.ReleaseAt = z.HoldAt / 2
+			}
+		}),
+	}
+	cfg := cfgs[0]
 	var zoneIDs []string
 	for _, zc := range cfg.Zones {
 		zoneIDs = append(zoneIDs, zc.ID)
@@ -223,6 +292,7 @@ func TestMeterMemoAnswersAsTheCheck(t *testing.T) {
 	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
 	routes := []string{"main", "monastery", "high-place", "back-trail"}
 	rapid.Check(t, func(rt *rapid.T) {
+		cfg := rapid.SampledFrom(cfgs).Draw(rt, "site")
 		s := New(cfg)
 		recs := newRecords()
 		var ids []string
@@ -307,8 +377,11 @@ func TestMeterMemoAnswersAsTheCheck(t *testing.T) {
 		for range rapid.IntRange(1, 60).Draw(rt, "steps") {
 			switch rapid.IntRange(0, 5).Draw(rt, "step") {
 			case 0:
-				// Time moves on (mostly not at all: one turn's instant).
-				now = now.Add(time.Duration(rapid.SampledFrom([]int{1, 1_000, 30_000, 60_000, 300_000}).Draw(rt, "ms")) * time.Millisecond)
+				// Time moves on, and the groups are checked again with
+				// nothing else changed: a kept verdict given past an
+				// instant at which the check would change fails here.
+				now = timeStep(rt, s, now)
+				check("time moving on")
 			case 1:
 				// A turn whose write fails: its commands are applied,
 				// the groups checked, then all of it reverted.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"math/rand/v2"
 	"slices"
 )
 
@@ -93,7 +92,7 @@ type planner struct {
 	opPlaced []int
 	dev      int64 // sum of |minute - preferred| over placed groups
 	journal  []planMove
-	rng      *rand.Rand
+	rng      *planRand
 	stats    PlanStats
 	temp0    int64 // initial temperature of the visitors search, in 1/1024 visitor
 
@@ -103,11 +102,16 @@ type planner struct {
 	spans   []planSpan
 	footAt  []int32 // footprint f is spans[footAt[f]:footAt[f+1]]
 	footHot []int32 // per footprint: the span that failed a fit last
-	// footMemo is, per footprint, what it is known to hold at version
-	// ver of the zone books, which load advances.
-	footMemo []footMemo
-	ver      int64
-	footed   bool // fits uses the footprints (after compilePlan)
+	// footMemo is, per footprint, what it is known to hold at versions
+	// verPlace and verLift of the zone books, which load advances when it
+	// places a group and when it lifts one.
+	footMemo          []footMemo
+	verPlace, verLift int64
+	footed            bool // fits uses the footprints (after compilePlan)
+	// zoneCells[zoneCellAt[i]:zoneCellAt[i+1]] are the placedAt cells
+	// whose groups occupy bucket i of the zone books (compileZoneCells).
+	zoneCellAt, zoneCells []int32
+	walkIns               []bool // request → reqs[ri].walkIn, packed
 
 	scratch, scratch2, touched []int32
 	lack                       []int64

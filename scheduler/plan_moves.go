@@ -83,18 +83,18 @@ func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) 
 			}
 		}
 	case resZone, resZoneOp:
-		for _, zr := range p.zoneRuns[zone] {
-			// Entries e (in buckets) with e+from <= bucket < e+to.
-			s0 := max((bucket-zr.run.to+1)*p.res/p.slotMin, 0)
-			s1 := min((bucket-zr.run.from)*p.res/p.slotMin, p.nSlots-1)
-			for s := s0; s <= s1; s++ {
-				for _, v := range p.placedAt[s*nr+zr.route] {
-					if kind == resZoneOp && p.reqs[v].walkIn {
-						continue
-					}
-					if e := p.opts[p.at[v]].b0; e+zr.run.from <= bucket && bucket < e+zr.run.to {
-						dst = append(dst, v)
-					}
+		// The groups placed in the cells that occupy the bucket
+		// (compileZoneCells).
+		i := zone*p.nBuckets + bucket
+		for _, c := range p.zoneCells[p.zoneCellAt[i]:p.zoneCellAt[i+1]] {
+			list := p.placedAt[c]
+			if kind == resZone {
+				dst = append(dst, list...)
+				continue
+			}
+			for _, v := range list {
+				if !p.walkIns[v] {
+					dst = append(dst, v)
 				}
 			}
 		}

@@ -26,15 +26,20 @@ func (p *planner) fitsOpt(q *planReq, o *planOpt) bool {
 		return p.fitsFoot(f, n, zones)
 	}
 	// What the zones hold changes only when a group is placed or lifted
-	// (load): until then, a footprint that fails a group fails every
-	// larger one and holds every smaller one that it held, and the many
-	// fits of a repair on the same few footprints are answered from
-	// that.
+	// (load): a footprint that fails a group fails every larger one and
+	// holds every smaller one that it held. Placing a group only takes
+	// room, so what failed still fails until a group is lifted; lifting
+	// one only gives room, so what held still holds until a group is
+	// placed. The many fits of a repair on the same few footprints are
+	// answered from that.
 	m := &p.footMemo[f]
-	if m.ver != p.ver {
-		*m = footMemo{ver: p.ver, no: math.MaxInt32}
+	if m.noVer != p.verLift {
+		m.noVer, m.no = p.verLift, math.MaxInt32
 	} else if n >= m.no {
 		return false
+	}
+	if m.yesVer != p.verPlace {
+		m.yesVer, m.yes = p.verPlace, 0
 	} else if n <= m.yes {
 		return true
 	}
@@ -46,12 +51,13 @@ func (p *planner) fitsOpt(q *planReq, o *planOpt) bool {
 	return false
 }
 
-// footMemo is what one footprint is known to hold at one version of the
-// zone books: every group of at most yes visitors, none of no or more
-// (operators' groups).
+// footMemo is what one footprint is known to hold: every group of at
+// most yes visitors while no group is placed after version yesVer of the
+// placements, none of no or more while no group is lifted after version
+// noVer of the lifts (operators' groups).
 type footMemo struct {
-	ver     int64
-	yes, no int32
+	yesVer, noVer int64
+	yes, no       int32
 }
 
 // fitsFoot reports whether footprint f holds a group of n in zones. The
@@ -127,7 +133,13 @@ func (p *planner) load(ri, oi int32, sign int32) {
 		p.cellLeft[o.cell] -= n
 	}
 	p.gateOpSlack[o.gi] = min(p.gateLeft[o.gi], p.gateOpLeft[o.gi])
-	p.ver++ // the zone books change: every footMemo is stale
+	// The zone books change: what footMemo knows of every footprint
+	// holds no more on one side.
+	if sign > 0 {
+		p.verPlace++
+	} else {
+		p.verLift++
+	}
 	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
 		kn := sp.k * n
 		all, op, slack := p.zoneLeft[sp.lo:sp.hi], p.zoneOpLeft[sp.lo:sp.hi], p.zoneOpSlack[sp.lo:sp.hi]

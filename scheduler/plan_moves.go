@@ -17,53 +17,51 @@ const (
 
 // blockers appends to dst the placed groups that hold one resource request
 // ri lacks at option oi, chosen at random among those it lacks; lacking
-// is false when ri fits there.
-func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) {
+// is false when ri fits there. again says that the last call was for the
+// same ri and oi and that groups have only been lifted since (makeRoom's
+// ejections): lifting only gives room, so what ri lacks now is what it
+// lacked then less what it no longer lacks, in the same order, and the
+// last list is filtered instead of scanning the footprint again.
+func (p *planner) blockers(dst []int32, ri, oi int32, again bool) (_ []int32, lacking bool) {
 	q := &p.reqs[ri]
 	o := &p.opts[oi]
 	n := q.n
-	// The resources it lacks, packed as kind | zone<<8 | bucket<<32 in
-	// an int64 each; one is drawn at random.
-	lack := p.lack[:0]
-	if p.gateLeft[o.gi] < n {
-		lack = append(lack, resGate)
-	}
-	if !q.walkIn {
-		if p.gateOpLeft[o.gi] < n {
-			lack = append(lack, resGateOp)
-		}
-		if p.cellLeft[o.cell] < n {
-			lack = append(lack, resCell)
-		}
-		if p.dayLeft[q.op] < n {
-			lack = append(lack, resDay)
-		}
-	}
-	zones := p.zoneOpSlack
-	if q.walkIn {
-		zones = p.zoneLeft
-	}
-	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
-		kn := sp.k * n
-		base := sp.zone * p.nBuckets
-		for i := sp.lo; i < sp.hi; i++ {
-			if zones[i] >= kn {
-				continue // the common case: one comparison
+	// The resources it lacks, packed as kind | k<<8 | i<<32 in an int64
+	// each (i a zone bucket's index in the zone books, k the footprint's
+	// count there); one is drawn at random.
+	var lack []int64
+	if again {
+		lack = p.lack[:0]
+		for _, r := range p.lack {
+			kind, kn, i := r&0xff, int32(r>>8&0xffffff)*n, int32(r>>32)
+			var short bool
+			switch kind {
+			case resGate:
+				short = p.gateLeft[o.gi] < n
+			case resGateOp:
+				short = p.gateOpLeft[o.gi] < n
+			case resCell:
+				short = p.cellLeft[o.cell] < n
+			case resDay:
+				short = p.dayLeft[q.op] < n
+			case resZone:
+				short = p.zoneLeft[i] < kn
+			case resZoneOp:
+				short = p.zoneOpLeft[i] < kn
 			}
-			if p.zoneLeft[i] < kn {
-				lack = append(lack, resZone|int64(sp.zone)<<8|int64(i-base)<<32)
-			}
-			if !q.walkIn && p.zoneOpLeft[i] < kn {
-				lack = append(lack, resZoneOp|int64(sp.zone)<<8|int64(i-base)<<32)
+			if short {
+				lack = append(lack, r)
 			}
 		}
+	} else {
+		lack = p.scanLack(q, o)
 	}
 	p.lack = lack
 	if len(lack) == 0 {
 		return dst, false
 	}
 	pick := lack[p.rng.IntN(len(lack))]
-	kind, zone, bucket := int(pick&0xff), int32(pick>>8&0xffffff), int32(pick>>32)
+	kind, i := int(pick&0xff), int32(pick>>32)
 	nr := int32(len(p.routes))
 	switch kind {
 	case resGate, resGateOp, resCell:
@@ -85,7 +83,6 @@ func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) 
 	case resZone, resZoneOp:
 		// The groups placed in the cells that occupy the bucket
 		// (compileZoneCells).
-		i := zone*p.nBuckets + bucket
 		for _, c := range p.zoneCells[p.zoneCellAt[i]:p.zoneCellAt[i+1]] {
 			list := p.placedAt[c]
 			if kind == resZone {
@@ -102,18 +99,62 @@ func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) 
 	return dst, true
 }
 
+// scanLack lists the resources request q lacks at option o, in order: the
+// wave, its operators' part, the operator's part of it, the operator's
+// day, then the footprint's zone buckets (each bucket its room, then its
+// operators' part).
+func (p *planner) scanLack(q *planReq, o *planOpt) []int64 {
+	n := q.n
+	lack := p.lack[:0]
+	if p.gateLeft[o.gi] < n {
+		lack = append(lack, resGate)
+	}
+	if !q.walkIn {
+		if p.gateOpLeft[o.gi] < n {
+			lack = append(lack, resGateOp)
+		}
+		if p.cellLeft[o.cell] < n {
+			lack = append(lack, resCell)
+		}
+		if p.dayLeft[q.op] < n {
+			lack = append(lack, resDay)
+		}
+	}
+	zones := p.zoneOpSlack
+	if q.walkIn {
+		zones = p.zoneLeft
+	}
+	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
+		kn := sp.k * n
+		for i := sp.lo; i < sp.hi; i++ {
+			if zones[i] >= kn {
+				continue // the common case: one comparison
+			}
+			if p.zoneLeft[i] < kn {
+				lack = append(lack, resZone|int64(sp.k)<<8|int64(i)<<32)
+			}
+			if !q.walkIn && p.zoneOpLeft[i] < kn {
+				lack = append(lack, resZoneOp|int64(sp.k)<<8|int64(i)<<32)
+			}
+		}
+	}
+	return lack
+}
+
 // makeRoom ejects placed groups allowed by allow until request ri fits at
 // option oi, at most limit of them. The ejected groups are appended to
 // out.
 func (p *planner) makeRoom(ri, oi int32, limit int, allow func(int32) bool, out []int32) ([]int32, bool) {
+	again := false // blockers has not seen ri at oi yet
 	for {
 		if limit == 0 {
 			return out, p.fits(ri, oi)
 		}
 		// One scan of ri's footprint tells whether it fits and, if not,
 		// what is in the way.
-		c, lacking := p.blockers(p.scratch[:0], ri, oi)
+		c, lacking := p.blockers(p.scratch[:0], ri, oi, again)
 		p.scratch = c
+		again = true
 		if !lacking {
 			return out, true
 		}

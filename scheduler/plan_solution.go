@@ -43,12 +43,15 @@ func (p *planner) fitsOpt(q *planReq, o *planOpt) bool {
 	} else if n <= m.yes {
 		return true
 	}
-	if p.fitsFoot(f, n, zones) {
-		m.yes = n
-		return true
+	// One scan tells more than whether n fits: the largest group that
+	// fits (when n does), or a smaller group that fails (when n does not).
+	ok, bound := p.footBound(f, n, zones)
+	if ok {
+		m.yes = bound
+	} else {
+		m.no = bound
 	}
-	m.no = n
-	return false
+	return ok
 }
 
 // footMemo is what one footprint is known to hold: every group of at
@@ -79,6 +82,52 @@ func (p *planner) fitsFoot(f, n int32, zones []int32) bool {
 		}
 	}
 	return true
+}
+
+// footBound is fitsFoot of an operators' group (n > 0), with what the
+// scan shows besides: when n fits, bound is the largest group that fits
+// (every bucket i holds k_i × bound); when it does not, bound is the
+// smallest group that the failing bucket turns away (k × bound exceeds
+// it), at most n.
+func (p *planner) footBound(f, n int32, zones []int32) (ok bool, bound int32) {
+	f0, f1 := p.footAt[f], p.footAt[f+1]
+	bound = math.MaxInt32
+	if f0 == f1 {
+		return true, bound
+	}
+	hot := p.footHot[f]
+	sp := &p.spans[hot]
+	v, ok := spanMin(zones[sp.lo:sp.hi], sp.k*n)
+	if !ok {
+		return false, v/sp.k + 1
+	}
+	bound = min(bound, v/sp.k)
+	for j := f0; j < f1; j++ {
+		if j == hot {
+			continue
+		}
+		sp := &p.spans[j]
+		v, ok := spanMin(zones[sp.lo:sp.hi], sp.k*n)
+		if !ok {
+			p.footHot[f] = j
+			return false, v/sp.k + 1
+		}
+		bound = min(bound, v/sp.k)
+	}
+	return true, bound
+}
+
+// spanMin is the least of zs when none is below kn (ok), else the first
+// below it.
+func spanMin(zs []int32, kn int32) (least int32, ok bool) {
+	least = math.MaxInt32
+	for _, v := range zs {
+		if v < kn {
+			return v, false
+		}
+		least = min(least, v)
+	}
+	return least, true
 }
 
 func fitsSpan(zs []int32, kn int32) bool {

@@ -112,6 +112,11 @@ type planner struct {
 	// whose groups occupy bucket i of the zone books (compileZoneCells).
 	zoneCellAt, zoneCells []int32
 	walkIns               []bool // request → reqs[ri].walkIn, packed
+	// fillBits[s] marks the unplaced requests of slotReqs[s]; slotPos
+	// says where each request is in them (plan_fill.go).
+	fillBits  [][]uint64
+	slotPosAt []int32
+	slotPos   []int64
 
 	scratch, scratch2, touched []int32
 	lack                       []int64

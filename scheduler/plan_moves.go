@@ -192,15 +192,20 @@ func (p *planner) repair(ejected []int32, touched []int32, fill bool) {
 			continue
 		}
 		start := p.rng.IntN(len(list))
-		for i := range list {
-			v := list[(start+i)%len(list)]
-			if p.at[v] >= 0 {
-				continue
+		// The unplaced ones from start to the end, then from the list's
+		// beginning to start (fillBits: placeBest changes only v's mark).
+		b := p.fillBits[s]
+		for _, to := range [2]int{len(list), start} {
+			from := start
+			if to == start {
+				from = 0
 			}
-			if tries++; tries > fillTries {
-				return
+			for j := nextFill(b, from); j < to; j = nextFill(b, j+1) {
+				if tries++; tries > fillTries {
+					return
+				}
+				p.placeBest(list[j])
 			}
-			p.placeBest(v)
 		}
 	}
 }

@@ -243,6 +243,9 @@ func (p *planner) setRaw(ri, oi int32) {
 		p.pos[ri] = int32(len(p.free))
 		p.free = append(p.free, ri)
 	}
+	if from < 0 || oi < 0 {
+		p.markFill(ri, oi < 0)
+	}
 	p.at[ri] = oi
 }
 

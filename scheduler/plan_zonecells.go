@@ -46,6 +46,7 @@ func (p *planner) compileZoneCells() {
 		}
 	}
 	p.zoneCellAt[len(held)] = int32(len(p.zoneCells))
+	p.compileFill()
 	p.walkIns = make([]bool, len(p.reqs))
 	for ri := range p.reqs {
 		p.walkIns[ri] = p.reqs[ri].walkIn

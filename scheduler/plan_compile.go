@@ -117,6 +117,10 @@ type planner struct {
 	fillBits  [][]uint64
 	slotPosAt []int32
 	slotPos   []int64
+	// placedGate[c][k] is the gate of placedAt[c][k], kept in step
+	// (unplaceFrom), so that blockers finds a wave's groups without
+	// looking up their options.
+	placedGate [][]int32
 
 	scratch, scratch2, touched []int32
 	lack                       []int64
@@ -404,6 +408,7 @@ func compilePlan(inst *Instance) (*planner, error) {
 	p.at = make([]int32, len(p.reqs))
 	p.pos = make([]int32, len(p.reqs))
 	p.placedAt = make([][]int32, int(p.nSlots)*len(p.routes))
+	p.placedGate = make([][]int32, len(p.placedAt))
 	for i := range p.reqs {
 		p.at[i] = -1
 		p.pos[i] = -1

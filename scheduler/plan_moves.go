@@ -66,9 +66,10 @@ func (p *planner) blockers(dst []int32, ri, oi int32, again bool) (_ []int32, la
 	switch kind {
 	case resGate, resGateOp, resCell:
 		for r := range nr {
-			for _, v := range p.placedAt[o.slot*nr+r] {
-				w := &p.reqs[v]
-				if p.opts[p.at[v]].gate != o.gate || kind != resGate && w.walkIn || kind == resCell && w.op != q.op {
+			c := o.slot*nr + r
+			gates := p.placedGate[c]
+			for k, v := range p.placedAt[c] {
+				if gates[k] != o.gate || kind != resGate && p.walkIns[v] || kind == resCell && p.reqs[v].op != q.op {
 					continue
 				}
 				dst = append(dst, v)

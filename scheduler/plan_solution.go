@@ -224,7 +224,7 @@ func (p *planner) setRaw(ri, oi int32) {
 	q := &p.reqs[ri]
 	if from >= 0 {
 		p.load(ri, from, -1)
-		p.removeFrom(&p.placedAt[p.cellOf(q, from)], ri)
+		p.unplaceFrom(p.cellOf(q, from), ri)
 		p.visitors -= int(q.n)
 		p.opPlaced[q.op] -= int(q.n)
 		p.dev -= int64(p.opts[from].dev)
@@ -236,6 +236,7 @@ func (p *planner) setRaw(ri, oi int32) {
 		c := p.cellOf(q, oi)
 		p.pos[ri] = int32(len(p.placedAt[c]))
 		p.placedAt[c] = append(p.placedAt[c], ri)
+		p.placedGate[c] = append(p.placedGate[c], p.opts[oi].gate)
 		p.visitors += int(q.n)
 		p.opPlaced[q.op] += int(q.n)
 		p.dev += int64(p.opts[oi].dev)
@@ -261,6 +262,17 @@ func (p *planner) removeFrom(list *[]int32, ri int32) {
 	l[i] = last
 	p.pos[last] = i
 	*list = l[:len(l)-1]
+	p.pos[ri] = -1
+}
+
+// unplaceFrom takes request ri off cell c's placedAt list, as removeFrom
+// does, and its gate off placedGate in step.
+func (p *planner) unplaceFrom(c, ri int32) {
+	l, g := p.placedAt[c], p.placedGate[c]
+	i, last := p.pos[ri], len(l)-1
+	l[i], g[i] = l[last], g[last]
+	p.pos[l[i]] = i
+	p.placedAt[c], p.placedGate[c] = l[:last], g[:last]
 	p.pos[ri] = -1
 }
 

@@ -35,10 +35,11 @@ import (
 // at its entry bucket, as absolute spans of the zone books, less the
 // buckets that can never bind (compileFootprints): fits, load and blockers
 // walk it, and fits keeps per footprint what it last found (footMemo)
-// until load changes the zone books. The placed groups are listed in placedAt,
-// indexed slot*len(routes) + route (cellOf); the unplaced groups that have
-// an option in free; pos[ri] is ri's index in whichever of those lists
-// holds it, so that removal is a swap with the last (removeFrom).
+// until load changes the zone books on the side it knew. The placed
+// groups are listed in placedAt (their gates in placedGate), indexed
+// slot*len(routes) + route (cellOf); the unplaced groups that have an
+// option in free; pos[ri] is ri's index in whichever of those lists holds
+// it, so that removal is a swap with the last (removeFrom, unplaceFrom).
 // slotReqs lists, per slot, the requests with an option there (repair's
 // candidates to fill a slot a move touched).
 //

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"math/rand/v2"
 	"time"
 )
 
@@ -189,7 +188,7 @@ func PlanInstance(inst Instance, opts PlanOptions) (PlanResult, error) {
 	if seed == 0 {
 		seed = p.hash()
 	}
-	p.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	p.rng = newPlanRand(seed, seed^0x9e3779b97f4a7c15)
 	p.stats.Seed = seed
 	iters := opts.Iterations
 	if iters == 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"math/rand/v2"
 	"slices"
 )
 
@@ -36,10 +35,11 @@ import (
 // at its entry bucket, as absolute spans of the zone books, less the
 // buckets that can never bind (compileFootprints): fits, load and blockers
 // walk it, and fits keeps per footprint what it last found (footMemo)
-// until load changes the zone books. The placed groups are listed in placedAt,
-// indexed slot*len(routes) + route (cellOf); the unplaced groups that have
-// an option in free; pos[ri] is ri's index in whichever of those lists
-// holds it, so that removal is a swap with the last (removeFrom).
+// until load changes the zone books on the side it knew. The placed
+// groups are listed in placedAt (their gates in placedGate), indexed
+// slot*len(routes) + route (cellOf); the unplaced groups that have an
+// option in free; pos[ri] is ri's index in whichever of those lists holds
+// it, so that removal is a swap with the last (removeFrom, unplaceFrom).
 // slotReqs lists, per slot, the requests with an option there (repair's
 // candidates to fill a slot a move touched).
 //
@@ -93,7 +93,7 @@ type planner struct {
 	opPlaced []int
 	dev      int64 // sum of |minute - preferred| over placed groups
 	journal  []planMove
-	rng      *rand.Rand
+	rng      *planRand
 	stats    PlanStats
 	temp0    int64 // initial temperature of the visitors search, in 1/1024 visitor
 
@@ -103,11 +103,25 @@ type planner struct {
 	spans   []planSpan
 	footAt  []int32 // footprint f is spans[footAt[f]:footAt[f+1]]
 	footHot []int32 // per footprint: the span that failed a fit last
-	// footMemo is, per footprint, what it is known to hold at version
-	// ver of the zone books, which load advances.
-	footMemo []footMemo
-	ver      int64
-	footed   bool // fits uses the footprints (after compilePlan)
+	// footMemo is, per footprint, what it is known to hold at versions
+	// verPlace and verLift of the zone books, which load advances when it
+	// places a group and when it lifts one.
+	footMemo          []footMemo
+	verPlace, verLift int64
+	footed            bool // fits uses the footprints (after compilePlan)
+	// zoneCells[zoneCellAt[i]:zoneCellAt[i+1]] are the placedAt cells
+	// whose groups occupy bucket i of the zone books (compileZoneCells).
+	zoneCellAt, zoneCells []int32
+	walkIns               []bool // request → reqs[ri].walkIn, packed
+	// fillBits[s] marks the unplaced requests of slotReqs[s]; slotPos
+	// says where each request is in them (plan_fill.go).
+	fillBits  [][]uint64
+	slotPosAt []int32
+	slotPos   []int64
+	// placedGate[c][k] is the gate of placedAt[c][k], kept in step
+	// (unplaceFrom), so that blockers finds a wave's groups without
+	// looking up their options.
+	placedGate [][]int32
 
 	scratch, scratch2, touched []int32
 	lack                       []int64
@@ -395,6 +409,7 @@ func compilePlan(inst *Instance) (*planner, error) {
 	p.at = make([]int32, len(p.reqs))
 	p.pos = make([]int32, len(p.reqs))
 	p.placedAt = make([][]int32, int(p.nSlots)*len(p.routes))
+	p.placedGate = make([][]int32, len(p.placedAt))
 	for i := range p.reqs {
 		p.at[i] = -1
 		p.pos[i] = -1

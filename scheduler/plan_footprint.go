@@ -83,6 +83,7 @@ func (p *planner) compileFootprints() {
 		}
 	}
 	p.footMemo = make([]footMemo, len(p.footHot))
-	p.ver = 1
+	p.verPlace, p.verLift = 1, 1
 	p.footed = true
+	p.compileZoneCells()
 }

@@ -17,13 +17,95 @@ const (
 
 // blockers appends to dst the placed groups that hold one resource request
 // ri lacks at option oi, chosen at random among those it lacks; lacking
-// is false when ri fits there.
-func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) {
+// is false when ri fits there. again says that the last call was for the
+// same ri and oi and that groups have only been lifted since (makeRoom's
+// ejections): lifting only gives room, so what ri lacks now is what it
+// lacked then less what it no longer lacks, in the same order, and the
+// last list is filtered instead of scanning the footprint again.
+func (p *planner) blockers(dst []int32, ri, oi int32, again bool) (_ []int32, lacking bool) {
 	q := &p.reqs[ri]
 	o := &p.opts[oi]
 	n := q.n
-	// The resources it lacks, packed as kind | zone<<8 | bucket<<32 in
-	// an int64 each; one is drawn at random.
+	// The resources it lacks, packed as kind | k<<8 | i<<32 in an int64
+	// each (i a zone bucket's index in the zone books, k the footprint's
+	// count there); one is drawn at random.
+	var lack []int64
+	if again {
+		lack = p.lack[:0]
+		for _, r := range p.lack {
+			kind, kn, i := r&0xff, int32(r>>8&0xffffff)*n, int32(r>>32)
+			var short bool
+			switch kind {
+			case resGate:
+				short = p.gateLeft[o.gi] < n
+			case resGateOp:
+				short = p.gateOpLeft[o.gi] < n
+			case resCell:
+				short = p.cellLeft[o.cell] < n
+			case resDay:
+				short = p.dayLeft[q.op] < n
+			case resZone:
+				short = p.zoneLeft[i] < kn
+			case resZoneOp:
+				short = p.zoneOpLeft[i] < kn
+			}
+			if short {
+				lack = append(lack, r)
+			}
+		}
+	} else {
+		lack = p.scanLack(q, o)
+	}
+	p.lack = lack
+	if len(lack) == 0 {
+		return dst, false
+	}
+	pick := lack[p.rng.IntN(len(lack))]
+	kind, i := int(pick&0xff), int32(pick>>32)
+	nr := int32(len(p.routes))
+	switch kind {
+	case resGate, resGateOp, resCell:
+		for r := range nr {
+			c := o.slot*nr + r
+			gates := p.placedGate[c]
+			for k, v := range p.placedAt[c] {
+				if gates[k] != o.gate || kind != resGate && p.walkIns[v] || kind == resCell && p.reqs[v].op != q.op {
+					continue
+				}
+				dst = append(dst, v)
+			}
+		}
+	case resDay:
+		for _, v := range p.opReqs[q.op] {
+			if p.at[v] >= 0 {
+				dst = append(dst, v)
+			}
+		}
+	case resZone, resZoneOp:
+		// The groups placed in the cells that occupy the bucket
+		// (compileZoneCells).
+		for _, c := range p.zoneCells[p.zoneCellAt[i]:p.zoneCellAt[i+1]] {
+			list := p.placedAt[c]
+			if kind == resZone {
+				dst = append(dst, list...)
+				continue
+			}
+			for _, v := range list {
+				if !p.walkIns[v] {
+					dst = append(dst, v)
+				}
+			}
+		}
+	}
+	return dst, true
+}
+
+// scanLack lists the resources request q lacks at option o, in order: the
+// wave, its operators' part, the operator's part of it, the operator's
+// day, then the footprint's zone buckets (each bucket its room, then its
+// operators' part).
+func (p *planner) scanLack(q *planReq, o *planOpt) []int64 {
+	n := q.n
 	lack := p.lack[:0]
 	if p.gateLeft[o.gi] < n {
 		lack = append(lack, resGate)
@@ -45,75 +127,35 @@ func (p *planner) blockers(dst []int32, ri, oi int32) (_ []int32, lacking bool) 
 	}
 	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
 		kn := sp.k * n
-		base := sp.zone * p.nBuckets
 		for i := sp.lo; i < sp.hi; i++ {
 			if zones[i] >= kn {
 				continue // the common case: one comparison
 			}
 			if p.zoneLeft[i] < kn {
-				lack = append(lack, resZone|int64(sp.zone)<<8|int64(i-base)<<32)
+				lack = append(lack, resZone|int64(sp.k)<<8|int64(i)<<32)
 			}
 			if !q.walkIn && p.zoneOpLeft[i] < kn {
-				lack = append(lack, resZoneOp|int64(sp.zone)<<8|int64(i-base)<<32)
+				lack = append(lack, resZoneOp|int64(sp.k)<<8|int64(i)<<32)
 			}
 		}
 	}
-	p.lack = lack
-	if len(lack) == 0 {
-		return dst, false
-	}
-	pick := lack[p.rng.IntN(len(lack))]
-	kind, zone, bucket := int(pick&0xff), int32(pick>>8&0xffffff), int32(pick>>32)
-	nr := int32(len(p.routes))
-	switch kind {
-	case resGate, resGateOp, resCell:
-		for r := range nr {
-			for _, v := range p.placedAt[o.slot*nr+r] {
-				w := &p.reqs[v]
-				if p.opts[p.at[v]].gate != o.gate || kind != resGate && w.walkIn || kind == resCell && w.op != q.op {
-					continue
-				}
-				dst = append(dst, v)
-			}
-		}
-	case resDay:
-		for _, v := range p.opReqs[q.op] {
-			if p.at[v] >= 0 {
-				dst = append(dst, v)
-			}
-		}
-	case resZone, resZoneOp:
-		for _, zr := range p.zoneRuns[zone] {
-			// Entries e (in buckets) with e+from <= bucket < e+to.
-			s0 := max((bucket-zr.run.to+1)*p.res/p.slotMin, 0)
-			s1 := min((bucket-zr.run.from)*p.res/p.slotMin, p.nSlots-1)
-			for s := s0; s <= s1; s++ {
-				for _, v := range p.placedAt[s*nr+zr.route] {
-					if kind == resZoneOp && p.reqs[v].walkIn {
-						continue
-					}
-					if e := p.opts[p.at[v]].b0; e+zr.run.from <= bucket && bucket < e+zr.run.to {
-						dst = append(dst, v)
-					}
-				}
-			}
-		}
-	}
-	return dst, true
+	return lack
 }
 
 // makeRoom ejects placed groups allowed by allow until request ri fits at
 // option oi, at most limit of them. The ejected groups are appended to
 // out.
 func (p *planner) makeRoom(ri, oi int32, limit int, allow func(int32) bool, out []int32) ([]int32, bool) {
+	again := false // blockers has not seen ri at oi yet
 	for {
 		if limit == 0 {
 			return out, p.fits(ri, oi)
 		}
 		// One scan of ri's footprint tells whether it fits and, if not,
 		// what is in the way.
-		c, lacking := p.blockers(p.scratch[:0], ri, oi)
+		c, lacking := p.blockers(p.scratch[:0], ri, oi, again)
 		p.scratch = c
+		again = true
 		if !lacking {
 			return out, true
 		}
@@ -151,15 +193,20 @@ func (p *planner) repair(ejected []int32, touched []int32, fill bool) {
 			continue
 		}
 		start := p.rng.IntN(len(list))
-		for i := range list {
-			v := list[(start+i)%len(list)]
-			if p.at[v] >= 0 {
-				continue
+		// The unplaced ones from start to the end, then from the list's
+		// beginning to start (fillBits: placeBest changes only v's mark).
+		b := p.fillBits[s]
+		for _, to := range [2]int{len(list), start} {
+			from := start
+			if to == start {
+				from = 0
 			}
-			if tries++; tries > fillTries {
-				return
+			for j := nextFill(b, from); j < to; j = nextFill(b, j+1) {
+				if tries++; tries > fillTries {
+					return
+				}
+				p.placeBest(list[j])
 			}
-			p.placeBest(v)
 		}
 	}
 }

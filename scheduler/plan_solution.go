@@ -26,32 +26,41 @@ func (p *planner) fitsOpt(q *planReq, o *planOpt) bool {
 		return p.fitsFoot(f, n, zones)
 	}
 	// What the zones hold changes only when a group is placed or lifted
-	// (load): until then, a footprint that fails a group fails every
-	// larger one and holds every smaller one that it held, and the many
-	// fits of a repair on the same few footprints are answered from
-	// that.
+	// (load): a footprint that fails a group fails every larger one and
+	// holds every smaller one that it held. Placing a group only takes
+	// room, so what failed still fails until a group is lifted; lifting
+	// one only gives room, so what held still holds until a group is
+	// placed. The many fits of a repair on the same few footprints are
+	// answered from that.
 	m := &p.footMemo[f]
-	if m.ver != p.ver {
-		*m = footMemo{ver: p.ver, no: math.MaxInt32}
+	if m.noVer != p.verLift {
+		m.noVer, m.no = p.verLift, math.MaxInt32
 	} else if n >= m.no {
 		return false
+	}
+	if m.yesVer != p.verPlace {
+		m.yesVer, m.yes = p.verPlace, 0
 	} else if n <= m.yes {
 		return true
 	}
-	if p.fitsFoot(f, n, zones) {
-		m.yes = n
-		return true
+	// One scan tells more than whether n fits: the largest group that
+	// fits (when n does), or a smaller group that fails (when n does not).
+	ok, bound := p.footBound(f, n, zones)
+	if ok {
+		m.yes = bound
+	} else {
+		m.no = bound
 	}
-	m.no = n
-	return false
+	return ok
 }
 
-// footMemo is what one footprint is known to hold at one version of the
-// zone books: every group of at most yes visitors, none of no or more
-// (operators' groups).
+// footMemo is what one footprint is known to hold: every group of at
+// most yes visitors while no group is placed after version yesVer of the
+// placements, none of no or more while no group is lifted after version
+// noVer of the lifts (operators' groups).
 type footMemo struct {
-	ver     int64
-	yes, no int32
+	yesVer, noVer int64
+	yes, no       int32
 }
 
 // fitsFoot reports whether footprint f holds a group of n in zones. The
@@ -73,6 +82,52 @@ func (p *planner) fitsFoot(f, n int32, zones []int32) bool {
 		}
 	}
 	return true
+}
+
+// footBound is fitsFoot of an operators' group (n > 0), with what the
+// scan shows besides: when n fits, bound is the largest group that fits
+// (every bucket i holds k_i × bound); when it does not, bound is the
+// smallest group that the failing bucket turns away (k × bound exceeds
+// it), at most n.
+func (p *planner) footBound(f, n int32, zones []int32) (ok bool, bound int32) {
+	f0, f1 := p.footAt[f], p.footAt[f+1]
+	bound = math.MaxInt32
+	if f0 == f1 {
+		return true, bound
+	}
+	hot := p.footHot[f]
+	sp := &p.spans[hot]
+	v, ok := spanMin(zones[sp.lo:sp.hi], sp.k*n)
+	if !ok {
+		return false, v/sp.k + 1
+	}
+	bound = min(bound, v/sp.k)
+	for j := f0; j < f1; j++ {
+		if j == hot {
+			continue
+		}
+		sp := &p.spans[j]
+		v, ok := spanMin(zones[sp.lo:sp.hi], sp.k*n)
+		if !ok {
+			p.footHot[f] = j
+			return false, v/sp.k + 1
+		}
+		bound = min(bound, v/sp.k)
+	}
+	return true, bound
+}
+
+// spanMin is the least of zs when none is below kn (ok), else the first
+// below it.
+func spanMin(zs []int32, kn int32) (least int32, ok bool) {
+	least = math.MaxInt32
+	for _, v := range zs {
+		if v < kn {
+			return v, false
+		}
+		least = min(least, v)
+	}
+	return least, true
 }
 
 func fitsSpan(zs []int32, kn int32) bool {
@@ -127,7 +182,13 @@ func (p *planner) load(ri, oi int32, sign int32) {
 		p.cellLeft[o.cell] -= n
 	}
 	p.gateOpSlack[o.gi] = min(p.gateLeft[o.gi], p.gateOpLeft[o.gi])
-	p.ver++ // the zone books change: every footMemo is stale
+	// The zone books change: what footMemo knows of every footprint
+	// holds no more on one side.
+	if sign > 0 {
+		p.verPlace++
+	} else {
+		p.verLift++
+	}
 	for _, sp := range p.spans[p.footAt[o.foot]:p.footAt[o.foot+1]] {
 		kn := sp.k * n
 		all, op, slack := p.zoneLeft[sp.lo:sp.hi], p.zoneOpLeft[sp.lo:sp.hi], p.zoneOpSlack[sp.lo:sp.hi]
@@ -163,7 +224,7 @@ func (p *planner) setRaw(ri, oi int32) {
 	q := &p.reqs[ri]
 	if from >= 0 {
 		p.load(ri, from, -1)
-		p.removeFrom(&p.placedAt[p.cellOf(q, from)], ri)
+		p.unplaceFrom(p.cellOf(q, from), ri)
 		p.visitors -= int(q.n)
 		p.opPlaced[q.op] -= int(q.n)
 		p.dev -= int64(p.opts[from].dev)
@@ -175,12 +236,16 @@ func (p *planner) setRaw(ri, oi int32) {
 		c := p.cellOf(q, oi)
 		p.pos[ri] = int32(len(p.placedAt[c]))
 		p.placedAt[c] = append(p.placedAt[c], ri)
+		p.placedGate[c] = append(p.placedGate[c], p.opts[oi].gate)
 		p.visitors += int(q.n)
 		p.opPlaced[q.op] += int(q.n)
 		p.dev += int64(p.opts[oi].dev)
 	} else {
 		p.pos[ri] = int32(len(p.free))
 		p.free = append(p.free, ri)
+	}
+	if from < 0 || oi < 0 {
+		p.markFill(ri, oi < 0)
 	}
 	p.at[ri] = oi
 }
@@ -197,6 +262,17 @@ func (p *planner) removeFrom(list *[]int32, ri int32) {
 	l[i] = last
 	p.pos[last] = i
 	*list = l[:len(l)-1]
+	p.pos[ri] = -1
+}
+
+// unplaceFrom takes request ri off cell c's placedAt list, as removeFrom
+// does, and its gate off placedGate in step.
+func (p *planner) unplaceFrom(c, ri int32) {
+	l, g := p.placedAt[c], p.placedGate[c]
+	i, last := p.pos[ri], len(l)-1
+	l[i], g[i] = l[last], g[last]
+	p.pos[l[i]] = i
+	p.placedAt[c], p.placedGate[c] = l[:last], g[:last]
 	p.pos[ri] = -1
 }
 

@@ -78,8 +78,8 @@ big-closure: ## 50,000 bookings, the Siq closed over all of them: closure time a
 planner-quality: ## day planner on all 22 Petra days against the best bounds known (internal/plantest/testdata/petra-bounds.json): each >= 99%, CPU per day (a few minutes, no solver; BUDGET=0.25 plans at a quarter of the default budget)
 	TAFWEEJ_PLAN_QUALITY=all TAFWEEJ_PLAN_BUDGET=$(BUDGET) $(GO) test -count=1 -v -timeout 30m -run '^TestPlannerReachesKnownBounds$$' ./scheduler/
 
-planner-bounds: ## prove the Petra days' bounds again with CBC where a model changed (Debian's coinor-cbc, nice'd, one at a time; CBC_SECONDS, CBC_DAYS=day,...)
-	TAFWEEJ_CBC_REFRESH=1 TAFWEEJ_CBC_SECONDS=$(or $(CBC_SECONDS),60) TAFWEEJ_CBC_DAYS=$(CBC_DAYS) $(GO) test -count=1 -v -timeout 0 -run '^TestPlannerBoundsRefresh$$' ./scheduler/
+planner-bounds: ## prove the Petra days' bounds again with CBC where a model changed (Debian's coinor-cbc, nice'd, one at a time; CBC_SECONDS, CBC_DAYS=day,..., CBC_ARGS='-passCuts 100 ...')
+	TAFWEEJ_CBC_REFRESH=1 TAFWEEJ_CBC_SECONDS=$(or $(CBC_SECONDS),60) TAFWEEJ_CBC_DAYS=$(CBC_DAYS) TAFWEEJ_CBC_ARGS='$(CBC_ARGS)' $(GO) test -count=1 -v -timeout 0 -run '^TestPlannerBoundsRefresh$$' ./scheduler/
 
 planner-cbc: ## day planner against CBC run live on the 22 Petra days, the table of docs/benchmarks.md (coinor-cbc; about 25 minutes)
 	$(GO) test -count=1 -v -timeout 60m -run TestPlannerVsCBC ./scheduler/

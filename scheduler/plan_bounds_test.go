@@ -20,15 +20,18 @@ import (
 const boundsFile = "../internal/plantest/testdata/petra-bounds.json"
 
 // refreshCommand is how the known bounds are made (make planner-bounds).
-const refreshCommand = "make planner-bounds [CBC_SECONDS=60] [CBC_DAYS=day,...] (TAFWEEJ_CBC_REFRESH=1 go test -run '^TestPlannerBoundsRefresh$' ./scheduler/)"
+const refreshCommand = "make planner-bounds [CBC_SECONDS=60] [CBC_DAYS=day,...] [CBC_ARGS='-passCuts 100 ...'] (TAFWEEJ_CBC_REFRESH=1 go test -run '^TestPlannerBoundsRefresh$' ./scheduler/)"
 
 // TestPlannerBoundsRefresh solves the models of the generated Petra days
 // with CBC, one at a time under nice, and keeps the tightest bound known
 // for each model in internal/plantest/testdata/petra-bounds.json. A day is
 // solved again only when its model changed, when it is named in
 // TAFWEEJ_CBC_DAYS, or when its bound was proven under a shorter limit
-// than TAFWEEJ_CBC_SECONDS (CPU seconds, default 60). Runs only with
-// TAFWEEJ_CBC_REFRESH=1 (make planner-bounds): it takes minutes of CPU.
+// than TAFWEEJ_CBC_SECONDS (CPU seconds, default 60). TAFWEEJ_CBC_ARGS
+// are options given to CBC before its time limit (e.g. heavier root cuts,
+// "-passCuts 100 -cuts on -zero on -lift on -strategy 2"), named in the
+// bound's source. Runs only with TAFWEEJ_CBC_REFRESH=1 (make
+// planner-bounds): it takes minutes of CPU.
 func TestPlannerBoundsRefresh(t *testing.T) {
 	if os.Getenv("TAFWEEJ_CBC_REFRESH") != "1" {
 		t.Skip("solves the Petra days with CBC for minutes: run with TAFWEEJ_CBC_REFRESH=1 (make planner-bounds)")
@@ -44,6 +47,7 @@ func TestPlannerBoundsRefresh(t *testing.T) {
 		}
 		limit = n
 	}
+	extra := strings.Fields(os.Getenv("TAFWEEJ_CBC_ARGS"))
 	var only []string
 	if v := os.Getenv("TAFWEEJ_CBC_DAYS"); v != "" {
 		only = strings.Split(v, ",")
@@ -97,7 +101,8 @@ func TestPlannerBoundsRefresh(t *testing.T) {
 			// get a small part of a core.
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Duration(limit)*time.Second+10*time.Minute)
 			start := time.Now()
-			res, err := exec.CommandContext(ctx, "nice", "-n", "19", "cbc", file, "sec", strconv.Itoa(limit), "solve").CombinedOutput()
+			args := append(append([]string{"-n", "19", "cbc", file}, extra...), "sec", strconv.Itoa(limit), "solve")
+			res, err := exec.CommandContext(ctx, "nice", args...).CombinedOutput()
 			cancel()
 			if err != nil {
 				t.Fatalf("%s: cbc: %v\n%s", c.Name, err, res)
@@ -109,6 +114,9 @@ func TestPlannerBoundsRefresh(t *testing.T) {
 			nb := plantest.Bound{Day: c.Name, Model: hash, Bound: r.Bound, Best: r.Objective, Optimal: r.Optimal, Status: r.Status,
 				CPUSeconds: limit, WallSeconds: float64(time.Since(start).Milliseconds()) / 1000,
 				Source: "TestPlannerBoundsRefresh on " + time.Now().UTC().Format(time.DateOnly)}
+			if len(extra) > 0 {
+				nb.Source += " with CBC options " + strings.Join(extra, " ")
+			}
 			t.Logf("%-13s bound %.1f, best %.0f (%s, %d s limit, %.1f s)", c.Name, nb.Bound, nb.Best, nb.Status, limit, nb.WallSeconds)
 			// Every bound CBC proves holds: the tightest one is kept, with
 			// the longest limit tried.

@@ -20,6 +20,11 @@ func encode(rec any) ([]byte, error) {
 			return v, nil // scanrecord.go
 		}
 	}
+	if b, ok := rec.(*scheduler.Booking); ok {
+		if v, ok := appendBookingRecord(make([]byte, 0, 384), b); ok {
+			return v, nil // fastbookingenc.go
+		}
+	}
 	return encodeJSON(rec)
 }
 

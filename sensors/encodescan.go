@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tafweej/tafweej/internal/jsonplain"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -24,7 +24,7 @@ func appendScanResult(b []byte, r scheduler.ScanResult) ([]byte, bool) {
 	ok := true
 	str := func(s string) {
 		if ok {
-			b, ok = appendPlainString(b, s)
+			b, ok = jsonplain.Append(b, s)
 		}
 	}
 	tm := func(t *time.Time) {
@@ -78,28 +78,4 @@ func appendScanResult(b []byte, r scheduler.ScanResult) ([]byte, bool) {
 	}
 	b = append(b, '}')
 	return b, ok
-}
-
-// appendPlainString appends s quoted, if encoding/json would write it
-// without escapes: valid UTF-8 without control characters, '"', '\\',
-// the HTML characters '<', '>' and '&', U+2028 or U+2029.
-func appendPlainString(b []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return b, false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
-			return b, false
-		}
-		i += n
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"'), true
 }

@@ -3,8 +3,8 @@ package store
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/tafweej/tafweej/internal/jsonplain"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -25,7 +25,7 @@ func appendBookingRecord(dst []byte, b *scheduler.Booking) ([]byte, bool) {
 			return
 		}
 		dst = append(dst, key...)
-		dst, ok = appendJSONPlain(dst, s)
+		dst, ok = jsonplain.Append(dst, s)
 	}
 	num := func(key string, n int) {
 		dst = append(dst, key...)
@@ -72,27 +72,4 @@ func appendBookingRecord(dst []byte, b *scheduler.Booking) ([]byte, bool) {
 	tm(`,"updated_at":`, b.UpdatedAt)
 	num(`,"version":`, b.Version)
 	return append(dst, '}', '}'), ok
-}
-
-// appendJSONPlain appends s quoted, as encoding/json writes it, if
-// encoding/json would write it unchanged (no escapes).
-func appendJSONPlain(dst []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return dst, false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
-			return dst, false
-		}
-		i += n
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"'), true
 }

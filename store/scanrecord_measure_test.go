@@ -11,7 +11,6 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 
-	"github.com/tafweej/tafweej/internal/testenv"
 	"github.com/tafweej/tafweej/scheduler"
 )
 
@@ -30,21 +29,7 @@ func TestMeasureScanCommit(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set TAFWEEJ_SCAN_COMMIT_MEASURE=<transactions of each kind> to measure")
 	}
-	cfg, err := scheduler.ParseConfig(testenv.PetraYAML(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Policy.RequestWindow = nil
-	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
-	st := scheduler.New(cfg)
-	res, _ := st.Apply(day.Add(-24*time.Hour), scheduler.Book{ID: "bk_abcdefghij234567", Operator: "op-01",
-		Request: scheduler.BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 60, Window: scheduler.Window{From: 7*60 + 30, To: 8*60 + 30}}})
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	b := *res.Booking
-	_, effects := st.Apply(b.Slot.Add(time.Minute), scheduler.Scan{Gate: b.Gate, Device: "dev-0",
-		ScanID: "bench-1-0-17", Ticket: scheduler.Ticket{Booking: b.ID}, Count: 1})
+	_, effects := petraAdmission(t, time.Minute)
 	var scan scheduler.ScanRecord
 	var book scheduler.Booking
 	for _, e := range effects {

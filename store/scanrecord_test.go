@@ -219,21 +219,7 @@ func TestUnknownScanRecordFormIsASchemaError(t *testing.T) {
 // envelope and in the binary form, for a real admission on the Petra
 // site: the binary one must be at most half the JSON one.
 func TestScanWriteBytes(t *testing.T) {
-	cfg, err := scheduler.ParseConfig(testenv.PetraYAML(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Policy.RequestWindow = nil
-	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
-	st := scheduler.New(cfg)
-	res, _ := st.Apply(day.Add(-24*time.Hour), scheduler.Book{ID: "bk_abcdefghij234567", Operator: "op-01",
-		Request: scheduler.BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 60, Window: scheduler.Window{From: 7*60 + 30, To: 8*60 + 30}}})
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	b := *res.Booking
-	res, effects := st.Apply(b.Slot.Add(time.Minute+123456789), scheduler.Scan{Gate: b.Gate, Device: "dev-0",
-		ScanID: "bench-1-0-17", Ticket: scheduler.Ticket{Booking: b.ID}, Count: 1})
+	res, effects := petraAdmission(t, time.Minute+123456789)
 	if res.Scan == nil || res.Scan.Decision != scheduler.DecisionAdmit {
 		t.Fatalf("scan: %+v", res.Scan)
 	}
@@ -334,4 +320,26 @@ func TestScanRecordBinaryFormKeepsEveryField(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("a field of scheduler.ScanRecord is lost by the binary form: write it in appendScanRecord and read it in decodeScanRecord (store/scanrecord.go), with a new form version\n got %+v\nwant %+v", got, want)
 	}
+}
+
+// petraAdmission books a party of 60 on the Petra site and scans its
+// first visitor in, after the given time past its wave's start: the scan's result and
+// the effects it wrote (its scan record and the booking's).
+func petraAdmission(t testing.TB, after time.Duration) (scheduler.Result, []scheduler.Effect) {
+	t.Helper()
+	cfg, err := scheduler.ParseConfig(testenv.PetraYAML(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Policy.RequestWindow = nil
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, cfg.Location())
+	st := scheduler.New(cfg)
+	res, _ := st.Apply(day.Add(-24*time.Hour), scheduler.Book{ID: "bk_abcdefghij234567", Operator: "op-01",
+		Request: scheduler.BookingRequest{Date: "2026-12-01", Route: "main", PartySize: 60, Window: scheduler.Window{From: 7*60 + 30, To: 8*60 + 30}}})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	b := *res.Booking
+	return st.Apply(b.Slot.Add(after), scheduler.Scan{Gate: b.Gate, Device: "dev-0",
+		ScanID: "bench-1-0-17", Ticket: scheduler.Ticket{Booking: b.ID}, Count: 1})
 }

@@ -65,15 +65,8 @@ func goldenCases(t *testing.T) []goldenCase {
 	hajj := func(opts scheduler.PlanOptions) scheduler.PlanResult {
 		hcfg := plantest.HajjConfig()
 		hday := time.Date(2027, 5, 16, 0, 0, 0, 0, hcfg.Location())
-		inst, err := scheduler.New(hcfg).DayInstance(hday.Add(-12*time.Hour), hday.Format(time.DateOnly), plantest.HajjRequests(hcfg, 1_000_000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := scheduler.PlanInstance(inst, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return planDay(plantest.Day{Name: "hajj", State: scheduler.New(hcfg), Now: hday.Add(-12 * time.Hour),
+			Date: hday.Format(time.DateOnly), Requests: plantest.HajjRequests(hcfg, 1_000_000)}, opts)
 	}
 	// A short budget still runs the three constructions and all three
 	// searches (visitors, fairness, preference) on every kind of day:
